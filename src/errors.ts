@@ -1,0 +1,41 @@
+// Typed errors, each with its exit code. One place (main.ts) turns them into
+// one line on stderr and an exit status; nothing else prints errors.
+
+export const ExitCode = {
+  ok: 0,
+  /** status: no valid session; also unexpected internal errors. */
+  general: 1,
+  /** A bad flag, argument or shell name. */
+  usage: 2,
+  /** Missing or invalid settings: role ARN, serial, profile, source keys. */
+  config: 3,
+  /** AWS answered and refused: wrong code, wrong serial, bad keys, not authorized. */
+  aws: 4,
+  /** AWS could not be reached or answered nonsense: timeout, DNS, TLS, 5xx. */
+  network: 5,
+  /** No MFA code could be had: no terminal, end of input, mfa_process failed. */
+  mfa: 6,
+  /** exec: the command was not found. */
+  notFound: 127,
+  /** Ctrl-C at the prompt (128 + SIGINT). */
+  cancelled: 130,
+} as const;
+
+export class KopsMfaError extends Error {
+  override name = 'KopsMfaError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const usageError = (message: string) => new KopsMfaError(message, ExitCode.usage);
+export const configError = (message: string) => new KopsMfaError(message, ExitCode.config);
+export const awsError = (message: string, cause?: unknown) => new KopsMfaError(message, ExitCode.aws, { cause });
+export const networkError = (message: string, cause?: unknown) =>
+  new KopsMfaError(message, ExitCode.network, { cause });
+export const mfaError = (message: string) => new KopsMfaError(message, ExitCode.mfa);
+export const cancelled = () => new KopsMfaError('cancelled', ExitCode.cancelled);

@@ -1,0 +1,78 @@
+// Shared test utilities: finding the tools a test needs and running the built CLI.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'kops-mfa.js');
+
+/** Whether an executable is on PATH. */
+export function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v "$1" >/dev/null`, 'sh', name]).status === 0;
+}
+
+/**
+ * A test that needs an external tool: in CI (CI=true) a missing tool fails the
+ * test with its name; on a developer's machine the test is skipped with the reason.
+ * Returns true when the tool is there and the test should go on.
+ */
+export function needTool(t: TestContext, name: string): boolean {
+  if (hasTool(name)) return true;
+  const why = `${name} is not installed (apt-get install -y ${name})`;
+  if (process.env.CI) throw new Error(`required tool missing in CI: ${why}`);
+  t.skip(why);
+  return false;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built kops-mfa with the given arguments, environment and stdin; no terminal. */
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return run(process.execPath, [BIN, ...args], opts);
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    // detached: a new session with no controlling terminal, as in CI.
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A throw-away directory removed after the test. */
+export function tempDir(t: TestContext, prefix = 'kops-mfa-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
