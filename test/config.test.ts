@@ -1,0 +1,178 @@
+// Settings precedence and validation: pure, so every branch runs without a process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveSettings, profileName, type Flags } from '../src/config.ts';
+import type { AwsFiles } from '../src/aws-files.ts';
+import { KopsMfaError, ExitCode } from '../src/errors.ts';
+
+const ROLE = 'arn:aws:iam::123456789012:role/kops';
+const MFA = 'arn:aws:iam::123456789012:mfa/alice';
+
+function files(config: AwsFiles['config'] = {}, credentials: AwsFiles['credentials'] = {}): AwsFiles {
+  return { config, credentials, configPath: '/home/u/.aws/config', credentialsPath: '/home/u/.aws/credentials' };
+}
+
+const base = files(
+  {
+    default: { region: 'eu-west-1' },
+    kops: { role_arn: ROLE, mfa_serial: MFA, source_profile: 'base', region: 'eu-central-1', duration_seconds: '7200' },
+    base: {},
+  },
+  { base: { aws_access_key_id: 'AKIABASE', aws_secret_access_key: 'basesecret' } },
+);
+
+function configFails(fn: () => unknown, pattern: RegExp) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof KopsMfaError, `expected KopsMfaError, got ${String(e)}`);
+    assert.equal(e.exitCode, ExitCode.config);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('the profile comes from --profile, AWS_PROFILE, the logged-in marker, then default', () => {
+  assert.equal(profileName({ profile: 'a' }, { AWS_PROFILE: 'b', KOPS_MFA_SESSION: 'c' }), 'a');
+  assert.equal(profileName({}, { AWS_PROFILE: 'b', KOPS_MFA_SESSION: 'c' }), 'b');
+  assert.equal(profileName({}, { KOPS_MFA_SESSION: 'c' }), 'c');
+  assert.equal(profileName({}, {}), 'default');
+});
+
+test('a profile supplies role, serial, region, duration and source keys', () => {
+  const s = resolveSettings({ profile: 'kops' }, {}, base);
+  assert.equal(s.roleArn, ROLE);
+  assert.equal(s.serialNumber, MFA);
+  assert.equal(s.region, 'eu-central-1');
+  assert.equal(s.exportRegion, 'eu-central-1');
+  assert.equal(s.durationSeconds, 7200);
+  assert.equal(s.roleSessionName, 'kops-access');
+  assert.deepEqual(s.source, { accessKeyId: 'AKIABASE', secretAccessKey: 'basesecret', sessionToken: undefined, origin: 'profile base' });
+  assert.deepEqual(s.hops, []);
+  assert.equal(s.minRemainingSeconds, 300);
+});
+
+test('flags win over the environment, which wins over the profile', () => {
+  const other = 'arn:aws:iam::123456789012:role/other';
+  const envRole = 'arn:aws:iam::123456789012:role/fromenv';
+  const env = { KOPS_MFA_ROLE_ARN: envRole, KOPS_MFA_DURATION: '1800', KOPS_MFA_SESSION_NAME: 'env-name', AWS_REGION: 'us-west-2' };
+  const fromEnv = resolveSettings({ profile: 'kops' }, env, base);
+  assert.equal(fromEnv.roleArn, envRole);
+  assert.equal(fromEnv.durationSeconds, 1800);
+  assert.equal(fromEnv.roleSessionName, 'env-name');
+  assert.equal(fromEnv.region, 'us-west-2');
+  const flags: Flags = { profile: 'kops', roleArn: other, durationSeconds: '900', roleSessionName: 'flag-name', region: 'ap-south-1' };
+  const fromFlags = resolveSettings(flags, env, base);
+  assert.equal(fromFlags.roleArn, other);
+  assert.equal(fromFlags.durationSeconds, 900);
+  assert.equal(fromFlags.roleSessionName, 'flag-name');
+  assert.equal(fromFlags.region, 'ap-south-1');
+});
+
+test('the original wrapper setup works with no AWS files at all', () => {
+  const env = { KOPS_MFA_ROLE_ARN: ROLE, KOPS_MFA_ARN: MFA, AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'envsecret' };
+  const s = resolveSettings({}, env, files());
+  assert.equal(s.profile, 'default');
+  assert.equal(s.source.accessKeyId, 'AKIAENV');
+  assert.equal(s.source.origin, 'the environment');
+  assert.equal(s.region, 'us-east-1');
+  assert.equal(s.exportRegion, undefined, 'the default region is used for STS but not exported');
+});
+
+test("kops-mfa's own exported session is never taken for source keys", () => {
+  const env = {
+    KOPS_MFA_ROLE_ARN: ROLE,
+    KOPS_MFA_ARN: MFA,
+    AWS_ACCESS_KEY_ID: 'ASIATEMP',
+    AWS_SECRET_ACCESS_KEY: 'tempsecret',
+    AWS_SESSION_TOKEN: 'token',
+    KOPS_MFA_SESSION: 'default',
+  };
+  configFails(() => resolveSettings({}, env, files()), /no long-term AWS keys/);
+  // In a logged-in shell the marker finds the profile again, and its keys sign.
+  const relogin = resolveSettings({}, { ...env, KOPS_MFA_SESSION: 'kops' }, base);
+  assert.equal(relogin.profile, 'kops');
+  assert.equal(relogin.source.accessKeyId, 'AKIABASE');
+});
+
+test('the previous AWS_PROFILE is remembered across re-logins', () => {
+  assert.equal(resolveSettings({}, { AWS_PROFILE: 'kops' }, base).previousProfile, 'kops');
+  assert.equal(resolveSettings({}, { KOPS_MFA_SESSION: 'kops', KOPS_MFA_PREV_PROFILE: 'kops' }, base).previousProfile, 'kops');
+  assert.equal(resolveSettings({ profile: 'kops' }, {}, base).previousProfile, undefined);
+});
+
+test('source_profile chains are followed; a role on the way becomes a hop', () => {
+  const chain = files(
+    {
+      top: { role_arn: ROLE, mfa_serial: MFA, source_profile: 'middle' },
+      middle: { role_arn: 'arn:aws:iam::123456789012:role/jump', source_profile: 'root' },
+      root: {},
+      self: { role_arn: ROLE, mfa_serial: MFA, source_profile: 'self' },
+    },
+    { root: { aws_access_key_id: 'AKIAROOT', aws_secret_access_key: 's' }, self: { aws_access_key_id: 'AKIASELF', aws_secret_access_key: 's' } },
+  );
+  const s = resolveSettings({ profile: 'top' }, {}, chain);
+  assert.equal(s.source.accessKeyId, 'AKIAROOT');
+  assert.deepEqual(
+    s.hops.map((h) => h.roleArn),
+    ['arn:aws:iam::123456789012:role/jump'],
+  );
+  assert.equal(resolveSettings({ profile: 'self' }, {}, chain).source.accessKeyId, 'AKIASELF');
+});
+
+test('a source_profile loop is a clear error that shows the loop', () => {
+  const loop = files({
+    a: { role_arn: ROLE, mfa_serial: MFA, source_profile: 'b' },
+    b: { source_profile: 'c' },
+    c: { source_profile: 'a' },
+  });
+  configFails(() => resolveSettings({ profile: 'a' }, {}, loop), /source_profile loop: a -> b -> c -> a/);
+});
+
+test('credential_source = Environment takes the environment keys', () => {
+  const f = files({ kops: { role_arn: ROLE, mfa_serial: MFA, credential_source: 'Environment' } });
+  const s = resolveSettings({ profile: 'kops' }, { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'x' }, f);
+  assert.equal(s.source.accessKeyId, 'AKIAENV');
+  configFails(() => resolveSettings({ profile: 'kops' }, {}, f), /credential_source = Environment/);
+  const imds = files({ kops: { role_arn: ROLE, mfa_serial: MFA, credential_source: 'Ec2InstanceMetadata' } });
+  configFails(() => resolveSettings({ profile: 'kops' }, {}, imds), /not supported/);
+});
+
+test('no role but a serial means GetSessionToken, up to 36 hours', () => {
+  const f = files({}, { me: { aws_access_key_id: 'AKIAME', aws_secret_access_key: 's', mfa_serial: MFA } });
+  const s = resolveSettings({ profile: 'me', durationSeconds: '129600' }, {}, f);
+  assert.equal(s.roleArn, undefined);
+  assert.equal(s.durationSeconds, 129600);
+  configFails(() => resolveSettings({ profile: 'me', durationSeconds: '129601' }, {}, f), /900 to 129600/);
+});
+
+test('mfa_process is taken from the profile', () => {
+  const f = files({ kops: { role_arn: ROLE, mfa_serial: MFA, mfa_process: 'ykman oath accounts code --single' } }, {
+    kops: { aws_access_key_id: 'AKIA', aws_secret_access_key: 's' },
+  });
+  assert.equal(resolveSettings({ profile: 'kops' }, {}, f).mfaProcess, 'ykman oath accounts code --single');
+});
+
+const envOk = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' };
+const invalid: Array<[string, Flags, RegExp]> = [
+  ['missing serial', { roleArn: ROLE }, /no MFA device .* --serial-number/],
+  ['role ARN typo', { roleArn: 'arn:aws:iam::123:role/x', serialNumber: MFA }, /role ARN .* not of the form/],
+  ['a user ARN given as the serial', { roleArn: ROLE, serialNumber: 'arn:aws:iam::123456789012:user/alice' }, /MFA serial .* not of the form/],
+  ['duration too short', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '899' }, /900 to 43200/],
+  ['duration too long for a role', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '43201' }, /900 to 43200/],
+  ['duration not a number', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '1h' }, /whole number/],
+  ['session name with a space', { roleArn: ROLE, serialNumber: MFA, roleSessionName: 'a b' }, /session name/],
+  ['session name too short', { roleArn: ROLE, serialNumber: MFA, roleSessionName: 'a' }, /session name/],
+  ['code of 5 digits', { roleArn: ROLE, serialNumber: MFA, tokenCode: '12345' }, /6 digits/],
+  ['code with letters', { roleArn: ROLE, serialNumber: MFA, tokenCode: '12a456' }, /6 digits/],
+  ['region with shell syntax', { roleArn: ROLE, serialNumber: MFA, region: 'eu-west-1;id' }, /region/],
+  ['external id with a space', { roleArn: ROLE, serialNumber: MFA, externalId: 'a b' }, /external id/],
+  ['min-remaining not a number', { roleArn: ROLE, serialNumber: MFA, minRemaining: 'soon' }, /minimum remaining/],
+  ['unknown profile', { profile: 'nope', roleArn: ROLE, serialNumber: MFA }, /profile nope is not in/],
+];
+for (const [name, flags, pattern] of invalid) {
+  test(`refused before any AWS call: ${name}`, () => configFails(() => resolveSettings(flags, envOk, files()), pattern));
+}
+
+test('a code with a leading zero stays a string of six digits', () => {
+  const s = resolveSettings({ roleArn: ROLE, serialNumber: MFA, tokenCode: '012345' }, envOk, files());
+  assert.equal(s.tokenCode, '012345');
+});
