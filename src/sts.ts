@@ -1,0 +1,189 @@
+// The only module that imports the AWS SDK. credentials.ts loads it with a
+// dynamic import, so a cached login never pays for it (about 100 ms).
+import { STSClient, AssumeRoleCommand, GetSessionTokenCommand, type Credentials } from '@aws-sdk/client-sts';
+import type { SourceKeys, Settings } from './config.js';
+import type { SessionCredentials } from './env-ops.js';
+import { awsError, KopsMfaError, networkError } from './errors.js';
+
+/** One attempt may take this long before the SDK gives up on it. */
+const REQUEST_TIMEOUT_MS = 8_000;
+const CONNECT_TIMEOUT_MS = 4_000;
+/** All attempts together, retries and back-off included. */
+const DEADLINE_MS = 28_000;
+
+export interface Session {
+  credentials: SessionCredentials;
+  /** The assumed role's (or the user's, for GetSessionToken) ARN. */
+  arn?: string | undefined;
+}
+
+/** An AWS refusal of the code itself: the prompt may ask again. */
+export class RejectedCodeError extends KopsMfaError {
+  override name = 'RejectedCodeError';
+}
+
+/** Make the MFA call: the role hops first (no MFA), then AssumeRole or GetSessionToken with the code. */
+export async function login(settings: Settings, code: string): Promise<Session> {
+  const deadline = AbortSignal.timeout(DEADLINE_MS);
+  let keys: SourceKeys = settings.source;
+  let caller = keys.origin;
+  for (const hop of settings.hops) {
+    const out = await call(settings, keys, caller, deadline, (client) =>
+      client.send(
+        new AssumeRoleCommand({
+          RoleArn: hop.roleArn,
+          RoleSessionName: hop.roleSessionName,
+          ExternalId: hop.externalId,
+        }),
+        { abortSignal: deadline },
+      ),
+    );
+    keys = { ...toSession(out.Credentials), origin: `role ${hop.roleArn} (profile ${hop.profile})` };
+    caller = keys.origin;
+  }
+  if (settings.roleArn) {
+    const roleArn = settings.roleArn;
+    const out = await call(settings, keys, caller, deadline, (client) =>
+      client.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: settings.roleSessionName,
+          SerialNumber: settings.serialNumber,
+          TokenCode: code,
+          DurationSeconds: settings.durationSeconds,
+          ExternalId: settings.externalId,
+        }),
+        { abortSignal: deadline },
+      ),
+    );
+    return { credentials: toSession(out.Credentials), arn: out.AssumedRoleUser?.Arn };
+  }
+  const out = await call(settings, keys, caller, deadline, (client) =>
+    client.send(
+      new GetSessionTokenCommand({
+        SerialNumber: settings.serialNumber,
+        TokenCode: code,
+        DurationSeconds: settings.durationSeconds,
+      }),
+      { abortSignal: deadline },
+    ),
+  );
+  return { credentials: toSession(out.Credentials) };
+}
+
+async function call<T>(
+  settings: Settings,
+  keys: SourceKeys,
+  caller: string,
+  deadline: AbortSignal,
+  fn: (client: STSClient) => Promise<T>,
+): Promise<T> {
+  const client = new STSClient({
+    region: settings.region,
+    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken },
+    maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without this the SDK only logs a warning and waits on.
+      throwOnRequestTimeout: true,
+    },
+  });
+  try {
+    return await fn(client);
+  } catch (e) {
+    throw explain(e, settings, keys, caller, deadline.aborted);
+  } finally {
+    client.destroy();
+  }
+}
+
+function toSession(c: Credentials | undefined): SessionCredentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    throw networkError('STS answered without complete credentials');
+  }
+  const expiration = c.Expiration instanceof Date ? c.Expiration : new Date(c.Expiration);
+  if (Number.isNaN(expiration.getTime())) throw networkError('STS answered with an unreadable expiration time');
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+}
+
+export function endpointOf(settings: Settings): string {
+  return settings.endpoint ?? `https://sts.${settings.region}.amazonaws.com`;
+}
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: string;
+}
+
+/** Turn what the SDK threw into one line that says what to do. */
+function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, timedOut: boolean): KopsMfaError {
+  if (e instanceof KopsMfaError) return e;
+  const err = (e ?? {}) as SdkError;
+  const name = err.name ?? '';
+  const message = (err.message ?? String(e)).trim();
+  const status = err.$metadata?.httpStatusCode;
+  const endpoint = endpointOf(s);
+  const netCode = err.code ?? (e as { cause?: { code?: string } })?.cause?.code ?? '';
+
+  if (name === 'AccessDenied' && /MultiFactorAuthentication failed/.test(message)) {
+    if (/invalid MFA one time pass code/i.test(message)) {
+      return new RejectedCodeError(
+        'AWS rejected the MFA code (mistyped, or already used): wait for the next code on your device and try again',
+        4,
+        { cause: e },
+      );
+    }
+    return awsError(
+      `AWS could not validate a code for MFA device ${s.serialNumber}: check --serial-number, KOPS_MFA_ARN or mfa_serial of profile ${s.profile}; it must be the device of the user whose keys (${keys.accessKeyId}) sign the call`,
+      e,
+    );
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+    return awsError(`AWS refused: ${message} (check role_arn and the role's trust policy)`, e);
+  }
+  if (name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch' || name === 'UnrecognizedClientException') {
+    return awsError(
+      `AWS rejected the keys ${keys.accessKeyId} from ${caller}: they are wrong, deactivated or deleted; renew them (aws configure --profile ${s.profile}) and try again`,
+      e,
+    );
+  }
+  if (name === 'ExpiredToken' || name === 'ExpiredTokenException') {
+    return awsError(`the credentials from ${caller} have expired; renew them (for example, log in again to their source) and try again`, e);
+  }
+  if (name === 'ValidationError') return awsError(`AWS refused the request: ${message}`, e);
+  if (name === 'RegionDisabledException') return awsError(`STS is not enabled in region ${s.region}: pass --region with an enabled one`, e);
+  if (name === 'Throttling' || name === 'ThrottlingException' || name === 'TooManyRequestsException') {
+    return networkError('AWS is throttling STS calls and did not recover after 3 attempts; try again in a minute', e);
+  }
+  if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
+    return networkError(`no answer from STS at ${endpoint} within ${DEADLINE_MS / 1000} s: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
+  }
+  if (netCode === 'ECONNREFUSED') {
+    return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
+  }
+  if (netCode === 'ENOTFOUND' || netCode === 'EAI_AGAIN') {
+    return networkError(`cannot reach STS at ${endpoint}: its host name does not resolve; check your network, DNS or AWS_ENDPOINT_URL_STS`, e);
+  }
+  if (/^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(netCode) || /SSL|TLS|certificate/i.test(message)) {
+    return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint URL and any proxy that intercepts TLS`, e);
+  }
+  if (/^(ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)$/.test(netCode)) {
+    return networkError(`cannot reach STS at ${endpoint}: ${netCode}; check your network or AWS_ENDPOINT_URL_STS`, e);
+  }
+  if (status !== undefined && status >= 500) {
+    return networkError(`STS at ${endpoint} failed with HTTP ${status} after 3 attempts; try again later`, e);
+  }
+  if (status !== undefined && status < 300) {
+    return networkError(`STS at ${endpoint} answered with something that is not a valid STS response`, e);
+  }
+  return networkError(`STS call to ${endpoint} failed: ${name ? `${name}: ` : ''}${message}`, e);
+}
