@@ -164,9 +164,6 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
   if (name === 'Throttling' || name === 'ThrottlingException' || name === 'TooManyRequestsException') {
     return networkError('AWS is throttling STS calls and did not recover after 3 attempts; try again in a minute', e);
   }
-  if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
-    return networkError(`no answer from STS at ${endpoint} within ${DEADLINE_MS / 1000} s: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
-  }
   if (netCode === 'ECONNREFUSED') {
     return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
@@ -178,6 +175,10 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
   }
   if (/^(ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)$/.test(netCode)) {
     return networkError(`cannot reach STS at ${endpoint}: ${netCode}; check your network or AWS_ENDPOINT_URL_STS`, e);
+  }
+  // After the network codes: the SDK names a reset socket a TimeoutError too.
+  if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
+    return networkError(`no answer from STS at ${endpoint} within ${DEADLINE_MS / 1000} s: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
   }
   if (status !== undefined && status >= 500) {
     return networkError(`STS at ${endpoint} failed with HTTP ${status} after 3 attempts; try again later`, e);
