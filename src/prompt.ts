@@ -58,8 +58,8 @@ export const terminalPrompt: Prompt = async (message) => {
   const restore = () => term.close();
   // A signal while the terminal is raw must not leave it without echo.
   const onSignal = (signal: NodeJS.Signals) => {
-    restore();
     term.output.write('\n');
+    restore();
     process.kill(process.pid, signal);
   };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
@@ -90,6 +90,8 @@ export const terminalPrompt: Prompt = async (message) => {
       term.input.removeListener('close', onEnd);
     }
     if (onData) term.input.removeListener('data', onData);
+    // Echo was off, so Enter (or Ctrl-C) left the cursor after the prompt.
+    term.output.write('\n');
     restore();
   }
 };

@@ -1,0 +1,71 @@
+// One test world: the local STS server, a throw-away HOME with an AWS profile
+// that needs MFA, and the environment a user of it would have.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { startStsServer, type StsServer, type StsServerOptions } from './sts-server.ts';
+import { tempDir } from './helpers.ts';
+
+export const ACCOUNT = '123456789012';
+export const USER = {
+  accessKeyId: 'AKIAKOPSMFATESTUSER1',
+  secretAccessKey: 'kopsMfaTestSecretKey/0123456789+abcdefgh',
+  arn: `arn:aws:iam::${ACCOUNT}:user/alice`,
+  mfaSerial: `arn:aws:iam::${ACCOUNT}:mfa/alice`,
+};
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/kops-state`;
+
+export interface World {
+  server: StsServer;
+  home: string;
+  /** Environment for kops-mfa: HOME, PATH, the endpoint, SHELL=/bin/bash; nothing else of the host's. */
+  env: NodeJS.ProcessEnv;
+  /** A fresh valid MFA code for alice's device. */
+  code(): string;
+  /** Replace ~/.aws/config (and optionally ~/.aws/credentials). */
+  writeAws(config: string, credentials?: string): void;
+  cacheDir: string;
+}
+
+export const DEFAULT_CONFIG = `[profile kops]
+role_arn = ${ROLE_ARN}
+mfa_serial = ${USER.mfaSerial}
+source_profile = alice
+region = eu-west-1
+`;
+export const DEFAULT_CREDENTIALS = `[alice]
+aws_access_key_id = ${USER.accessKeyId}
+aws_secret_access_key = ${USER.secretAccessKey}
+`;
+
+export async function world(t: TestContext, opts: StsServerOptions = {}): Promise<World> {
+  const server = await startStsServer({
+    users: [{ ...USER }],
+    roles: [{ arn: ROLE_ARN, requireMfa: true, maxSessionDuration: 43200 }],
+    ...opts,
+  });
+  t.after(() => server.close());
+  const home = tempDir(t, 'kops-mfa-home-');
+  mkdirSync(join(home, '.aws'), { mode: 0o700 });
+  const writeAws = (config: string, credentials = DEFAULT_CREDENTIALS) => {
+    writeFileSync(join(home, '.aws', 'config'), config);
+    writeFileSync(join(home, '.aws', 'credentials'), credentials, { mode: 0o600 });
+  };
+  writeAws(DEFAULT_CONFIG);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    AWS_ENDPOINT_URL_STS: server.url,
+    AWS_PROFILE: 'kops',
+  };
+  return {
+    server,
+    home,
+    env,
+    code: () => server.nextCode(USER.mfaSerial),
+    writeAws,
+    cacheDir: join(home, '.cache', 'kops-mfa'),
+  };
+}
