@@ -92,7 +92,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     cli
       .command('env', 'Log in with MFA and print statements that set the session in your shell')
       .option('--shell <shell>', 'bash, zsh, sh, fish or powershell (default: from $SHELL)')
-      .usage('[options]'),
+      .usage('env [options]'),
   )
     .example('  eval "$(kops-mfa env)"')
     .example('  kops-mfa env --shell fish | source')
@@ -103,7 +103,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
       outcome = { stdout: render(shell, ops) };
     });
 
-  loginOptions(cli.command('exec [...command]', 'Run a command with the session in its environment').usage('[options] -- <command> [args...]'))
+  loginOptions(cli.command('exec [...command]', 'Run a command with the session in its environment').usage('exec [options] -- <command> [args...]'))
     .example('  kops-mfa exec -- kops get clusters')
     .example("  alias kops='kops-mfa exec -- kops'")
     .action(async (command: string[], o: Record<string, unknown>) => {
