@@ -1,0 +1,75 @@
+// `kops-mfa init <shell>`: the shell integration (kops-login, kops-logout and
+// the optional kops wrapper) for an rc file. The text is the shipped file
+// under shells/, read at run time, so what the rc line evaluates always
+// matches the installed binary; --path gives the file's absolute path.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, KopsMfaError, usageError } from '../errors.js';
+
+const FILES: Readonly<Record<string, string>> = {
+  bash: 'kops-mfa.bash',
+  zsh: 'kops-mfa.zsh',
+  fish: 'kops-mfa.fish',
+  powershell: 'kops-mfa.ps1',
+  pwsh: 'kops-mfa.ps1',
+};
+
+const CHOICES = 'bash, zsh, fish, powershell (or pwsh)';
+
+/** The file of the snippet for `shell`; a usage error for any other name. */
+function snippetFile(shell: string): string {
+  const key = shell.toLowerCase();
+  const file = Object.hasOwn(FILES, key) ? FILES[key] : undefined;
+  if (file) return file;
+  const hint =
+    key === 'sh' || key === 'dash' || key === 'ksh'
+      ? `; there is no integration for ${key}, use eval "$(kops-mfa env --shell sh)"`
+      : '';
+  throw usageError(`unknown shell ${JSON.stringify(shell)}; choose one of ${CHOICES}${hint}`);
+}
+
+let root: string | undefined;
+
+/**
+ * The package root: the first directory at or above this module holding
+ * package.json and shells/kops-mfa.bash. The module may run from src/commands
+ * (tsx), dist/cli.js or a chunk under dist/chunks/ (esbuild), so it walks up
+ * rather than assuming a depth.
+ */
+function packageRoot(): string {
+  if (root !== undefined) return root;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; ) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'shells', 'kops-mfa.bash'))) {
+      root = dir;
+      return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new KopsMfaError(
+    `cannot find the shell integration files: no package.json with shells/kops-mfa.bash at or above ${start}; reinstall kops-mfa`,
+    ExitCode.general,
+  );
+}
+
+/** Absolute path of the shipped snippet for `shell` (bash, zsh, fish, powershell, pwsh). */
+export function snippetPath(shell: string): string {
+  const file = snippetFile(shell);
+  return join(packageRoot(), 'shells', file);
+}
+
+/** What `kops-mfa init <shell> [--path]` prints: the snippet itself, or its path and a newline. */
+export function initText(shell: string, opts: { path?: boolean }): string {
+  const path = snippetPath(shell);
+  if (opts.path) return `${path}\n`;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new KopsMfaError(`cannot read ${path}: ${(e as Error).message}; reinstall kops-mfa`, ExitCode.general, {
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,742 @@
+// The shell integration files (shells/kops-mfa.*) and `kops-mfa init`.
+//
+// Lint: shellcheck, bash -n, zsh -n, fish --no-execute, fish_indent, a
+// tree-sitter parse of the PowerShell file, and a grep for bash-4-only syntax.
+// Behaviour: each POSIX shell and fish runs its snippet against a STUB
+// kops-mfa (and a stub kops) first on PATH, so only the snippet's own logic is
+// under test: capture, evaluate only on exit 0, pass arguments through.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TestContext } from 'node:test';
+import { ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
+import { initText, snippetPath } from '../src/commands/init.ts';
+import { ExitCode, KopsMfaError } from '../src/errors.ts';
+
+const SHELLS_DIR = join(ROOT, 'shells');
+const FILES = {
+  bash: join(SHELLS_DIR, 'kops-mfa.bash'),
+  zsh: join(SHELLS_DIR, 'kops-mfa.zsh'),
+  fish: join(SHELLS_DIR, 'kops-mfa.fish'),
+  powershell: join(SHELLS_DIR, 'kops-mfa.ps1'),
+} as const;
+
+const read = (file: string) => readFileSync(file, 'utf8');
+
+// ---------------------------------------------------------------------------
+// Lint
+
+test('bash snippet passes shellcheck --enable=all', async (t) => {
+  if (!needTool(t, 'shellcheck')) return;
+  const r = await run('shellcheck', ['--enable=all', '--shell=bash', FILES.bash]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+});
+
+test('bash snippet parses (bash -n)', async (t) => {
+  if (!needTool(t, 'bash')) return;
+  const r = await run('bash', ['-n', FILES.bash]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('bash snippet uses no bash-4-only syntax (it must run in bash 3.2)', () => {
+  // Comments may name the constructs; only code counts.
+  const code = read(FILES.bash)
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n');
+  const forbidden: [RegExp, string][] = [
+    [/\bdeclare\s+-[a-zA-Z]*A/, 'declare -A (associative arrays)'],
+    [/\blocal\s+-[a-zA-Z]*A/, 'local -A (associative arrays)'],
+    [/\btypeset\s+-[a-zA-Z]*A/, 'typeset -A (associative arrays)'],
+    [/\$\{[^}]*(,,|\^\^)/, '${v,,} / ${v^^} case conversion'],
+    [/\$\{[^}]*[^,^$](,|\^)\}/, '${v,} / ${v^} case conversion'],
+    [/\bmapfile\b/, 'mapfile'],
+    [/\breadarray\b/, 'readarray'],
+    [/\|&/, '|& (pipe stderr)'],
+    [/&>>/, '&>> (append both)'],
+    [/\[\[\s+-v\b/, '[[ -v ]]'],
+    [/\blocal\s+-n\b|\bdeclare\s+-n\b/, 'namerefs (local -n / declare -n)'],
+    [/\[\s*-\d+\s*\]/, 'negative array index'],
+    [/:\s*-\d+\s*\}/, '${v: -1} negative substring offset'],
+    [/;;&|;&/, ';;& / ;& case fall-through'],
+    [/\bcoproc\b/, 'coproc'],
+    [/\$\{[^}]*@[QEPAaKk]\}/, '${v@Q} parameter transformation'],
+    [/\bwait\s+-n\b/, 'wait -n'],
+    [/\bEPOCHSECONDS\b|\bEPOCHREALTIME\b/, 'EPOCHSECONDS'],
+    [/\bshopt\s+-s\s+(globstar|lastpipe|autocd)\b/, 'bash-4 shopt'],
+  ];
+  for (const [re, what] of forbidden) {
+    assert.doesNotMatch(code, re, `bash 3.2 has no ${what}`);
+  }
+});
+
+test('zsh snippet parses (zsh --no-rcs -n)', async (t) => {
+  if (!needTool(t, 'zsh')) return;
+  const r = await run('zsh', ['--no-rcs', '-n', FILES.zsh]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('zsh snippet: kops-login, kops-logout and kops pass shellcheck as bash', async (t) => {
+  // shellcheck has no zsh mode and the file as a whole is zsh (anonymous
+  // function, (@f) flags). The three user-facing functions are written in the
+  // common subset, so they are cut out and checked as bash.
+  if (!needTool(t, 'shellcheck')) return;
+  const text = read(FILES.zsh);
+  const bodies = [...text.matchAll(/^([ \t]*)function (kops-login|kops-logout|kops) \{\n[\s\S]*?\n\1\}$/gm)];
+  assert.deepEqual(
+    bodies.map((m) => m[2]),
+    ['kops-login', 'kops-logout', 'kops'],
+  );
+  const dir = tempDir(t);
+  const file = join(dir, 'zsh-functions.bash');
+  writeFileSync(
+    file,
+    [
+      '# shellcheck shell=bash',
+      // kops-login is called with the user's options, and on purpose without any in kops.
+      '# shellcheck disable=SC2119,SC2120',
+      ...bodies.map((m) => m[0]),
+      '',
+    ].join('\n'),
+  );
+  const r = await run('shellcheck', ['--enable=all', file]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+});
+
+test('fish snippet passes fish --no-execute and fish_indent --check', async (t) => {
+  if (!needTool(t, 'fish') || !needTool(t, 'fish_indent')) return;
+  const parse = await run('fish', ['--no-execute', FILES.fish]);
+  assert.equal(parse.code, 0, parse.stderr);
+  const indent = await run('fish_indent', ['--check', FILES.fish]);
+  assert.equal(indent.code, 0, `fish_indent would reformat the file: ${indent.stdout}${indent.stderr}`);
+});
+
+// Parses PowerShell files with web-tree-sitter and prints, per file, the
+// ERROR/MISSING nodes and the names of the functions defined. It runs in its
+// own node with --liftoff-only: V8's optimizing tier spends ~10 s of CPU on
+// the grammar's huge parse function after the first parse, blocking this
+// process's event loop (and so every later spawn) for as long.
+const PS_PARSE = `
+import { Parser, Language } from 'web-tree-sitter';
+import { readFileSync } from 'node:fs';
+const [wasm, ...files] = process.argv.slice(1);
+await Parser.init();
+const parser = new Parser();
+parser.setLanguage(await Language.load(wasm));
+const out = files.map((file) => {
+  const tree = parser.parse(readFileSync(file, 'utf8'));
+  const bad = [];
+  const walk = (n) => {
+    if (n.isError || n.isMissing) {
+      bad.push((n.isMissing ? 'MISSING' : 'ERROR') + ' at ' + (n.startPosition.row + 1) + ':' + (n.startPosition.column + 1) + ': ' + n.text.slice(0, 60));
+    }
+    for (const c of n.children) if (c) walk(c);
+  };
+  walk(tree.rootNode);
+  const functions = tree.rootNode.descendantsOfType('function_name').map((n) => n.text);
+  tree.delete();
+  return { bad, functions };
+});
+process.stdout.write(JSON.stringify(out));
+`;
+
+test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', async (t) => {
+  const dir = tempDir(t);
+  // The check itself must be able to fail.
+  const broken = join(dir, 'broken.ps1');
+  writeFileSync(broken, 'function f {\n  $x = (\n}\n');
+  const wasm = join(ROOT, 'node_modules', 'tree-sitter-powershell', 'tree-sitter-powershell.wasm');
+  const r = await run(
+    process.execPath,
+    ['--liftoff-only', '--input-type=module', '-e', PS_PARSE, wasm, broken, FILES.powershell],
+    { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const [bad, snippet] = JSON.parse(r.stdout) as { bad: string[]; functions: string[] }[];
+  assert.notDeepEqual(bad?.bad, [], 'the parse check found nothing wrong in broken PowerShell');
+  assert.deepEqual(snippet?.bad, []);
+  assert.deepEqual(snippet?.functions, ['global:kops-login', 'global:kops-logout', 'global:kops']);
+});
+
+// ---------------------------------------------------------------------------
+// Behaviour against a stub kops-mfa
+
+/** The variables the stub's statements touch, and the report prints. */
+const WATCHED = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_PROFILE',
+  'KOPS_MFA_SESSION',
+  'KOPS_MFA_PREV_PROFILE',
+] as const;
+
+/** A session token with everything that must stay literal, a newline included. */
+const TOKEN = 'tok\'en "$HOME"\n`echo hi` \\ * $(id) ;x';
+
+const posixQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
+const fishQuote = (v: string) => `'${v.replace(/[\\']/g, (c) => '\\' + c)}'`;
+
+const SESSION: [string, string][] = [
+  ['AWS_ACCESS_KEY_ID', 'ASIANEW'],
+  ['AWS_SECRET_ACCESS_KEY', 'new/secret+key'],
+  ['AWS_SESSION_TOKEN', TOKEN],
+  ['AWS_CREDENTIAL_EXPIRATION', '2030-01-01T00:00:00Z'],
+  ['KOPS_MFA_SESSION', 'kops'],
+  ['KOPS_MFA_PREV_PROFILE', 'base'],
+];
+const CLEARED = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'KOPS_MFA_SESSION', 'KOPS_MFA_PREV_PROFILE'];
+
+/** What the real kops-mfa prints, hand-written so only the snippets are under test. */
+const CANNED = {
+  posix: {
+    env: [...SESSION.map(([n, v]) => `export ${n}=${posixQuote(v)}`), 'unset AWS_PROFILE'],
+    logout: [...CLEARED.map((n) => `unset ${n}`), `export AWS_PROFILE='base'`],
+  },
+  fish: {
+    env: [...SESSION.map(([n, v]) => `set -gx ${n} ${fishQuote(v)}`), 'if set -q -g AWS_PROFILE; set -e -g AWS_PROFILE; end'],
+    logout: [...CLEARED.map((n) => `if set -q -g ${n}; set -e -g ${n}; end`), `set -gx AWS_PROFILE 'base'`],
+  },
+};
+
+// Every record the stubs write is length-prefixed, so arguments and values
+// may hold newlines and quotes. LC_ALL=C makes ${#v} count bytes.
+const STUB_KOPS_MFA = `#!/bin/sh
+# Test stub of kops-mfa: records its argv; prints canned statements for
+# "$1" (env/logout) and "$3" (the --shell value); with a "fail" file, prints
+# the first line only and exits with the status in that file.
+dir=\${0%/*}
+{
+  printf 'call kops-mfa %s\\n' "$#"
+  for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done
+} >>"$dir/calls"
+if [ -f "$dir/fail" ]; then
+  sed -n 1p "$dir/$1.$3"
+  echo "kops-mfa: simulated failure" >&2
+  exit "$(cat "$dir/fail")"
+fi
+cat "$dir/$1.$3"
+`;
+
+const STUB_KOPS = `#!/bin/sh
+# Test stub of kops: records its argv and the key it saw; exits with kops-rc.
+dir=\${0%/*}
+{
+  printf 'call kops %s\\n' "$#"
+  for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done
+  a=\${AWS_ACCESS_KEY_ID-unset}
+  printf '%s:%s\\n' "\${#a}" "$a"
+} >>"$dir/calls"
+echo "kops output"
+exit "$(cat "$dir/kops-rc" 2>/dev/null || echo 0)"
+`;
+
+// Prints "== label" and each watched variable as "NAME=len:value" or "NAME unset",
+// as an external command sees them (so they must be exported).
+const STUB_DUMP = `#!/bin/sh
+printf '== %s\\n' "$1"
+for n in ${WATCHED.join(' ')}; do
+  if eval "[ -n \\"\\\${$n+x}\\" ]"; then
+    eval "v=\\$$n"
+    printf '%s=%s:%s\\n' "$n" "\${#v}" "$v"
+  else
+    printf '%s unset\\n' "$n"
+  fi
+done
+`;
+
+interface Stub {
+  dir: string;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  calls(): { cmd: string; args: string[]; seenKey?: string }[];
+}
+
+function makeStub(t: TestContext, flavour: 'posix' | 'fish', extraEnv: NodeJS.ProcessEnv = {}): Stub {
+  const base = tempDir(t, 'kops-mfa-snippet-');
+  const dir = join(base, 'bin');
+  const home = join(base, 'home');
+  mkdirSync(dir);
+  mkdirSync(home);
+  const exe = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    chmodSync(join(dir, name), 0o755);
+  };
+  exe('kops-mfa', STUB_KOPS_MFA);
+  exe('kops', STUB_KOPS);
+  exe('kops-mfa-test-dump', STUB_DUMP);
+  const shellNames = flavour === 'fish' ? ['fish'] : ['bash', 'zsh'];
+  for (const sh of shellNames) {
+    writeFileSync(join(dir, `env.${sh}`), CANNED[flavour].env.join('\n') + '\n');
+    writeFileSync(join(dir, `logout.${sh}`), CANNED[flavour].logout.join('\n') + '\n');
+  }
+  // A clean environment: nothing from the developer's shell (AWS_PROFILE…) leaks in.
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: home,
+    LC_ALL: 'C',
+    TERM: 'dumb',
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    STUB: dir,
+    T: base,
+    ...extraEnv,
+  };
+  return {
+    dir,
+    home,
+    env,
+    calls() {
+      const path = join(dir, 'calls');
+      if (!existsSync(path)) return [];
+      const text = readFileSync(path, 'latin1');
+      const out: { cmd: string; args: string[]; seenKey?: string }[] = [];
+      let i = 0;
+      const field = () => {
+        const colon = text.indexOf(':', i);
+        const len = Number(text.slice(i, colon));
+        const value = text.slice(colon + 1, colon + 1 + len);
+        assert.equal(text[colon + 1 + len], '\n', 'malformed stub record');
+        i = colon + 2 + len;
+        return value;
+      };
+      while (i < text.length) {
+        const nl = text.indexOf('\n', i);
+        const m = /^call (\S+) (\d+)$/.exec(text.slice(i, nl));
+        assert.ok(m, `malformed stub log at ${i}: ${text.slice(i, i + 40)}`);
+        i = nl + 1;
+        const args = Array.from({ length: Number(m[2]) }, field);
+        const call: { cmd: string; args: string[]; seenKey?: string } = { cmd: m[1] as string, args };
+        if (call.cmd === 'kops') call.seenKey = field();
+        out.push(call);
+      }
+      return out;
+    },
+  };
+}
+
+interface Report {
+  /** label → variable → value (null: unset) */
+  snaps: Record<string, Record<string, string | null>>;
+  /** label → exit status */
+  rc: Record<string, number>;
+  /** label → yes/no */
+  fn: Record<string, boolean>;
+  /** Other lines, e.g. kops's own output. */
+  other: string[];
+}
+
+function parseReport(out: string): Report {
+  const r: Report = { snaps: {}, rc: {}, fn: {}, other: [] };
+  let cur: Record<string, string | null> | undefined;
+  let i = 0;
+  while (i < out.length) {
+    let nl = out.indexOf('\n', i);
+    if (nl === -1) nl = out.length;
+    const line = out.slice(i, nl);
+    let m: RegExpExecArray | null;
+    if (line.startsWith('== ')) {
+      cur = r.snaps[line.slice(3)] = {};
+    } else if ((m = /^rc (\S+) (\d+)$/.exec(line))) {
+      r.rc[m[1] as string] = Number(m[2]);
+    } else if ((m = /^fn (\S+) (yes|no)$/.exec(line))) {
+      r.fn[m[1] as string] = m[2] === 'yes';
+    } else if (cur && (m = /^(\w+) unset$/.exec(line))) {
+      cur[m[1] as string] = null;
+    } else if (cur && (m = /^(\w+)=(\d+):/.exec(line))) {
+      const start = i + m[0].length;
+      const len = Number(m[2]);
+      cur[m[1] as string] = out.slice(start, start + len);
+      i = start + len + 1;
+      continue;
+    } else {
+      r.other.push(line);
+    }
+    i = nl + 1;
+  }
+  return r;
+}
+
+type Flavour = 'bash' | 'bash-strict' | 'zsh' | 'zsh-options' | 'fish';
+
+const SHELL_OF: Record<Flavour, 'bash' | 'zsh' | 'fish'> = {
+  bash: 'bash',
+  'bash-strict': 'bash',
+  zsh: 'zsh',
+  'zsh-options': 'zsh',
+  fish: 'fish',
+};
+
+/** What each flavour runs before anything else. */
+const PRELUDE: Record<Flavour, string> = {
+  bash: '',
+  'bash-strict': 'set -euo pipefail',
+  zsh: '',
+  'zsh-options': 'setopt nounset ksh_arrays sh_word_split',
+  fish: '',
+};
+
+function runShell(flavour: Flavour, script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const full = `${PRELUDE[flavour]}\n${script}`;
+  switch (SHELL_OF[flavour]) {
+    case 'bash':
+      return run('bash', ['--noprofile', '--norc', '-c', full], { env, timeoutMs: 20_000 });
+    case 'zsh':
+      return run('zsh', ['--no-rcs', '-c', full], { env, timeoutMs: 20_000 });
+    case 'fish':
+      return run('fish', ['--no-config', '-c', full], { env, timeoutMs: 20_000 });
+  }
+}
+
+/** The rc line, as `kops-mfa init` would be used, with the file standing in for the command. */
+function loadLine(flavour: Flavour): string {
+  const shell = SHELL_OF[flavour];
+  if (shell === 'fish') return `cat ${fishQuote(FILES.fish)} | source`;
+  return `eval "$(cat ${posixQuote(FILES[shell])})"`;
+}
+
+/** `if CMD; then …` in the flavour's language, printing "rc LABEL STATUS" without tripping set -e. */
+function status(flavour: Flavour, label: string, cmd: string): string {
+  if (SHELL_OF[flavour] === 'fish') return `${cmd}\necho "rc ${label} $status"`;
+  return `if ${cmd}; then echo "rc ${label} 0"; else echo "rc ${label} $?"; fi`;
+}
+
+function fnCheck(flavour: Flavour, name: string): string {
+  switch (SHELL_OF[flavour]) {
+    case 'bash':
+      return `if declare -F ${name} >/dev/null; then echo "fn ${name} yes"; else echo "fn ${name} no"; fi`;
+    case 'zsh':
+      return `if (( \${+functions[${name}]} )); then echo "fn ${name} yes"; else echo "fn ${name} no"; fi`;
+    case 'fish':
+      return `if functions -q ${name}; echo "fn ${name} yes"; else; echo "fn ${name} no"; end`;
+  }
+}
+
+/** Names of all shell variables, one a line, into a file. */
+function varNames(flavour: Flavour, file: string): string {
+  switch (SHELL_OF[flavour]) {
+    case 'bash':
+      return `compgen -v >"$T/${file}"`;
+    case 'zsh':
+      return `print -rl -- \${(k)parameters} >"$T/${file}"`;
+    case 'fish':
+      return `set -n >$T/${file}`;
+  }
+}
+
+function setup(flavour: Flavour): string {
+  if (SHELL_OF[flavour] === 'fish') {
+    return 'set -gx AWS_PROFILE base\nset -gx AWS_ACCESS_KEY_ID OLD-KEY\nset -gx AWS_SECRET_ACCESS_KEY OLD-SECRET';
+  }
+  return 'export AWS_PROFILE=base AWS_ACCESS_KEY_ID=OLD-KEY AWS_SECRET_ACCESS_KEY=OLD-SECRET';
+}
+
+const writeFile = (flavour: Flavour, text: string, file: string) =>
+  SHELL_OF[flavour] === 'fish' ? `echo ${text} >$STUB/${file}` : `echo ${text} >"$STUB/${file}"`;
+const removeFile = (flavour: Flavour, file: string) =>
+  SHELL_OF[flavour] === 'fish' ? `rm $STUB/${file}` : `rm "$STUB/${file}"`;
+
+/** Arguments that must reach kops-mfa exactly: spaces, quotes, globs, $, an empty one, a newline. */
+const TRICKY_ARGS = ['--profile', 'kops prod', '--role-session-name', `it's "me" $HOME * \`x\` \\`, '', '--token-code', '012345', 'two\nlines'];
+
+const quoteFor = (flavour: Flavour) => (SHELL_OF[flavour] === 'fish' ? fishQuote : posixQuote);
+
+const FLAVOURS: Flavour[] = ['bash', 'bash-strict', 'zsh', 'zsh-options', 'fish'];
+
+const OLD = { AWS_PROFILE: 'base', AWS_ACCESS_KEY_ID: 'OLD-KEY', AWS_SECRET_ACCESS_KEY: 'OLD-SECRET' };
+const snapshot = (vars: Partial<Record<(typeof WATCHED)[number], string>>) =>
+  Object.fromEntries(WATCHED.map((n) => [n, vars[n] ?? null]));
+
+/** New variable names after the functions ran: only the ones kops-mfa's statements set. */
+function leaked(stub: Stub): string[] {
+  const names = (f: string) => new Set(read(join(stub.dir, '..', f)).split('\n').filter(Boolean));
+  const before = names('vars-before');
+  return [...names('vars-after')].filter((n) => !before.has(n) && !/^(AWS_|KOPS_MFA_)/.test(n));
+}
+
+for (const flavour of FLAVOURS) {
+  const shell = SHELL_OF[flavour];
+  const posix = shell !== 'fish';
+
+  test(`${flavour}: loading the snippet prints nothing`, async (t) => {
+    if (!needTool(t, shell)) return;
+    for (const auto of [false, true]) {
+      const stub = makeStub(t, posix ? 'posix' : 'fish', auto ? { KOPS_MFA_AUTO_REFRESH: '1' } : {});
+      const r = await runShell(flavour, loadLine(flavour), stub.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, '');
+      assert.deepEqual(stub.calls(), [], 'loading must not run kops-mfa');
+    }
+  });
+
+  test(`${flavour}: kops-login and kops-logout apply only successful output, pass arguments exactly, leak nothing`, async (t) => {
+    if (!needTool(t, shell)) return;
+    const stub = makeStub(t, posix ? 'posix' : 'fish');
+    const q = quoteFor(flavour);
+    const script = [
+      setup(flavour),
+      varNames(flavour, 'vars-before'),
+      loadLine(flavour),
+      'kops-mfa-test-dump start',
+      // A failing login: the stub prints a first statement, then exits 4.
+      writeFile(flavour, '4', 'fail'),
+      status(flavour, 'login-fail', 'kops-login --profile kops'),
+      removeFile(flavour, 'fail'),
+      'kops-mfa-test-dump after-login-fail',
+      status(flavour, 'login', `kops-login ${TRICKY_ARGS.map(q).join(' ')}`),
+      'kops-mfa-test-dump after-login',
+      writeFile(flavour, '5', 'fail'),
+      status(flavour, 'logout-fail', 'kops-logout'),
+      removeFile(flavour, 'fail'),
+      'kops-mfa-test-dump after-logout-fail',
+      status(flavour, 'logout', `kops-logout --all ${q('a b')}`),
+      'kops-mfa-test-dump after-logout',
+      varNames(flavour, 'vars-after'),
+      fnCheck(flavour, 'kops-login'),
+      fnCheck(flavour, 'kops-logout'),
+      fnCheck(flavour, 'kops'),
+    ].join('\n');
+    const r = await runShell(flavour, script, stub.env);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = parseReport(r.stdout);
+
+    const session = snapshot(Object.fromEntries(SESSION));
+    assert.deepEqual(rep.snaps.start, snapshot(OLD));
+    // Failure: the stub's status, and not even the first statement applied.
+    assert.equal(rep.rc['login-fail'], 4);
+    assert.deepEqual(rep.snaps['after-login-fail'], snapshot(OLD));
+    // Success: every statement applied, quoting intact, AWS_PROFILE gone.
+    assert.equal(rep.rc.login, 0);
+    assert.deepEqual(rep.snaps['after-login'], session);
+    assert.equal(rep.snaps['after-login']?.AWS_SESSION_TOKEN, TOKEN);
+    // A failing logout changes nothing either.
+    assert.equal(rep.rc['logout-fail'], 5);
+    assert.deepEqual(rep.snaps['after-logout-fail'], session);
+    // Logout clears the session and gives AWS_PROFILE back.
+    assert.equal(rep.rc.logout, 0);
+    assert.deepEqual(rep.snaps['after-logout'], snapshot({ AWS_PROFILE: 'base' }));
+
+    assert.deepEqual(stub.calls(), [
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--profile', 'kops'] },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, ...TRICKY_ARGS] },
+      { cmd: 'kops-mfa', args: ['logout', '--shell', shell] },
+      { cmd: 'kops-mfa', args: ['logout', '--shell', shell, '--all', 'a b'] },
+    ]);
+
+    assert.deepEqual(rep.fn, { 'kops-login': true, 'kops-logout': true, kops: false });
+    assert.deepEqual(leaked(stub), [], 'helper variables left in the shell');
+    assert.deepEqual(rep.other, []);
+    assert.match(r.stderr, /simulated failure/);
+  });
+
+  test(`${flavour}: KOPS_MFA_AUTO_REFRESH=1 defines kops = kops-login, then command kops`, async (t) => {
+    if (!needTool(t, shell)) return;
+    const stub = makeStub(t, posix ? 'posix' : 'fish', { KOPS_MFA_AUTO_REFRESH: '1' });
+    const q = quoteFor(flavour);
+    const script = [
+      setup(flavour),
+      varNames(flavour, 'vars-before'),
+      loadLine(flavour),
+      fnCheck(flavour, 'kops'),
+      writeFile(flavour, '3', 'kops-rc'),
+      status(flavour, 'kops', `kops get clusters ${q('a b')} ${q('')}`),
+      'kops-mfa-test-dump after-kops',
+      // The session ended and the new code is refused: kops must not run.
+      writeFile(flavour, '4', 'fail'),
+      status(flavour, 'kops-fail', 'kops version'),
+      varNames(flavour, 'vars-after'),
+    ].join('\n');
+    const r = await runShell(flavour, script, stub.env);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = parseReport(r.stdout);
+    assert.equal(rep.fn.kops, true);
+    assert.equal(rep.rc.kops, 3, "kops's own status");
+    assert.equal(rep.rc['kops-fail'], 4, "kops-login's status when it fails");
+    assert.deepEqual(rep.snaps['after-kops'], snapshot(Object.fromEntries(SESSION)));
+    assert.deepEqual(rep.other, ['kops output']);
+    assert.deepEqual(stub.calls(), [
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell] },
+      { cmd: 'kops', args: ['get', 'clusters', 'a b', ''], seenKey: 'ASIANEW' },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell] },
+    ]);
+    assert.deepEqual(leaked(stub), [], 'helper variables left in the shell');
+  });
+}
+
+test('bash: under set -e a bare failing kops-login ends the script with its status (documented)', async (t) => {
+  if (!needTool(t, 'bash')) return;
+  const stub = makeStub(t, 'posix');
+  writeFileSync(join(stub.dir, 'fail'), '6\n');
+  const script = [setup('bash'), loadLine('bash'), 'kops-login', 'echo survived'].join('\n');
+  const r = await runShell('bash-strict', script, stub.env);
+  assert.equal(r.code, 6);
+  assert.equal(r.stdout, '');
+});
+
+test('zsh: under err_exit a bare failing kops-login ends the script with its status (documented)', async (t) => {
+  if (!needTool(t, 'zsh')) return;
+  const stub = makeStub(t, 'posix');
+  writeFileSync(join(stub.dir, 'fail'), '6\n');
+  const script = ['setopt err_exit', setup('zsh'), loadLine('zsh'), 'kops-login', 'echo survived'].join('\n');
+  const r = await runShell('zsh', script, stub.env);
+  assert.equal(r.code, 6);
+  assert.equal(r.stdout, '');
+});
+
+test('bash: completion of kops-login and kops-logout options and profiles', async (t) => {
+  if (!needTool(t, 'bash')) return;
+  const stub = makeStub(t, 'posix');
+  mkdirSync(join(stub.home, '.aws'));
+  writeFileSync(join(stub.home, '.aws', 'config'), '[default]\nregion = eu-west-1\n[profile kops]\n[sso-session corp]\n[profile dev]\r\n');
+  writeFileSync(join(stub.home, '.aws', 'credentials'), '[base]\naws_access_key_id = x\n');
+  const script = [
+    'set -u',
+    loadLine('bash'),
+    'complete -p kops-login kops-logout',
+    'show() { _kops_mfa_complete "$@"; echo "$1 [$2] after [$3]: ${COMPREPLY[*]-}"; }',
+    'show kops-login --r kops-login',
+    'show kops-login "" --profile',
+    'show kops-login k --profile',
+    'show kops-login "" --role-arn',
+    'show kops-logout "" kops-logout',
+  ].join('\n');
+  const r = await runShell('bash', script, stub.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n'), [
+    'complete -F _kops_mfa_complete kops-login',
+    'complete -F _kops_mfa_complete kops-logout',
+    'kops-login [--r] after [kops-login]: --role-arn --role-session-name --region --refresh',
+    'kops-login [] after [--profile]: default kops dev base',
+    'kops-login [k] after [--profile]: kops',
+    'kops-login [] after [--role-arn]: ',
+    'kops-logout [] after [kops-logout]: --profile --all --debug',
+    '',
+  ]);
+});
+
+test('zsh: registers completion only when compdef exists', async (t) => {
+  if (!needTool(t, 'zsh')) return;
+  const stub = makeStub(t, 'posix');
+  const script = [
+    'setopt nounset ksh_arrays sh_word_split',
+    'compdef() { print -r -- "compdef $*"; }',
+    loadLine('zsh'),
+    'unfunction compdef',
+    loadLine('zsh'),
+  ].join('\n');
+  const r = await runShell('zsh', script, stub.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'compdef _kops_mfa_login kops-login\ncompdef _kops_mfa_logout kops-logout\n');
+  assert.equal(r.stderr, '');
+});
+
+test('zsh: profile names for completion come from the AWS config and credentials files', async (t) => {
+  if (!needTool(t, 'zsh')) return;
+  const stub = makeStub(t, 'posix');
+  mkdirSync(join(stub.home, '.aws'));
+  writeFileSync(join(stub.home, '.aws', 'config'), '[default]\n[profile kops]\n[sso-session corp]\n[ profile dev ]\r\n');
+  writeFileSync(join(stub.home, '.aws', 'credentials'), '[base]\naws_access_key_id = x\n');
+  const script = [
+    'setopt nounset ksh_arrays sh_word_split',
+    loadLine('zsh'),
+    // Stands in for the completion system's _describe: print the array it is given.
+    '_describe() { emulate -L zsh; print -rl -- "${(@P)4}"; }',
+    '_kops_mfa_profiles',
+  ].join('\n');
+  const r = await runShell('zsh', script, stub.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'default\nkops\ndev\nbase\n');
+});
+
+test('fish: completion of kops-login and kops-logout options and profiles', async (t) => {
+  if (!needTool(t, 'fish')) return;
+  const stub = makeStub(t, 'fish');
+  mkdirSync(join(stub.home, '.aws'));
+  writeFileSync(join(stub.home, '.aws', 'config'), '[default]\n[profile kops]\n[sso-session corp]\n');
+  writeFileSync(join(stub.home, '.aws', 'credentials'), '[base]\n');
+  const script = [
+    loadLine('fish'),
+    `complete -C 'kops-login --ro'`,
+    'echo ==',
+    `complete -C 'kops-login --profile '`,
+    'echo ==',
+    `complete -C 'kops-logout --a'`,
+  ].join('\n');
+  const r = await runShell('fish', script, stub.env);
+  assert.equal(r.code, 0, r.stderr);
+  const [opts = '', profiles = '', logout = ''] = r.stdout.split('==\n');
+  assert.deepEqual(opts.trim().split('\n').map((l) => l.split('\t')[0]), ['--role-arn', '--role-session-name']);
+  assert.deepEqual(profiles.trim().split('\n').map((l) => l.split('\t')[0]).sort(), ['base', 'default', 'kops']);
+  assert.deepEqual(logout.trim().split('\n').map((l) => l.split('\t')[0]), ['--all']);
+});
+
+// ---------------------------------------------------------------------------
+// kops-mfa init
+
+test('initText returns exactly the shipped file for each shell', () => {
+  for (const [shell, file] of [
+    ['bash', FILES.bash],
+    ['zsh', FILES.zsh],
+    ['fish', FILES.fish],
+    ['powershell', FILES.powershell],
+    ['pwsh', FILES.powershell],
+  ] as const) {
+    assert.equal(initText(shell, {}), read(file), shell);
+    assert.equal(initText(shell, { path: false }), read(file), shell);
+  }
+});
+
+test('init --path returns the absolute path of an existing file and a newline', () => {
+  for (const shell of ['bash', 'zsh', 'fish', 'powershell', 'pwsh']) {
+    const text = initText(shell, { path: true });
+    assert.ok(text.endsWith('\n'));
+    const path = text.slice(0, -1);
+    assert.ok(isAbsolute(path), path);
+    assert.ok(existsSync(path), path);
+    assert.equal(path, snippetPath(shell));
+  }
+  assert.equal(snippetPath('bash'), FILES.bash);
+  assert.equal(snippetPath('pwsh'), FILES.powershell);
+});
+
+test('init with an unknown shell is a usage error listing the choices', () => {
+  for (const shell of ['tcsh', 'sh', '', 'bash ', 'constructor', '__proto__']) {
+    assert.throws(
+      () => initText(shell, {}),
+      (e: unknown) => {
+        assert.ok(e instanceof KopsMfaError, String(e));
+        assert.equal(e.exitCode, ExitCode.usage);
+        assert.match(e.message, /bash, zsh, fish, powershell/);
+        return true;
+      },
+      JSON.stringify(shell),
+    );
+  }
+  assert.throws(() => snippetPath('csh'), KopsMfaError);
+});
+
+test('init finds the package root from a nested bundle chunk (esbuild, as in dist/chunks/)', async (t) => {
+  // Bundle init.ts into a chunk two directories below a scratch directory inside
+  // the package, as esbuild does for dist/chunks/, and ask it for the path.
+  const { build } = await import('esbuild');
+  const scratch = join(ROOT, 'node_modules', '.cache', `kops-mfa-init-test-${process.pid}`);
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  const outfile = join(scratch, 'dist', 'chunks', 'init-TEST.js');
+  await build({
+    entryPoints: [join(ROOT, 'src', 'commands', 'init.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'silent',
+  });
+  const mod = (await import(pathToFileURL(outfile).href)) as typeof import('../src/commands/init.ts');
+  assert.equal(mod.snippetPath('zsh'), FILES.zsh);
+  assert.equal(mod.initText('fish', {}), read(FILES.fish));
+});
