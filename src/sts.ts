@@ -102,6 +102,11 @@ function toSession(c: Credentials | undefined): SessionCredentials {
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
     throw networkError('STS answered without complete credentials');
   }
+  // No environment variable can hold a NUL byte, so no shell or tool could use
+  // such a session; refuse it here, before it is cached or a note says "new session".
+  if ([c.AccessKeyId, c.SecretAccessKey, c.SessionToken].some((v) => v.includes('\0'))) {
+    throw networkError('STS answered with credentials that contain a NUL byte; no shell can hold them, so nothing was saved');
+  }
   const expiration = c.Expiration instanceof Date ? c.Expiration : new Date(c.Expiration);
   if (Number.isNaN(expiration.getTime())) throw networkError('STS answered with an unreadable expiration time');
   return {
