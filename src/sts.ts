@@ -156,8 +156,17 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
     return awsError(`AWS refused: ${message} (check role_arn and the role's trust policy)`, e);
   }
   if (name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch' || name === 'UnrecognizedClientException') {
+    // The keys live in the source profile (alice), not in the profile logged in to (kops):
+    // `aws configure --profile kops` would write new keys where nothing reads them.
+    const source = s.source.origin.startsWith('profile ') ? s.source.origin.slice('profile '.length) : undefined;
+    const renew =
+      keys !== s.source
+        ? 'log in again to their source'
+        : source !== undefined
+          ? `aws configure --profile ${source}`
+          : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
     return awsError(
-      `AWS rejected the keys ${keys.accessKeyId} from ${caller}: they are wrong, deactivated or deleted; renew them (aws configure --profile ${s.profile}) and try again`,
+      `AWS rejected the keys ${keys.accessKeyId} from ${caller}: they are wrong, deactivated or deleted; renew them (${renew}) and try again`,
       e,
     );
   }
