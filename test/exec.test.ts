@@ -74,7 +74,8 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     let output = '';
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    // If anything goes wrong, end the whole group: an orphaned sh would hold the pipe open.
+    const guard = setTimeout(() => process.kill(-(child.pid as number), 'SIGKILL'), 10_000);
     t.after(() => clearTimeout(guard));
     await Promise.race([
       new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())),

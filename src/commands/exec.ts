@@ -15,16 +15,18 @@ export function execCommand(command: readonly string[], ops: readonly EnvOp[], c
   const [file, ...args] = command as [string, ...string[]];
   const env = applyOps(ctx.env, ops);
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: 'inherit' });
     // kops-mfa stays alive until the child decides what to do with a signal.
     // On a terminal, Ctrl-C and Ctrl-\ already reached the child (same
     // foreground group); sending them again would make kops see two.
+    // The handlers go in before the child starts, so no signal falls between.
     const onTerminal = process.stdin.isTTY === true;
+    let child: ReturnType<typeof spawn> | undefined;
     const forward = (signal: NodeJS.Signals) => {
       if (onTerminal && FROM_TERMINAL.has(signal)) return;
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
+    child = spawn(file, args, { env, stdio: 'inherit' });
     const done = (code: number) => {
       for (const s of FORWARDED) process.removeListener(s, forward);
       resolve(code);
