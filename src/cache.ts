@@ -72,15 +72,21 @@ export function secondsLeft(c: SessionCredentials, now: Date): number {
 export function readEntry(file: string, warn: Warn): CacheEntry | undefined {
   let fd: number;
   try {
-    fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
+    fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
+    // ENOTDIR: a part of the path is a file, so there is no cache file either.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     warn(`ignoring cache file ${file}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`);
     return undefined;
   }
   try {
     const st = fstatSync(fd);
+    if (!st.isFile()) {
+      // A folder (or a FIFO) at the path: reading it would throw, or block.
+      warn(`ignoring cache file ${file}: it is not a regular file`);
+      return undefined;
+    }
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) {
       warn(`ignoring cache file ${file}: it belongs to another user`);
@@ -199,8 +205,10 @@ export async function lock(file: string, onWait: (pid: number) => void): Promise
     }
     const holder = lockHolder(lockFile);
     if (holder === undefined) continue; // gone between open and read
-    if (holder.stale) {
-      tryUnlink(lockFile);
+    // Our own pid: left by an earlier process that had it (a container
+    // restarted, a terminal closed at the prompt); this one holds no lock.
+    if (holder.stale || holder.pid === process.pid) {
+      breakLock(lockFile);
       continue;
     }
     if (!told) {
@@ -211,14 +219,26 @@ export async function lock(file: string, onWait: (pid: number) => void): Promise
   }
 }
 
+/** Remove a stale lock; one that cannot be removed is an error, not a reason to spin. */
+function breakLock(lockFile: string): void {
+  try {
+    unlinkSync(lockFile);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
 function lockHolder(lockFile: string): { pid: number; stale: boolean } | undefined {
   let text: string;
   let mtime: number;
   try {
     text = readFileSync(lockFile, 'utf8');
     mtime = statSync(lockFile).mtimeMs;
-  } catch {
-    return undefined;
+  } catch (e) {
+    // Gone: try again. Unreadable (a folder, another user's file): trying
+    // again would spin for ever, so say so.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
   const pid = Number(text);
   // An empty file: its writer is between open and write; give it a moment.
