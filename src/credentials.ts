@@ -4,7 +4,7 @@ import { parse as parseCommand } from 'shell-quote';
 import type { Settings } from './config.js';
 import { TOKEN_CODE } from './config.js';
 import { cacheDir, cacheFile, ensureDir, lock, readEntry, secondsLeft, writeEntry, type CacheEntry } from './cache.js';
-import { configError, mfaError } from './errors.js';
+import { configError, KopsMfaError, mfaError } from './errors.js';
 import type { Prompt } from './prompt.js';
 
 export interface Deps {
@@ -24,28 +24,50 @@ export interface Obtained {
 const TRIES = 3;
 
 export async function obtainSession(s: Settings, deps: Deps): Promise<Obtained> {
-  const file = s.useCache ? cacheFile(cacheDir(deps.env), s) : undefined;
+  let file = s.useCache ? cacheFile(cacheDir(deps.env), s) : undefined;
+  // The file is read before and after the lock: a damaged one is told once.
+  const told = new Set<string>();
+  const warn = (message: string) => {
+    if (told.has(message)) return;
+    told.add(message);
+    deps.note(message);
+  };
   const fresh = (e: CacheEntry | undefined) =>
     e !== undefined && secondsLeft(e.credentials, deps.now()) > s.minRemainingSeconds ? e : undefined;
 
   if (file && !s.refresh) {
-    const hit = fresh(readEntry(file, deps.note));
+    const hit = fresh(readEntry(file, warn));
     deps.debug(`cache ${hit ? 'hit' : 'miss'}: ${file}`);
     if (hit) return { entry: hit, fromCache: true };
   }
   let unlock: (() => void) | undefined;
   if (file) {
-    ensureDir(cacheDir(deps.env));
-    unlock = await lock(file, (pid) => deps.note(`waiting for another kops-mfa (pid ${pid}) that is logging in to the same session…`));
+    try {
+      ensureDir(cacheDir(deps.env));
+      unlock = await lock(file, (pid) => deps.note(`waiting for another kops-mfa (pid ${pid}) that is logging in to the same session…`));
+    } catch (e) {
+      // A folder of another user stays an error; anything else (a read-only
+      // or unusable folder) costs the cache, not the login.
+      if (e instanceof KopsMfaError) throw e;
+      warn(`cannot use the session cache (${(e as Error).message}); going on without it`);
+      file = undefined;
+    }
   }
   try {
     if (file && !s.refresh) {
       // Another terminal may have logged in while we waited for the lock.
-      const hit = fresh(readEntry(file, deps.note));
+      const hit = fresh(readEntry(file, warn));
       if (hit) return { entry: hit, fromCache: true };
     }
     const entry = await loginWithCode(s, deps);
-    if (file) writeEntry(file, entry);
+    if (file) {
+      // The code is spent and the session valid: a failed save must not lose it.
+      try {
+        writeEntry(file, entry);
+      } catch (e) {
+        warn(`could not save the session in the cache (${(e as Error).message}); the next login will ask for a code`);
+      }
+    }
     return { entry, fromCache: false };
   } finally {
     unlock?.();
