@@ -131,9 +131,8 @@ if [[ "${KOPS_MFA_AUTO_REFRESH-}" = 1 ]]; then
   # costs one node start-up and asks nothing; it prompts only when the session
   # has really ended.
   function kops {
-    # SC2119: kops-login deliberately gets no arguments here: they are kops's.
-    # shellcheck disable=SC2119
-    kops-login || return
+    # --quiet: no "reusing the cached session" note before every kops run.
+    kops-login --quiet || return
     command kops "$@"
   }
 fi

@@ -75,7 +75,7 @@ if test "$KOPS_MFA_AUTO_REFRESH" = 1
     # minutes left) costs one node start-up and asks nothing; it prompts only
     # when the session has really ended.
     function kops --description 'kops-login, then kops'
-        kops-login
+        kops-login --quiet
         or return
         command kops $argv
     end

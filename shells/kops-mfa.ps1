@@ -65,7 +65,7 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq '1') {
     # ended.
     function global:kops {
         $PSNativeCommandUseErrorActionPreference = $false
-        kops-login
+        kops-login --quiet
         if ($LASTEXITCODE -ne 0) { return }
         # The application, never this function again.
         $kopsExe = Get-Command -Name kops -CommandType Application -ErrorAction SilentlyContinue |

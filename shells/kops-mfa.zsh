@@ -109,7 +109,7 @@ function _kops_mfa_logout {
     # when the session has really ended.
     function kops {
       emulate -L zsh
-      kops-login || return
+      kops-login --quiet || return
       command kops "$@"
     }
   fi

@@ -560,9 +560,9 @@ for (const flavour of FLAVOURS) {
     assert.deepEqual(rep.snaps['after-kops'], snapshot(Object.fromEntries(SESSION)));
     assert.deepEqual(rep.other, ['kops output']);
     assert.deepEqual(stub.calls(), [
-      { cmd: 'kops-mfa', args: ['env', '--shell', shell] },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--quiet'] },
       { cmd: 'kops', args: ['get', 'clusters', 'a b', ''], seenKey: 'ASIANEW' },
-      { cmd: 'kops-mfa', args: ['env', '--shell', shell] },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--quiet'] },
     ]);
     assert.deepEqual(leaked(stub), [], 'helper variables left in the shell');
   });
