@@ -1,8 +1,10 @@
 // The MFA prompt. It talks to the terminal, never to stdout, so it works while
 // the shell captures stdout with $(…) or a pipe. The code is read with echo off.
+//
+// node:tty and read (with node:readline) are imported only when a prompt is
+// shown: every run loads this module, and a cached login never asks.
 import { openSync, closeSync } from 'node:fs';
-import tty from 'node:tty';
-import { read } from 'read';
+import type tty from 'node:tty';
 import { cancelled, mfaError } from './errors.js';
 
 export type Prompt = (message: string) => Promise<string>;
@@ -17,14 +19,15 @@ export const NO_TERMINAL =
   'no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process in the profile';
 
 /** /dev/tty when there is a controlling terminal; else stdin and stderr when both are terminals. */
-function openTerminal(): Terminal {
+async function openTerminal(): Promise<Terminal> {
+  const { ReadStream, WriteStream } = await import('node:tty');
   let inFd: number | undefined;
   let outFd: number | undefined;
   try {
     inFd = openSync('/dev/tty', 'r');
     outFd = openSync('/dev/tty', 'w');
-    const input = new tty.ReadStream(inFd);
-    const output = new tty.WriteStream(outFd);
+    const input = new ReadStream(inFd);
+    const output = new WriteStream(outFd);
     return {
       input,
       output,
@@ -54,7 +57,8 @@ function openTerminal(): Terminal {
 
 /** Ask once, echo off. Ctrl-C: cancelled (exit 130). End of input: an error, not a hang. */
 export const terminalPrompt: Prompt = async (message) => {
-  const term = openTerminal();
+  const { read } = await import('read');
+  const term = await openTerminal();
   const restore = () => term.close();
   // A signal while the terminal is raw must not leave it without echo.
   const onSignal = (signal: NodeJS.Signals) => {
