@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, hasTool, run, runCli, type RunResult } from './helpers.ts';
+import { BIN, ROOT, needTool, run, runCli, type RunResult } from './helpers.ts';
 import { world, ROLE_ARN, USER, type World } from './fixture.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
@@ -108,8 +108,7 @@ test("the AWS SDK's fromProcess runs it from ~/.aws/config, and its credentials 
 });
 
 test('the aws CLI runs it as credential_process (sts get-caller-identity)', async (t) => {
-  if (!hasTool('aws')) {
-    t.skip('the aws CLI is not installed (pip install awscli, or AWS CLI v2)');
+  if (!needTool(t, 'aws')) {
     return;
   }
   const w = await world(t);
