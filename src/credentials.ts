@@ -75,12 +75,16 @@ export async function obtainSession(s: Settings, deps: Deps): Promise<Obtained> 
 }
 
 async function loginWithCode(s: Settings, deps: Deps): Promise<CacheEntry> {
+  // The SDK (about 100 ms) loads while the user reads the prompt and types;
+  // without a terminal the prompt fails first and the load never matters.
   const started = Date.now();
-  const sts = await import('./sts.js');
-  deps.debug(`loaded the AWS SDK in ${Date.now() - started} ms`);
+  const loading = import('./sts.js');
+  loading.catch(() => {});
   const fromPrompt = s.tokenCode === undefined && s.mfaProcess === undefined;
   for (let attempt = 1; ; attempt++) {
     const code = s.tokenCode ?? (s.mfaProcess !== undefined ? runMfaProcess(s.mfaProcess, deps.env) : await askCode(s, deps));
+    const sts = await loading;
+    if (attempt === 1) deps.debug(`the AWS SDK was ready ${Date.now() - started} ms after the login started`);
     const t0 = Date.now();
     try {
       const session = await sts.login(s, code);

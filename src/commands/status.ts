@@ -10,7 +10,8 @@ import type { Outcome } from '../main.js';
 
 interface Seen {
   profile: string;
-  arn?: string | undefined;
+  /** null when unknown, so the JSON always has the same keys. */
+  arn: string | null;
   expiration: string;
   secondsLeft: number;
   valid: boolean;
@@ -22,7 +23,7 @@ export async function statusCommand(o: { profile?: string | undefined; json: boo
   const entries = listEntries(cacheDir(ctx.env), ctx.note);
   const seen = (p: string, arn: string | undefined, expiration: string): Seen => {
     const left = Math.floor(secondsLeft({ expiration } as never, now));
-    return { profile: p, arn, expiration, secondsLeft: left, valid: left > 0 };
+    return { profile: p, arn: arn ?? null, expiration, secondsLeft: left, valid: left > 0 };
   };
 
   let shell: Seen | null = null;
