@@ -22,9 +22,13 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run argv inside a new pseudo-terminal. */
 export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Pty {
-  const command = argv.map(quote).join(' ');
+  // script(1) runs the command with $SHELL -c: make that /bin/sh, which the
+  // POSIX quoting above is for, and give the command its own SHELL back.
+  const env: NodeJS.ProcessEnv = { TERM: 'dumb', ...(opts.env ?? process.env) };
+  const shell = env.SHELL === undefined ? ['-u', 'SHELL'] : [`SHELL=${env.SHELL}`];
+  const command = ['exec', 'env', ...shell, ...argv].map(quote).join(' ');
   const child: ChildProcessWithoutNullStreams = spawn('script', ['-q', '-e', '-f', '-c', command, '/dev/null'], {
-    env: { TERM: 'dumb', ...(opts.env ?? process.env) },
+    env: { ...env, SHELL: '/bin/sh' },
     cwd: opts.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
