@@ -185,15 +185,19 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     }
     await cli.runMatchedCommand();
   } catch (e) {
-    return report(e, ctx, cli.matchedCommandName);
+    return report(e, ctx, cli.matchedCommandName, args);
   }
   if (outcome.stdout !== undefined) await writeStdout(outcome.stdout);
   return outcome.code ?? ExitCode.ok;
 }
 
-function report(e: unknown, ctx: Context, command: string | undefined): number {
+function report(e: unknown, ctx: Context, command: string | undefined, args: readonly string[]): number {
   if (e instanceof Error && e.name === 'CACError') {
-    ctx.note(`${e.message.replace(/`/g, '')} (see kops-mfa ${command ? `${command} ` : ''}--help)`);
+    // cac names an unknown option camel-cased (--bogusFlag for --bogus-flag,
+    // --suchFlag for --no-such-flag): name it as the user typed it.
+    const unknown = /^Unknown option `-{1,2}([^`=]+)[^`]*`$/.exec(e.message)?.[1];
+    const message = unknown ? `unknown option ${typedOption(args, unknown) ?? `--${unknown}`}` : e.message.replace(/`/g, '');
+    ctx.note(`${message} (see kops-mfa ${command ? `${command} ` : ''}--help)`);
     return ExitCode.usage;
   }
   if (e instanceof KopsMfaError) {
@@ -204,6 +208,18 @@ function report(e: unknown, ctx: Context, command: string | undefined): number {
   ctx.note(`unexpected error: ${e instanceof Error ? e.message : String(e)} (run with --debug for details)`);
   ctx.debug(String((e as Error)?.stack ?? e));
   return ExitCode.general;
+}
+
+/** The option on the command line (before --) that cac parsed as `name`. */
+function typedOption(args: readonly string[], name: string): string | undefined {
+  for (const a of args) {
+    if (a === '--') break;
+    if (!a.startsWith('-')) continue;
+    const typed = a.split('=')[0] as string;
+    const bare = typed.replace(/^-{1,2}/, '');
+    if ([bare, bare.replace(/^no-/, '')].some((n) => n === name || camel(n) === name)) return typed;
+  }
+  return undefined;
 }
 
 /** One write; a reader that went away (EPIPE) is not an error worth a trace. */

@@ -34,7 +34,7 @@ test('--version prints the package version; --help works for every command', asy
 });
 
 test('usage errors exit 2 with an empty stdout', async () => {
-  failsCleanly(await runCli(['env', '--bogus']), 2, /Unknown option --bogus \(see kops-mfa env --help\)/);
+  failsCleanly(await runCli(['env', '--bogus']), 2, /unknown option --bogus \(see kops-mfa env --help\)/);
   failsCleanly(await runCli(['env', '--shell', 'tcsh']), 2, /tcsh.*bash.*zsh.*fish.*powershell/);
   failsCleanly(await runCli(['env', '--token-code']), 2, /value is missing/);
   failsCleanly(await runCli(['frobnicate']), 2, /unknown command frobnicate/);
