@@ -126,7 +126,16 @@ function parseEntry(text: string): CacheEntry | undefined {
 
 /** The cache folder, made 0700; one owned by someone else is refused. */
 export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // Say what is wrong with the path, not which syscall failed.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new Error(`${dir} is not a folder`);
+    if (code === 'ENOTDIR') throw new Error(`a parent of ${dir} is not a folder`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new Error(`${dir} cannot be created (${code})`);
+    throw e;
+  }
   const st = statSync(dir);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {

@@ -49,7 +49,7 @@ export async function obtainSession(s: Settings, deps: Deps): Promise<Obtained> 
       // A folder of another user stays an error; anything else (a read-only
       // or unusable folder) costs the cache, not the login.
       if (e instanceof KopsMfaError) throw e;
-      warn(`cannot use the session cache (${(e as Error).message}); going on without it`);
+      warn(`cannot use the session cache: ${(e as Error).message}; going on without it (set XDG_CACHE_HOME to move it)`);
       file = undefined;
     }
   }
