@@ -246,8 +246,9 @@ function lockHolder(lockFile: string): { pid: number; stale: boolean } | undefin
   } catch (e) {
     // Gone: try again. Unreadable (a folder, another user's file): trying
     // again would spin for ever, so say so.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new Error(`the lock ${lockFile} cannot be read (${code === 'EISDIR' ? 'it is a folder' : code})`);
   }
   const pid = Number(text);
   // An empty file: its writer is between open and write; give it a moment.
