@@ -36,6 +36,19 @@ const FORCE_PROFILE = argv.includes('--profile');
 const NODE = process.execPath;
 
 const cleanups: Array<() => unknown> = [];
+// Ctrl-C, or a reader that went away (| head): still remove the temporary folders.
+const abort = (status: number) => {
+  for (const fn of cleanups.splice(0).reverse()) {
+    try {
+      void fn();
+    } catch {
+      // best effort
+    }
+  }
+  process.exit(status);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => abort(130));
+process.stdout.on('error', () => abort(141));
 
 // The package as npm would install it (bin/, dist/, shells/, package.json),
 // copied out of the work tree right after the build: a rebuild of dist/ by
