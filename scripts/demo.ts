@@ -11,7 +11,7 @@ import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startStsServer, DEMO } from '../test/sts-server.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const BIN = fileURLToPath(new URL('../bin/kops-mfa.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/kops-mfa.cjs', import.meta.url));
 const bold = (s: string) => (process.stderr.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = '') => process.stderr.write(`${s}\n`);
 

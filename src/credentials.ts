@@ -1,11 +1,10 @@
 // The one orchestrator: cache → code source → STS → cache.
-import { spawnSync } from 'node:child_process';
-import { parse as parseCommand } from 'shell-quote';
 import type { Settings } from './config.js';
 import { TOKEN_CODE } from './config.js';
 import { cacheDir, cacheFile, ensureDir, lock, readEntry, secondsLeft, writeEntry, type CacheEntry } from './cache.js';
 import { configError, KopsMfaError, mfaError } from './errors.js';
 import type { Prompt } from './prompt.js';
+import { loadSdk, login, RejectedCodeError } from './sts.js';
 
 export interface Deps {
   env: NodeJS.ProcessEnv;
@@ -78,20 +77,20 @@ async function loginWithCode(s: Settings, deps: Deps): Promise<CacheEntry> {
   // The SDK (about 100 ms) loads while the user reads the prompt and types;
   // without a terminal the prompt fails first and the load never matters.
   const started = Date.now();
-  const loading = import('./sts.js');
+  const loading = loadSdk();
   loading.catch(() => {});
   const fromPrompt = s.tokenCode === undefined && s.mfaProcess === undefined;
   for (let attempt = 1; ; attempt++) {
-    const code = s.tokenCode ?? (s.mfaProcess !== undefined ? runMfaProcess(s.mfaProcess, deps.env) : await askCode(s, deps));
-    const sts = await loading;
+    const code = s.tokenCode ?? (s.mfaProcess !== undefined ? await runMfaProcess(s.mfaProcess, deps.env) : await askCode(s, deps));
+    await loading;
     if (attempt === 1) deps.debug(`the AWS SDK was ready ${Date.now() - started} ms after the login started`);
     const t0 = Date.now();
     try {
-      const session = await sts.login(s, code);
+      const session = await login(s, code);
       deps.debug(`STS answered in ${Date.now() - t0} ms`);
       return { v: 1, profile: s.profile, roleArn: s.roleArn, serialNumber: s.serialNumber, arn: session.arn, credentials: session.credentials };
     } catch (e) {
-      if (e instanceof sts.RejectedCodeError && fromPrompt && attempt < TRIES) {
+      if (e instanceof RejectedCodeError && fromPrompt && attempt < TRIES) {
         deps.note(`${e.message}.`);
         continue;
       }
@@ -111,7 +110,10 @@ async function askCode(s: Settings, deps: Deps): Promise<string> {
 }
 
 /** mfa_process: a command (split like a shell would, run without one) whose trimmed stdout is the code. */
-export function runMfaProcess(command: string, env: NodeJS.ProcessEnv): string {
+export async function runMfaProcess(command: string, env: NodeJS.ProcessEnv): Promise<string> {
+  // Loaded here, not at start-up: only mfa_process users need them.
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
+  const { parse: parseCommand } = await import('shell-quote');
   const words = parseCommand(command, (name) => env[name] ?? '');
   if (words.length === 0 || words.some((w) => typeof w !== 'string')) {
     throw configError(`mfa_process must be one plain command (no pipes, redirections or globs): ${command}`);

@@ -20,7 +20,8 @@ export const NO_TERMINAL =
 
 /** /dev/tty when there is a controlling terminal; else stdin and stderr when both are terminals. */
 async function openTerminal(): Promise<Terminal> {
-  const { ReadStream, WriteStream } = await import('node:tty');
+  // getBuiltinModule: no ES module loader start-up for a CommonJS bundle.
+  const { ReadStream, WriteStream } = process.getBuiltinModule('node:tty');
   let inFd: number | undefined;
   let outFd: number | undefined;
   try {

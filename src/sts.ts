@@ -1,6 +1,7 @@
-// The only module that imports the AWS SDK. credentials.ts loads it with a
-// dynamic import, so a cached login never pays for it (about 100 ms).
-import { STSClient, AssumeRoleCommand, GetSessionTokenCommand, type Credentials } from '@aws-sdk/client-sts';
+// The only module that talks to the AWS SDK. It loads the SDK (sdk.ts, a
+// bundle of its own) with a dynamic import when a call is due, so a cached
+// login never pays for it (about 100 ms).
+import type { STSClient, Credentials } from '@aws-sdk/client-sts';
 import type { SourceKeys, Settings } from './config.js';
 import type { SessionCredentials } from './env-ops.js';
 import { awsError, KopsMfaError, networkError } from './errors.js';
@@ -22,8 +23,18 @@ export class RejectedCodeError extends KopsMfaError {
   override name = 'RejectedCodeError';
 }
 
+type Sdk = typeof import('./sdk.js');
+let sdkLoading: Promise<Sdk> | undefined;
+
+/** Start loading the SDK (idempotent), e.g. while the user types the code. */
+export function loadSdk(): Promise<Sdk> {
+  sdkLoading ??= import('./sdk.js');
+  return sdkLoading;
+}
+
 /** Make the MFA call: the role hops first (no MFA), then AssumeRole or GetSessionToken with the code. */
 export async function login(settings: Settings, code: string): Promise<Session> {
+  const { AssumeRoleCommand, GetSessionTokenCommand } = await loadSdk();
   const deadline = AbortSignal.timeout(DEADLINE_MS);
   let keys: SourceKeys = settings.source;
   let caller = keys.origin;
@@ -78,6 +89,7 @@ async function call<T>(
   deadline: AbortSignal,
   fn: (client: STSClient) => Promise<T>,
 ): Promise<T> {
+  const { STSClient } = await loadSdk();
   const client = new STSClient({
     region: settings.region,
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { needTool, run, runCli, tempDir, type RunResult } from './helpers.ts';
+import { BIN, needTool, run, runCli, tempDir, type RunResult } from './helpers.ts';
 import { world, USER, ROLE_ARN } from './fixture.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -192,7 +192,7 @@ test('without a terminal and without a code it fails at once, naming --token-cod
 
 test('stdout closed early (EPIPE) is quiet', async (t) => {
   const w = await world(t);
-  const r = await run('sh', ['-c', `"${process.execPath}" "$0" env --shell sh --token-code "$1" | true; echo "status=$?"`, join(process.cwd(), 'bin', 'kops-mfa.js'), w.code()], {
+  const r = await run('sh', ['-c', `"${process.execPath}" "$0" env --shell sh --token-code "$1" | true; echo "status=$?"`, BIN, w.code()], {
     env: w.env,
   });
   assert.match(r.stdout, /status=0/);

@@ -36,7 +36,7 @@ function dq(path: string): string {
 function addConsumerProfile(w: World): void {
   const dir = join(w.home, 'tools dir');
   mkdirSync(dir);
-  const bin = join(dir, 'kops-mfa.js');
+  const bin = join(dir, 'kops-mfa.cjs');
   symlinkSync(BIN, bin);
   appendFileSync(
     join(w.home, '.aws', 'config'),

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'kops-mfa.js');
+export const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
 
 /** Whether an executable is on PATH. */
 export function hasTool(name: string): boolean {

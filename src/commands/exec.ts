@@ -1,7 +1,6 @@
 // Run a command with the session in its environment, as the old wrapper's
 // `exec kops "$@"` did: secrets in the environment only, never in argv; the
 // child's status returned; signals forwarded.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Context } from '../context.js';
 import { applyOps, type EnvOp } from '../env-ops.js';
@@ -11,7 +10,10 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 /** Signals a terminal sends to its whole foreground group, the child included. */
 const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
-export function execCommand(command: readonly string[], ops: readonly EnvOp[], ctx: Context): Promise<number> {
+export async function execCommand(command: readonly string[], ops: readonly EnvOp[], ctx: Context): Promise<number> {
+  // Loaded here, off the other commands' start-up; getBuiltinModule needs no
+  // ES module loader in the CommonJS bundle.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const [file, ...args] = command as [string, ...string[]];
   const env = applyOps(ctx.env, ops);
   return new Promise((resolve) => {
