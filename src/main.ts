@@ -109,7 +109,9 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     .action(async (command: string[], o: Record<string, unknown>) => {
       const argvCmd = (o['--'] as string[] | undefined)?.length ? (o['--'] as string[]) : command;
       if (argvCmd.length === 0) throw usageError('exec needs a command: kops-mfa exec -- kops get clusters');
-      const { ops } = await login(flagsFrom(o), ctx, { quiet: o.quiet === true });
+      // Like aws-vault exec: quiet while a cached session serves, so an alias
+      // for kops prints nothing of its own before every run.
+      const { ops } = await login(flagsFrom(o), ctx, { quiet: o.quiet === true, quietReuse: true });
       outcome = { code: await execCommand(argvCmd, ops, ctx) };
     });
 

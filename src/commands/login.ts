@@ -11,7 +11,8 @@ export interface LoginResult {
   ops: EnvOp[];
 }
 
-export async function login(flags: Flags, ctx: Context, opts: { quiet?: boolean } = {}): Promise<LoginResult> {
+/** quiet: no note at all; quietReuse: a note only when a new session was made (exec). */
+export async function login(flags: Flags, ctx: Context, opts: { quiet?: boolean; quietReuse?: boolean } = {}): Promise<LoginResult> {
   const settings = resolveSettings(flags, ctx.env, await loadAwsFiles(ctx.env));
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
@@ -20,7 +21,7 @@ export async function login(flags: Flags, ctx: Context, opts: { quiet?: boolean 
   );
   const obtained = await obtainSession(settings, ctx);
   const { entry } = obtained;
-  if (!opts.quiet) {
+  if (!opts.quiet && !(opts.quietReuse && obtained.fromCache)) {
     const who = entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`;
     ctx.note(
       `${obtained.fromCache ? 'reusing the cached session' : 'new session'} for ${who}, ${describeExpiry(entry.credentials.expiration, ctx.now())}`,
