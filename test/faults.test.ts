@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
@@ -43,11 +43,20 @@ function assertSucceeds(r: RunResult): void {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A 127.0.0.1 port nothing listens on: bind one, note it, close it. */
+/**
+ * A port nothing listens on. Not a port freed a moment ago: test files run in
+ * parallel, and another one's server may take it (listen(0) hands out such
+ * ports again). Port 9 is below the ephemeral range listen(0) draws from;
+ * check that it is really closed.
+ */
 async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  const port = 9;
+  const open = await new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+  assert.equal(open, false, `something listens on 127.0.0.1:${port}; the dead-port test needs it closed`);
   return port;
 }
 
