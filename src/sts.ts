@@ -204,7 +204,8 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
   }
   // After the network codes: the SDK names a reset socket a TimeoutError too.
   if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
-    return networkError(`no answer from STS at ${endpoint} within ${DEADLINE_MS / 1000} s: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
+    const waited = timedOut ? `within ${DEADLINE_MS / 1000} s` : `in 3 attempts of ${REQUEST_TIMEOUT_MS / 1000} s`;
+    return networkError(`no answer from STS at ${endpoint} ${waited}: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
   }
   if (status !== undefined && status >= 500) {
     return networkError(`STS at ${endpoint} failed with HTTP ${status} after 3 attempts; try again later`, e);
