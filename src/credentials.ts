@@ -3,17 +3,11 @@ import type { Settings } from './config.js';
 import { TOKEN_CODE } from './config.js';
 import { cacheDir, cacheFile, ensureDir, lock, readEntry, secondsLeft, writeEntry, type CacheEntry } from './cache.js';
 import { configError, KopsMfaError, mfaError } from './errors.js';
-import type { Prompt } from './prompt.js';
+import type { Context } from './context.js';
 import { loadSdk, login, RejectedCodeError } from './sts.js';
 
-export interface Deps {
-  env: NodeJS.ProcessEnv;
-  now: () => Date;
-  prompt: Prompt;
-  /** A line for the user on stderr. */
-  note: (message: string) => void;
-  debug: (message: string) => void;
-}
+/** What the orchestrator needs from outside: the command context. */
+export type Deps = Context;
 
 export interface Obtained {
   entry: CacheEntry;

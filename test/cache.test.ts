@@ -18,7 +18,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, run, runCli, tempDir, type RunResult } from './helpers.ts';
+import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './helpers.ts';
 import { world, USER, DEFAULT_CONFIG, type World } from './fixture.ts';
 import { spawnPty } from './pty.ts';
 
@@ -31,10 +31,6 @@ interface Entry {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
 }
 
-function ok(r: RunResult, what = 'kops-mfa'): RunResult {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
 
 /** No terminal, no code: the only way to succeed is a cache hit. */
 function needsCode(r: RunResult) {
@@ -74,16 +70,6 @@ function exported(stdout: string): Record<string, string> {
 
 const assumeRoles = (w: World) => w.server.calls.filter((c) => c.action === 'AssumeRole').length;
 
-/** The environment of a shell after `eval "$(statements)"`: a real bash does the eval. */
-async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await run('bash', ['-c', 'eval "$1" && exec env -0', 'bash', statements], { env }), 'bash eval');
-  const out: NodeJS.ProcessEnv = {};
-  for (const pair of r.stdout.split('\0')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
 
 async function login(w: World, extra: string[] = [], env = w.env): Promise<RunResult> {
   return ok(await runCli(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');

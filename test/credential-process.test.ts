@@ -5,15 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, needTool, run, runCli, type RunResult } from './helpers.ts';
+import { BIN, ROOT, needTool, ok, run, runCli } from './helpers.ts';
 import { world, ROLE_ARN, USER, type World } from './fixture.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
-function ok(r: RunResult, what = 'kops-mfa'): RunResult {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r;
-}
 
 interface ProcessJson {
   Version: number;

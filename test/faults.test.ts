@@ -7,14 +7,13 @@
 // success prints statements that hand the shell the issued values exactly;
 // secrets never reach stderr, not even with --debug.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, needTool, runCli, tempDir, type RunResult } from './helpers.ts';
+import { BIN, needTool, runCli, runRaw, tempDir, type RunResult } from './helpers.ts';
 import type { IssueOverrides, IssuedCredentials } from './sts-server.ts';
 
 // ---------------------------------------------------------------------------
@@ -404,21 +403,6 @@ function decodePowerShell(text: string): Map<string, string | null> {
   return out;
 }
 
-function runShell(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr });
-    });
-  });
-}
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
@@ -487,7 +471,7 @@ function hostileValueTests(): void {
           const cwd = join(dir, `cwd-${tool}`);
           mkdirSync(cwd);
           const [cmd, args] = shellScript(tool, kopsMfa);
-          const r = await runShell(cmd, args, { ...w.env, HOME: w.home, LC_ALL: 'C.UTF-8' }, cwd);
+          const r = await runRaw(cmd, args, { env: { ...w.env, HOME: w.home, LC_ALL: 'C.UTF-8' }, cwd });
           assert.equal(r.code, 0, `${tool} exit status; stderr: ${r.stderr}`);
           const parts = r.stdout.toString('utf8').split('\0');
           assert.equal(parts[0], '0', `kops-mfa status in ${tool}`);

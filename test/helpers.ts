@@ -76,3 +76,45 @@ export function tempDir(t: TestContext, prefix = 'kops-mfa-test-'): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** The command succeeded; its stderr (and stdout) in the message when it did not. */
+export function ok(r: RunResult, what = 'kops-mfa'): RunResult {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+export interface RawRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The bytes, undecoded: values are compared byte for byte. */
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run a shell (or any command) with no stdin, keeping stdout as bytes. */
+export function runRaw(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RawRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr });
+    });
+  });
+}
+
+/** The environment of a shell after `eval "$(statements)"`: a real bash does the eval. */
+export async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Promise<NodeJS.ProcessEnv> {
+  const r = ok(await run('bash', ['-c', 'eval "$1" && exec env -0', 'bash', statements], { env }), 'bash eval');
+  const out: NodeJS.ProcessEnv = {};
+  for (const pair of r.stdout.split('\0')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}

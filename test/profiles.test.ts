@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { BIN, run, runCli, type RunResult } from './helpers.ts';
+import { BIN, ok, runCli, shellAfter, type RunResult } from './helpers.ts';
 import { spawnPty } from './pty.ts';
 import { world, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
 
@@ -15,10 +15,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const JUMP_ARN = `arn:aws:iam::${ACCOUNT}:role/jump`;
 
-function ok(r: RunResult, what = 'kops-mfa'): RunResult {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
 
 function failsCleanly(r: RunResult, code: number, message: RegExp) {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
@@ -34,16 +30,6 @@ function exported(stdout: string): Record<string, string> {
   return out;
 }
 
-/** The environment of a shell after `eval "$(statements)"`: a real bash does the eval. */
-async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await run('bash', ['-c', 'eval "$1" && exec env -0', 'bash', statements], { env }), 'bash eval');
-  const out: NodeJS.ProcessEnv = {};
-  for (const pair of r.stdout.split('\0')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Who the server says these keys are. */
 async function callerArn(w: World, keys: Record<string, string>): Promise<string | undefined> {

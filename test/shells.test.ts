@@ -5,7 +5,6 @@
 // tree-sitter-powershell grammar and, independently, with a model of
 // PowerShell's own tokenizer for verbatim strings.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -15,7 +14,7 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 import type { EnvOp } from '../src/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/shells/index.ts';
-import { needTool, ROOT, tempDir } from './helpers.ts';
+import { needTool, ROOT, runRaw, tempDir } from './helpers.ts';
 
 // ---------------------------------------------------------------------------
 // Inputs
@@ -95,28 +94,7 @@ function setOps(values: readonly string[], prefix: string): EnvOp[] {
 // ---------------------------------------------------------------------------
 // Running real shells
 
-interface ShellRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
 
-function runShell(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<ShellRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr });
-    });
-  });
-}
 
 function splitNul(buf: Buffer): Buffer[] {
   const parts: Buffer[] = [];
@@ -221,7 +199,7 @@ async function roundTrip(t: TestContext, r: Runner, values: readonly string[], s
   const names = sets.map((o) => o.name);
   const [cmd, args] = r.command(r.script(r.load, names));
   const env = { PATH: process.env.PATH, HOME: home, LC_ALL: r.locale, TERM: 'dumb', AWS_PROFILE: BEFORE_PROFILE };
-  const res = await runShell(cmd, args, work, env);
+  const res = await runRaw(cmd, args, { cwd: work, env });
 
   const where = `${label(r)}${seedNote}`;
   assert.equal(res.stderr, '', `${where}: stderr`);
@@ -449,7 +427,7 @@ describe('golden output', () => {
     ] as const) {
       // SC1112 warns that a smart quote in a literal may be a typo; here they are data.
       const args = ['-s', dialect, '--severity=warning', '--exclude=SC1112', file];
-      const res = await runShell('shellcheck', args, dir, process.env);
+      const res = await runRaw('shellcheck', args, { cwd: dir });
       assert.equal(res.code, 0, `shellcheck -s ${dialect} ${file}:\n${res.stdout.toString()}${res.stderr}`);
     }
   });
