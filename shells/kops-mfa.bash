@@ -25,25 +25,24 @@
 # expanded while the function is defined. Hyphenated names need bash's
 # default (non-POSIX) mode.
 
-# SC2120: kops-login is called by the user with options, never with
-# arguments from inside this file.
-# shellcheck disable=SC2120
-function kops-login {
-  local _kops_mfa_out='' _kops_mfa_rc=0
-  _kops_mfa_out=$(command kops-mfa env --shell bash "$@") || _kops_mfa_rc=$?
+# Run `kops-mfa <command> --shell bash [options]`; evaluate its output only
+# when it exited 0, else return its status and change nothing.
+function _kops_mfa_apply {
+  local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0
+  shift
+  _kops_mfa_out=$(command kops-mfa "${_kops_mfa_cmd}" --shell bash "$@") || _kops_mfa_rc=$?
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
   fi
   eval "${_kops_mfa_out}"
 }
 
+function kops-login {
+  _kops_mfa_apply env "$@"
+}
+
 function kops-logout {
-  local _kops_mfa_out='' _kops_mfa_rc=0
-  _kops_mfa_out=$(command kops-mfa logout --shell bash "$@") || _kops_mfa_rc=$?
-  if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
-    return "${_kops_mfa_rc}"
-  fi
-  eval "${_kops_mfa_out}"
+  _kops_mfa_apply logout "$@"
 }
 
 # Profile names from the AWS config and credentials files, one per line.

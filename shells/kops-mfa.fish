@@ -17,8 +17,10 @@
 # puts it back together, so a value that holds a newline survives. The
 # statements (`set -gx`, `set -e -g`) act on globals from inside a function.
 
-function kops-login --description 'Log in with MFA and set the AWS session in this shell'
-    set -l kops_mfa_out (command kops-mfa env --shell fish $argv)
+# Run `kops-mfa <command> --shell fish [options]`; source its output only
+# when it exited 0, else return its status and change nothing.
+function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
+    set -l kops_mfa_out (command kops-mfa $argv[1] --shell fish $argv[2..])
     set -l kops_mfa_rc $status
     if test $kops_mfa_rc -ne 0
         return $kops_mfa_rc
@@ -26,13 +28,12 @@ function kops-login --description 'Log in with MFA and set the AWS session in th
     string join \n -- $kops_mfa_out | source
 end
 
+function kops-login --description 'Log in with MFA and set the AWS session in this shell'
+    __kops_mfa_apply env $argv
+end
+
 function kops-logout --description 'Forget the MFA session and clear it from this shell'
-    set -l kops_mfa_out (command kops-mfa logout --shell fish $argv)
-    set -l kops_mfa_rc $status
-    if test $kops_mfa_rc -ne 0
-        return $kops_mfa_rc
-    end
-    string join \n -- $kops_mfa_out | source
+    __kops_mfa_apply logout $argv
 end
 
 function __kops_mfa_profiles --description 'AWS profile names, for completion'

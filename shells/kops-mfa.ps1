@@ -26,14 +26,15 @@
 
 # The output comes back as an array of lines; -join puts it back together
 # exactly. Invoke-Expression refuses an empty string, hence the check.
-function global:kops-login {
+function global:_kops_mfa_apply {
+    param([string] $Command, [object[]] $Options)
     $PSNativeCommandUseErrorActionPreference = $false
     if (-not (Get-Command -Name kops-mfa -ErrorAction SilentlyContinue)) {
         Write-Error -Message 'kops-mfa: command not found'
         $global:LASTEXITCODE = 127
         return
     }
-    $kopsMfaOut = & kops-mfa env --shell powershell @args
+    $kopsMfaOut = & kops-mfa $Command --shell powershell @Options
     if ($LASTEXITCODE -ne 0) { return }
     $kopsMfaText = @($kopsMfaOut) -join "`n"
     if (-not [string]::IsNullOrWhiteSpace($kopsMfaText)) {
@@ -41,19 +42,12 @@ function global:kops-login {
     }
 }
 
+function global:kops-login {
+    _kops_mfa_apply -Command env -Options $args
+}
+
 function global:kops-logout {
-    $PSNativeCommandUseErrorActionPreference = $false
-    if (-not (Get-Command -Name kops-mfa -ErrorAction SilentlyContinue)) {
-        Write-Error -Message 'kops-mfa: command not found'
-        $global:LASTEXITCODE = 127
-        return
-    }
-    $kopsMfaOut = & kops-mfa logout --shell powershell @args
-    if ($LASTEXITCODE -ne 0) { return }
-    $kopsMfaText = @($kopsMfaOut) -join "`n"
-    if (-not [string]::IsNullOrWhiteSpace($kopsMfaText)) {
-        Invoke-Expression -Command $kopsMfaText
-    }
+    _kops_mfa_apply -Command logout -Options $args
 }
 
 if ($env:KOPS_MFA_AUTO_REFRESH -eq '1') {

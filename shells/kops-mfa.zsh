@@ -20,27 +20,29 @@
 # reason. Under `setopt err_exit` a failing kops-login ends the shell like any
 # failing command; write `kops-login || …` there.
 #
-# The three user functions are plain bash-compatible code, so the test suite
-# lints them with shellcheck as bash (shellcheck has no zsh mode).
+# The user functions and _kops_mfa_apply are plain bash-compatible code (but
+# for emulate), so the test suite lints them with shellcheck as bash
+# (shellcheck has no zsh mode).
 
-function kops-login {
+# Run `kops-mfa <command> --shell zsh [options]`; evaluate its output only
+# when it exited 0, else return its status and change nothing.
+function _kops_mfa_apply {
   emulate -L zsh
-  local _kops_mfa_out='' _kops_mfa_rc=0
-  _kops_mfa_out=$(command kops-mfa env --shell zsh "$@") || _kops_mfa_rc=$?
+  local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0
+  shift
+  _kops_mfa_out=$(command kops-mfa "${_kops_mfa_cmd}" --shell zsh "$@") || _kops_mfa_rc=$?
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
   fi
   eval "${_kops_mfa_out}"
 }
 
+function kops-login {
+  _kops_mfa_apply env "$@"
+}
+
 function kops-logout {
-  emulate -L zsh
-  local _kops_mfa_out='' _kops_mfa_rc=0
-  _kops_mfa_out=$(command kops-mfa logout --shell zsh "$@") || _kops_mfa_rc=$?
-  if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
-    return "${_kops_mfa_rc}"
-  fi
-  eval "${_kops_mfa_out}"
+  _kops_mfa_apply logout "$@"
 }
 
 # Profile names from the AWS config and credentials files, for completion.

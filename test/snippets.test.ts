@@ -84,10 +84,10 @@ test('zsh snippet: kops-login, kops-logout and kops pass shellcheck as bash', as
   // common subset, so they are cut out and checked as bash.
   if (!needTool(t, 'shellcheck')) return;
   const text = read(FILES.zsh);
-  const bodies = [...text.matchAll(/^([ \t]*)function (kops-login|kops-logout|kops) \{\n[\s\S]*?\n\1\}$/gm)];
+  const bodies = [...text.matchAll(/^([ \t]*)function (_kops_mfa_apply|kops-login|kops-logout|kops) \{\n[\s\S]*?\n\1\}$/gm)];
   assert.deepEqual(
     bodies.map((m) => m[2]),
-    ['kops-login', 'kops-logout', 'kops'],
+    ['_kops_mfa_apply', 'kops-login', 'kops-logout', 'kops'],
   );
   const dir = tempDir(t);
   const file = join(dir, 'zsh-functions.bash');
@@ -95,8 +95,6 @@ test('zsh snippet: kops-login, kops-logout and kops pass shellcheck as bash', as
     file,
     [
       '# shellcheck shell=bash',
-      // kops-login is called with the user's options, and on purpose without any in kops.
-      '# shellcheck disable=SC2119,SC2120',
       ...bodies.map((m) => m[0]),
       '',
     ].join('\n'),
@@ -157,7 +155,7 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
   const [bad, snippet] = JSON.parse(r.stdout) as { bad: string[]; functions: string[] }[];
   assert.notDeepEqual(bad?.bad, [], 'the parse check found nothing wrong in broken PowerShell');
   assert.deepEqual(snippet?.bad, []);
-  assert.deepEqual(snippet?.functions, ['global:kops-login', 'global:kops-logout', 'global:kops']);
+  assert.deepEqual(snippet?.functions, ['global:_kops_mfa_apply', 'global:kops-login', 'global:kops-logout', 'global:kops']);
 });
 
 // ---------------------------------------------------------------------------
