@@ -4,22 +4,30 @@
 // Every row is the wall time of a whole process, spawn to exit, as a shell
 // pays it. Rows are run round-robin (one of each, then again), so a noisy
 // moment on the machine hits all rows alike, and the ratio to `node -e 0`
-// (measured in the same rounds) is what the targets are about.
+// (measured in the same rounds) is what the targets are about. With zsh
+// installed, three rows time a zsh start: bare, with `eval "$(kops-mfa init
+// zsh)"`, and with the snippet sourced by path (what the README quotes).
 //
-// Then: the npm package size, the files the cached path loads (the AWS SDK
-// chunk must not be one of them), and, when the cached `env` misses its
-// target (or with --profile), a CPU profile of it by package.
+// The package is two bundles: dist/cli.cjs (all of kops-mfa, CommonJS, which
+// bin/kops-mfa.cjs requires) and dist/sdk.mjs (the AWS SDK, an ES module that
+// cli.cjs import()s only when an STS call is due).
+//
+// Then: the npm package size, the files and built-ins the cached path loads
+// (the run fails if dist/sdk.mjs is one of them), and, when the cached `env`
+// misses its target (or with --profile), a CPU profile of it by source area.
 //
 // Options: --runs N (default 30, after 3 warm-up rounds), --workaround-runs N
 // (default 10: the aws CLI takes seconds a run), --budget S (default 75: on a
 // busy machine, stop adding rounds after S seconds once every row has 10
 // runs, so npm run bench stays near two minutes), --profile.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
+import { build, type Plugin } from 'esbuild';
 import { ROLE_ARN, USER, world } from '../test/fixture.ts';
 import { ROOT as REPO, hasTool } from '../test/helpers.ts';
 
@@ -50,17 +58,23 @@ const abort = (status: number) => {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => abort(130));
 process.stdout.on('error', () => abort(141));
 
+/** The CommonJS bundle of kops-mfa, and the AWS SDK bundle that only an STS call may load. */
+const CLI = 'dist/cli.cjs';
+const SDK = 'dist/sdk.mjs';
+
 // The package as npm would install it (bin/, dist/, shells/, package.json),
 // copied out of the work tree right after the build: a rebuild of dist/ by
 // someone else while the bench runs cannot pull files from under it.
-if (!existsSync(join(REPO, 'dist', 'cli.js'))) {
-  process.stderr.write('bench: dist/cli.js is missing: run npm run build first\n');
-  process.exit(1);
+for (const f of ['bin/kops-mfa.cjs', CLI, SDK]) {
+  if (!existsSync(join(REPO, f))) {
+    process.stderr.write(`bench: ${f} is missing: run npm run build first\n`);
+    process.exit(1);
+  }
 }
 const ROOT = mkdtempSync(join(tmpdir(), 'kops-mfa-bench-pkg-'));
 cleanups.push(() => rmSync(ROOT, { recursive: true, force: true }));
 for (const entry of ['package.json', 'bin', 'dist', 'shells']) cpSync(join(REPO, entry), join(ROOT, entry), { recursive: true });
-const BIN = join(ROOT, 'bin', 'kops-mfa.js');
+const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
 const fakeTest = { after: (fn: () => unknown) => cleanups.push(fn) } as unknown as TestContext;
 
 interface Run {
@@ -97,8 +111,11 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const fmt = (ms: number) => ms.toFixed(1);
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const kb = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`);
 const mark = (ok: boolean) => (ok ? '✅ pass' : '❌ FAIL');
+/** A word for sh and zsh, in single quotes. */
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+const load1 = () => loadavg()[0]!.toFixed(2);
 
 /** The real aws program: a pyenv shim costs seconds of its own that are not the workaround's. */
 function awsProgram(): { path: string; note: string } {
@@ -110,7 +127,57 @@ function awsProgram(): { path: string; note: string } {
   return { path: found, note: '' };
 }
 
+/**
+ * The zsh rows: a bare `zsh --no-rcs -c :`, the rc line the README gives
+ * (`eval "$(kops-mfa init zsh)"`, with kops-mfa found on PATH), and the
+ * snippet sourced by its path (no node at all). kops-mfa on PATH is a sh
+ * wrapper that execs this node on the copied package's bin; npm's bin link
+ * goes through `/usr/bin/env node` instead, about the same one exec.
+ */
+function zshRows(env: NodeJS.ProcessEnv): { rows: Row[]; note: string } {
+  if (!hasTool('zsh')) return { rows: [], note: 'skipped the zsh start-up rows: zsh is not installed' };
+  const pathDir = mkdtempSync(join(tmpdir(), 'kops-mfa-bench-path-'));
+  cleanups.push(() => rmSync(pathDir, { recursive: true, force: true }));
+  const wrapper = join(pathDir, 'kops-mfa');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${shq(NODE)} ${shq(BIN)} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const zshEnv = { ...env, PATH: `${pathDir}:${env.PATH ?? ''}` };
+  const snippet = join(ROOT, 'shells', 'kops-mfa.zsh');
+  const scripts = {
+    bare: ':',
+    eval: 'eval "$(kops-mfa init zsh)"',
+    source: `source ${shq(snippet)}`,
+  };
+  // Once, before timing: both ways really define the functions. A failing
+  // `kops-mfa init` would leave eval an empty string, which exits 0.
+  for (const script of [scripts.eval, scripts.source]) {
+    const r = spawnSync('zsh', ['--no-rcs', '-c', `${script}\nwhence -w kops-login kops-logout`], { env: zshEnv, encoding: 'utf8' });
+    if (r.status !== 0 || !r.stdout.includes('kops-login: function') || !r.stdout.includes('kops-logout: function')) {
+      throw new Error(`zsh -c '${script}' did not define kops-login and kops-logout (exit ${r.status}): ${r.stdout}${r.stderr}`);
+    }
+  }
+  const version = spawnSync('zsh', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const row = (label: string, script: string): Row => ({
+    label,
+    runs: RUNS,
+    command: () => ['zsh', ['--no-rcs', '-c', script]],
+    env: zshEnv,
+    times: [],
+  });
+  return {
+    rows: [
+      row("`zsh --no-rcs -c :` (a bare zsh)", scripts.bare),
+      row('`zsh --no-rcs -c \'eval "$(kops-mfa init zsh)"\'`', scripts.eval),
+      row("`zsh --no-rcs -c 'source …/shells/kops-mfa.zsh'`", scripts.source),
+    ],
+    note:
+      `zsh: ${version}; kops-mfa on PATH is \`#!/bin/sh\` + \`exec node …/bin/kops-mfa.cjs "$@"\`; ` +
+      'no compinit, so the snippet skips its two compdef calls',
+  };
+}
+
 async function main(): Promise<void> {
+  const loadAtStart = load1();
   const w = await world(fakeTest);
   const kops = (...args: string[]) => (): [string, string[]] => [NODE, [BIN, ...args]];
 
@@ -118,6 +185,7 @@ async function main(): Promise<void> {
   const first = await timedRun(NODE, [BIN, 'env', '--token-code', w.code()], w.env);
   if (first.code !== 0) throw new Error(`first login failed: ${first.stderr}`);
 
+  const zsh = zshRows(w.env);
   const rows: Row[] = [
     { label: '`node -e 0`', runs: RUNS, command: () => [NODE, ['-e', '0']], env: w.env, times: [] },
     { label: '`kops-mfa env` (cached)', runs: RUNS, command: kops('env'), env: w.env, times: [] },
@@ -125,6 +193,7 @@ async function main(): Promise<void> {
     { label: '`kops-mfa init zsh`', runs: RUNS, command: kops('init', 'zsh'), env: w.env, times: [] },
     { label: '`kops-mfa --version`', runs: RUNS, command: kops('--version'), env: w.env, times: [] },
     { label: '`kops-mfa exec -- true` (cached)', runs: RUNS, command: kops('exec', '--', 'true'), env: w.env, times: [] },
+    ...zsh.rows,
     {
       label: '`kops-mfa env --refresh --token-code …` (fresh login)',
       runs: RUNS,
@@ -183,7 +252,8 @@ async function main(): Promise<void> {
   const base = median(rows[0]!.times);
   const out: string[] = [];
   out.push(
-    `## kops-mfa bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(2)}`,
+    `## kops-mfa bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, ` +
+      `load average ${loadAtStart} at the start, ${load1()} after the timed rounds`,
     '',
     `${rows[0]!.times.length} runs per command (the workaround: ${workaround?.times.length ?? 0}) after ${WARMUP} warm-up rounds, ` +
       `round-robin, wall time spawn→exit (${benchSeconds.toFixed(0)} s).`,
@@ -197,8 +267,31 @@ async function main(): Promise<void> {
   }
   out.push('', workaroundNote, '');
 
-  const ratio = (label: string) => median(rows.find((r) => r.label.startsWith(label))!.times) / base;
+  const byLabel = (label: string) => rows.find((r) => r.label.startsWith(label))!;
+  const ratio = (label: string) => median(byLabel(label).times) / base;
   const envRatio = ratio('`kops-mfa env`');
+
+  out.push('### zsh start-up with the integration', '');
+  if (zsh.rows.length) {
+    // Each round runs the three back to back: the median of the per-round
+    // differences cancels most of a busy machine's drift; the medians are beside it.
+    const [bare, evalRow, sourceRow] = zsh.rows as [Row, Row, Row];
+    const added = (row: Row) => {
+      const d = median(row.times.map((t, i) => t - bare.times[i]!));
+      return `${d < 0 ? '−' : '+'}${fmt(Math.abs(d))} ms`;
+    };
+    out.push(
+      `- \`eval "$(kops-mfa init zsh)"\` in ~/.zshrc: ${added(evalRow)} per zsh start ` +
+        `(median ${fmt(median(evalRow.times))} ms against ${fmt(median(bare.times))} ms for a bare \`zsh --no-rcs -c :\`)`,
+      `- \`source …/shells/kops-mfa.zsh\` in ~/.zshrc: ${added(sourceRow)} per zsh start (median ${fmt(median(sourceRow.times))} ms)`,
+      '- (the added time is the median of the per-round differences to the bare zsh, which each round runs right before them)',
+      `- ${zsh.note}`,
+    );
+  } else {
+    out.push(`- ${zsh.note}`);
+  }
+  out.push('');
+
   out.push('### Targets', '');
   for (const [label, name] of [
     ['`kops-mfa env`', 'cached env'],
@@ -217,13 +310,14 @@ async function main(): Promise<void> {
 
   out.push('', '### Package', '', packSize());
 
-  const loaded = await loadedFiles(w.env, () => w.code());
-  out.push('', '### Files loaded', '', ...loaded.lines);
+  const rebuilt = await rebuildCliWithMap();
+  const loaded = await loadedFiles(w.env, () => w.code(), rebuilt);
+  out.push('', '### Files loaded on the cached path', '', ...loaded.lines);
 
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (FORCE_PROFILE || envRatio > 1.3) {
-    process.stdout.write(`\n${profileCachedEnv(w.env).join('\n')}\n`);
+    process.stdout.write(`\n${profileCachedEnv(w.env, rebuilt).join('\n')}\n`);
   }
   if (!loaded.ok) process.exitCode = 1;
 }
@@ -241,20 +335,98 @@ function packSize(): string {
   );
 }
 
+/** A source map for the copied dist/cli.cjs, or why there is none. */
+type Rebuilt = { map: SourceMap; sources: string[] } | { why: string };
+
 /**
- * Which modules a run loads, counted by a module.register() hook given to the
- * CLI with NODE_OPTIONS=--import: its load() hook appends every URL the ESM
- * loader loads (our files as file: URLs, built-ins as node:) to a log. The
- * bundle is ESM, so every file of it goes through the hook; built-ins that
- * bundled CommonJS code require() through createRequire do not, so the node:
- * count is the ESM imports only.
+ * dist/cli.cjs ships without a source map. esbuild with the options of
+ * scripts/build.mjs plus sourcemap: 'external' (which writes the map beside
+ * the code and leaves the code itself as it is) gives one, in memory; it is
+ * used only when its code is byte for byte the copied dist/cli.cjs, so the
+ * map describes the very file that was timed. If build.mjs changes its
+ * options, the bytes differ and the bench says so instead of guessing.
  */
-async function loadedFiles(env: NodeJS.ProcessEnv, code: () => string): Promise<{ ok: boolean; lines: string[] }> {
-  const dir = join(tmpdir(), `kops-mfa-bench-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+async function rebuildCliWithMap(): Promise<Rebuilt> {
+  const sdkExternal: Plugin = {
+    name: 'sdk-external',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/sdk\.js$/ }, () => ({ path: './sdk.mjs', external: true }));
+    },
+  };
+  try {
+    const r = await build({
+      absWorkingDir: REPO,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      legalComments: 'none',
+      logLevel: 'silent',
+      minify: true,
+      logOverride: { 'empty-import-meta': 'silent' },
+      entryPoints: ['src/cli.ts'],
+      outfile: join(REPO, CLI),
+      format: 'cjs',
+      plugins: [sdkExternal],
+      sourcemap: 'external',
+      write: false,
+    });
+    const js = r.outputFiles.find((f) => f.path.endsWith('.cjs'));
+    const map = r.outputFiles.find((f) => f.path.endsWith('.cjs.map'));
+    if (!js || !map) return { why: 'esbuild gave no cli.cjs and map' };
+    if (!Buffer.from(js.contents).equals(readFileSync(join(ROOT, CLI)))) {
+      return { why: `a rebuild with build.mjs's options (as copied into bench.ts) is not byte-identical to ${CLI}` };
+    }
+    const payload = JSON.parse(map.text) as SourceMapPayload;
+    // Sources are relative to dist/: ../src/cache.ts → src/cache.ts.
+    const sources = payload.sources.map((s) => relative(REPO, join(REPO, 'dist', s)));
+    return { map: new SourceMap({ ...payload, sources }), sources };
+  } catch (e) {
+    return { why: `esbuild failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** An AWS SDK source in the bundle: the SDK's own packages and the ones it is made of. */
+const isSdkSource = (source: string) => /^node_modules\/(?:@aws-sdk|@smithy|@aws-crypto|@aws)\//.test(source);
+
+interface Loaded {
+  /** kops-mfa's files, relative to the package: require.cache, plus what the ESM load hook saw. */
+  files: string[];
+  /** process.moduleLoadList's NativeModule entries: every built-in module this process loaded. */
+  natives: string[];
+}
+
+/**
+ * What a run loads, seen two ways, because one way alone misses something:
+ *
+ * - clean: NODE_OPTIONS=--require=counter.cjs. On exit it writes
+ *   Object.keys(require.cache) (bin and cli.cjs are CommonJS) and the
+ *   NativeModule entries of process.moduleLoadList (every built-in, public or
+ *   internal, that the process loaded, the ESM loader's own modules
+ *   included). The counter loads nothing Node has not loaded already, so
+ *   these counts are the CLI's own.
+ * - hooked: the same, plus --import of a module.register() hook whose load()
+ *   logs every URL the ESM loader loads: an import() of sdk.mjs never shows in
+ *   require.cache. --import starts the ESM loader and a hooks thread itself,
+ *   so this run's built-in list is not counted; it only adds files.
+ */
+async function loadedFiles(env: NodeJS.ProcessEnv, code: () => string, rebuilt: Rebuilt): Promise<{ ok: boolean; lines: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kops-mfa-bench-load-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const counter = join(dir, 'counter.cjs');
   const hooks = join(dir, 'hooks.mjs');
-  const preload = join(dir, 'count-modules.mjs');
+  const register = join(dir, 'register.mjs');
+  const empty = join(dir, 'empty.cjs');
+  writeFileSync(
+    counter,
+    `'use strict';
+const { writeFileSync } = require('node:fs');
+const log = process.env.KOPS_MFA_BENCH_LOG;
+process.once('exit', () => {
+  const natives = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+  writeFileSync(log, JSON.stringify({ cache: Object.keys(require.cache), natives }));
+});
+`,
+  );
   writeFileSync(
     hooks,
     `import { appendFileSync } from 'node:fs';
@@ -264,94 +436,126 @@ export async function load(url, context, next) { appendFileSync(log, url + '\\n'
 `,
   );
   writeFileSync(
-    preload,
+    register,
     `import { register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.KOPS_MFA_BENCH_LOG } });
+register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.KOPS_MFA_BENCH_ESM_LOG } });
 `,
   );
+  writeFileSync(empty, '');
+
+  let n = 0;
   // Spawned asynchronously: the STS server answers from this process's event loop.
-  const count = async (args: string[], name: string) => {
-    const log = join(dir, `${name}.log`);
-    writeFileSync(log, '');
-    const r = await timedRun(NODE, [BIN, ...args], {
+  const observe = async (script: string, args: string[], hooked: boolean): Promise<Loaded> => {
+    const log = join(dir, `run-${++n}.json`);
+    const esmLog = join(dir, `run-${n}.esm.log`);
+    writeFileSync(esmLog, '');
+    const r = await timedRun(NODE, [script, ...args], {
       ...env,
-      NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`,
+      NODE_OPTIONS: `--require="${counter}"` + (hooked ? ` --import="${pathToFileURL(register).href}"` : ''),
       KOPS_MFA_BENCH_LOG: log,
+      KOPS_MFA_BENCH_ESM_LOG: esmLog,
     });
-    if (r.code !== 0) throw new Error(`kops-mfa ${args.join(' ')} failed under the module counter: ${r.stderr}`);
-    const urls = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
-    const files = urls.filter((u) => u.startsWith('file:')).map((u) => relative(ROOT, new URL(u).pathname));
-    const builtins = urls.filter((u) => u.startsWith('node:'));
-    return { files, builtins };
+    if (r.code !== 0) throw new Error(`node ${[script, ...args].join(' ')} failed under the module counter: ${r.stderr}`);
+    const seen = JSON.parse(readFileSync(log, 'utf8')) as { cache: string[]; natives: string[] };
+    const esm = readFileSync(esmLog, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+    const paths = [...seen.cache, ...esm.map((u) => new URL(u).pathname)];
+    const files = [...new Set(paths.filter((p) => p.startsWith(`${ROOT}/`)).map((p) => relative(ROOT, p)))].sort();
+    return { files, natives: seen.natives };
   };
 
-  // The chunk the login path imports lazily, and every chunk holding AWS SDK code.
-  const cli = readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8');
-  const lazy = [...cli.matchAll(/import\("\.\/(chunks\/[^"]+)"\)/g)].map((m) => `dist/${m[1]}`);
-  const chunkDir = join(ROOT, 'dist', 'chunks');
-  const sdkChunks = readdirSync(chunkDir)
-    .filter((f) => readFileSync(join(chunkDir, f), 'utf8').includes('// node_modules/@aws-sdk/'))
-    .map((f) => `dist/chunks/${f}`);
-  const stsChunk = lazy.find((f) => readFileSync(join(ROOT, f), 'utf8').includes('// src/sts.ts'));
+  const bare = await observe(empty, [], false);
+  const cachedArgs = ['env'];
+  const cached = await observe(BIN, cachedArgs, false);
+  const cachedHooked = await observe(BIN, cachedArgs, true);
+  const fresh = await observe(BIN, ['env', '--refresh', '--token-code', code()], false);
+  const freshHooked = await observe(BIN, ['env', '--refresh', '--token-code', code()], true);
 
-  const cached = await count(['env'], 'cached');
-  const fresh = await count(['env', '--refresh', '--token-code', code()], 'fresh');
-  const sdkLoaded = cached.files.filter((f) => sdkChunks.includes(f) || f === stsChunk);
-  const ok = sdkLoaded.length === 0 && stsChunk !== undefined && fresh.files.includes(stsChunk);
+  const union = (a: Loaded, b: Loaded) => [...new Set([...a.files, ...b.files])].sort();
+  const cachedFiles = union(cached, cachedHooked);
+  const freshFiles = union(fresh, freshHooked);
   const size = (f: string) => kb(readFileSync(join(ROOT, f)).length);
-  return {
-    ok,
-    lines: [
-      `Cached \`env\` loads ${cached.files.length} files of kops-mfa (${cached.files.map((f) => `${f} ${size(f)}`).join(', ')}) ` +
-        `and imports ${cached.builtins.length} node: built-ins (${cached.builtins.join(', ')}).`,
-      `A login that calls STS loads ${fresh.files.length} files (the check that the counter sees the SDK: ${stsChunk && fresh.files.includes(stsChunk) ? 'it does' : 'it does NOT'}).`,
-      `- ${mark(sdkLoaded.length === 0)} the AWS SDK is not loaded on the cached path` +
-        (sdkLoaded.length ? `: loaded ${sdkLoaded.join(', ')}` : ` (${stsChunk ?? 'sts chunk not found'} and ${sdkChunks.length} SDK chunks untouched)`),
-      'Counted with a module.register() load hook preloaded through NODE_OPTIONS=--import, which logs every URL the ESM loader loads ' +
-        '(node:module, which the counter itself loads first, and built-ins that bundled CommonJS require() are not seen).',
-    ],
-  };
+  const added = (run: Loaded) => run.natives.filter((m) => !bare.natives.includes(m));
+  const cachedAdded = added(cached);
+  const freshAdded = added(fresh);
+  const publicOf = (ms: string[]) => ms.filter((m) => !m.startsWith('internal/'));
+  const esmLoader = (run: Loaded) => run.natives.includes('internal/modules/esm/loader');
+
+  const sdkOnCached = cachedFiles.includes(SDK);
+  const sdkOnFresh = freshHooked.files.includes(SDK);
+  const ok = !sdkOnCached && sdkOnFresh;
+
+  const lines = [
+    `Cached \`env\` loads ${cachedFiles.length} files of kops-mfa: ${cachedFiles.map((f) => `${f} ${size(f)}`).join(', ')}.`,
+    `Node built-ins: running an empty .cjs file loads ${bare.natives.length} (bootstrap); the cached \`env\` loads ` +
+      `${cachedAdded.length} more, ${publicOf(cachedAdded).length} of them public ` +
+      `(${publicOf(cachedAdded).map((m) => `node:${m}`).join(', ') || 'none'}), ` +
+      `${cachedAdded.length - publicOf(cachedAdded).length} internal.`,
+    `Control, a login that calls STS: ${freshFiles.map((f) => `${f} ${size(f)}`).join(', ')}; ` +
+      `${freshAdded.length} built-ins over the empty file, the ESM loader ${esmLoader(fresh) ? 'started' : 'not started'} for the import().`,
+    '',
+    `- ${mark(!sdkOnCached)} ${SDK} is not loaded on the cached path` +
+      (sdkOnCached ? `: it was (${cachedFiles.join(', ')})` : ' (neither in require.cache nor seen by the ESM load hook)'),
+    `- ${mark(sdkOnFresh)} the counter sees ${SDK} when a login calls STS (the control: ${sdkOnFresh ? 'it does' : 'it does NOT, so the check above proves nothing'})`,
+    `- ${esmLoader(cached) ? '⚠️ warn' : '✅ pass'} the cached path never starts the ESM loader (internal/modules/esm/loader ` +
+      `${esmLoader(cached) ? 'IS' : 'is not'} in its process.moduleLoadList; it is after a fresh login)`,
+  ];
+  if ('why' in rebuilt) {
+    lines.push(`- not checked: whether ${CLI} bundles AWS SDK code (${rebuilt.why})`);
+  } else {
+    const sdkSources = rebuilt.sources.filter(isSdkSource);
+    lines.push(
+      `- ${mark(sdkSources.length === 0)} ${CLI} bundles no AWS SDK code: ${sdkSources.length} of its ${rebuilt.sources.length} sources ` +
+        `are @aws-sdk/@smithy/@aws-crypto (read from the source map of a byte-identical rebuild)` +
+        (sdkSources.length ? `: ${sdkSources.slice(0, 5).join(', ')}…` : ''),
+    );
+  }
+  lines.push(
+    '',
+    `Counted with NODE_OPTIONS=--require of a preload that writes require.cache and process.moduleLoadList on exit, and, in a ` +
+      `second run of each, --import of a module.register() load hook that logs what the ESM loader loads (that run's built-ins ` +
+      `are not counted: --import starts the ESM loader itself). The run fails if ${SDK} is loaded on the cached path, ` +
+      `if the control does not see it, or if ${CLI} bundles SDK code.`,
+  );
+  return { ok: ok && ('why' in rebuilt || rebuilt.sources.filter(isSdkSource).length === 0), lines };
 }
 
 /**
- * Where the cached `env` spends its time: --cpu-prof of 10 runs, each sample
- * given to the innermost frame in our bundle (by the `// path` comments
- * esbuild writes before every module, so cac, shell-quote and src/cache.ts are
- * told apart); samples with no bundle frame go to what Node was doing.
+ * Where the cached `env` spends its time: --cpu-prof of 10 runs of the copied
+ * package (the minified dist/cli.cjs, as shipped). Each sample goes to the
+ * innermost frame in dist/, and that frame's function to the source it came
+ * from through the source map of the byte-identical rebuild (src/cache.ts,
+ * cac, shell-quote… told apart). Code at the top level of cli.cjs (every
+ * bundled module's top-level statements: the bundle is one function) is
+ * its own area, and so is the loading of a built-in that the bundle
+ * require()s. Samples with no frame in dist/ go to what Node was doing.
  */
-function profileCachedEnv(env: NodeJS.ProcessEnv): string[] {
+function profileCachedEnv(env: NodeJS.ProcessEnv, rebuilt: Rebuilt): string[] {
   const N = 10;
-  const dir = join(tmpdir(), `kops-mfa-bench-prof-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'kops-mfa-bench-prof-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const envDir = join(dir, 'env');
+  const baseDir = join(dir, 'node');
+  mkdirSync(envDir);
+  mkdirSync(baseDir);
   for (let i = 0; i < N; i++) {
-    spawnSync(NODE, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', BIN, 'env'], { env });
+    const r = spawnSync(NODE, ['--cpu-prof', `--cpu-prof-dir=${envDir}`, '--cpu-prof-interval=100', BIN, 'env'], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`kops-mfa env failed under --cpu-prof (exit ${r.status}): ${r.stderr}`);
   }
-  const baseDir = `${dir}-node`;
-  mkdirSync(baseDir, { recursive: true });
-  cleanups.push(() => rmSync(baseDir, { recursive: true, force: true }));
   for (let i = 0; i < N; i++) spawnSync(NODE, ['--cpu-prof', `--cpu-prof-dir=${baseDir}`, '--cpu-prof-interval=100', '-e', '0']);
 
-  // Per bundle file: the module each line belongs to.
-  const sections = new Map<string, Array<[number, string]>>();
-  const sectionOf = (url: string, line: number): string => {
-    let list = sections.get(url);
-    if (!list) {
-      list = [];
-      const text = readFileSync(new URL(url), 'utf8').split('\n');
-      text.forEach((l, i) => {
-        const m = /^\/\/ ((?:src|node_modules)\/\S+|package\.json)$/.exec(l);
-        if (m) list!.push([i, m[1]!]);
-      });
-      sections.set(url, list);
-    }
-    let name = '(bundle glue)';
-    for (const [start, n] of list) if (start <= line) name = n;
-    const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(name)?.[1];
-    return pkg ? `${pkg} (bundled)` : name;
+  const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
+  const cliUrl = pathToFileURL(join(ROOT, CLI)).href;
+  const areaOf = (url: string, line: number, column: number, functionName: string): string => {
+    if (url !== cliUrl) return url.slice(distUrl.length - 'dist/'.length);
+    // The CommonJS wrapper of cli.cjs: the top-level code of every bundled module.
+    if (line === 0 && column === 0 && functionName === '') return `${CLI} top level (all bundled modules' top-level code)`;
+    if ('why' in rebuilt) return `${CLI} (not attributed: no source map)`;
+    const entry = rebuilt.map.findEntry(line, column) as Partial<SourceMapping>;
+    const source = entry.originalSource;
+    if (!source) return `${CLI}: esbuild's runtime helpers`;
+    const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1];
+    return pkg ? `${pkg} (bundled)` : source;
   };
-  const distUrl = pathToFileURL(join(ROOT, 'dist')).href;
 
   const aggregate = (folder: string) => {
     // Per run, then the median run of each area: one descheduled run does not skew it.
@@ -362,7 +566,7 @@ function profileCachedEnv(env: NodeJS.ProcessEnv): string[] {
       perRunBuckets.push(buckets);
       let total = 0;
       const p = JSON.parse(readFileSync(join(folder, f), 'utf8')) as {
-        nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+        nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }>;
         samples: number[];
         timeDeltas: number[];
       };
@@ -373,33 +577,40 @@ function profileCachedEnv(env: NodeJS.ProcessEnv): string[] {
         const us = p.timeDeltas[i] ?? 0;
         total += us;
         let bucket: string | undefined;
-        let compileOwn = false;
+        let compileCjs = false; // the CommonJS loader compiling a file (bin, cli.cjs)
         let compileBuiltin = false;
         let esmLoader = false;
-        let builtin: string | undefined; // the outermost public built-in on the stack
+        // Between the leaf and the innermost dist/ frame: a built-in being loaded, and which public one.
+        let loading = false;
+        let nearestPublic: string | undefined; // the public built-in frame nearest the dist/ frame
         for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
           const cf = byId.get(cur)!.callFrame;
-          if (!bucket && cf.url.startsWith(distUrl)) bucket = sectionOf(cf.url, cf.lineNumber);
-          if (cf.functionName === 'compileSourceTextModule') compileOwn = true;
+          if (!bucket && cf.url.startsWith(distUrl)) {
+            bucket = loading
+              ? `loading ${nearestPublic ?? 'Node built-ins'} (for the bundle)`
+              : areaOf(cf.url, cf.lineNumber, cf.columnNumber, cf.functionName);
+          }
+          if (cf.functionName === 'wrapSafe') compileCjs = true;
           if (cf.functionName === 'compileForInternalLoader') compileBuiltin = true;
           if (cf.url.startsWith('node:internal/modules/esm/')) esmLoader = true;
-          if (/^node:(?!internal\/)/.test(cf.url)) builtin = cf.url;
+          if (!bucket) {
+            if (cf.functionName === 'compileForInternalLoader' || cf.url === 'node:internal/modules/cjs/loader') loading = true;
+            if (/^node:(?!internal\/)/.test(cf.url)) nearestPublic = cf.url;
+          }
         }
         const leaf = byId.get(id)!.callFrame.functionName;
         bucket ??=
           leaf === '(garbage collector)'
             ? 'garbage collection'
-            : compileOwn
-              ? 'V8 compiling the kops-mfa bundle'
+            : compileCjs
+              ? `V8 compiling ${CLI} and the bin (CommonJS wrapSafe)`
               : leaf === '(program)' || leaf === '(idle)'
                 ? 'V8/native (program, idle)'
-                : esmLoader && builtin
-                  ? `loading ${builtin} (imported by the bundle)`
+                : esmLoader
+                  ? 'ESM loader'
                   : compileBuiltin
                     ? 'compiling other Node built-ins'
-                    : esmLoader
-                      ? 'ESM loader: resolve, read, link'
-                      : 'Node bootstrap, stdio, exit';
+                    : 'Node bootstrap, stdio, exit';
         buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
       });
       totals.push(total / 1000);
@@ -408,12 +619,15 @@ function profileCachedEnv(env: NodeJS.ProcessEnv): string[] {
     const buckets = new Map([...names].map((n) => [n, median(perRunBuckets.map((b) => (b.get(n) ?? 0) / 1000))]));
     return { buckets, perRun: median(totals) };
   };
-  const env0 = aggregate(dir);
+  const env0 = aggregate(envDir);
   const node0 = aggregate(baseDir);
   const lines = [
     `### Where the cached \`env\` spends its time (--cpu-prof, ${N} runs, sampled main thread, profiler overhead included)`,
     '',
-    `Profiled time of the median run: ${fmt(env0.perRun)} ms for \`kops-mfa env\`, ${fmt(node0.perRun)} ms for \`node -e 0\` (areas: median over the runs).`,
+    `Profiled time of the median run: ${fmt(env0.perRun)} ms for \`kops-mfa env\`, ${fmt(node0.perRun)} ms for \`node -e 0\` (areas: median over the runs). ` +
+      ('why' in rebuilt
+        ? `Bundle frames are not attributed to sources: ${rebuilt.why}.`
+        : `Bundle frames are attributed to sources by the source map of a rebuild byte-identical to ${CLI}.`),
     '',
     '| area | ms (median run) | node -e 0 | share of the cached env |',
     '|---|---:|---:|---:|',
