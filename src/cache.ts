@@ -1,7 +1,6 @@
 // The session cache: temporary credentials only, one 0600 file per session
 // in a 0700 folder, written atomically (temp file + rename), refreshed under a
 // lock so two terminals never both ask for a code when one can wait.
-import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
@@ -52,7 +51,19 @@ export function cacheKey(s: Settings): string {
     s.endpoint ?? '',
     s.region,
   ];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  const text = JSON.stringify(parts);
+  return fnv1a64(text, 0xcbf29ce484222325n) + fnv1a64(text, 0x84222325cbf29ce4n);
+}
+
+/**
+ * 64-bit FNV-1a. Two of them, from different offsets, name a session's file
+ * (128 bits, as many as the SHA-256 prefix this replaced): node:crypto would
+ * cost about 15 ms of every cached start, and a name needs no secrecy.
+ */
+function fnv1a64(text: string, offset: bigint): string {
+  let h = offset;
+  for (const byte of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
 }
 
 export function cacheFile(dir: string, s: Settings): string {
@@ -146,7 +157,8 @@ export function ensureDir(dir: string): void {
 
 /** Write atomically with 0600 whatever the umask: a reader sees the old file or the new one. */
 export function writeEntry(file: string, entry: CacheEntry): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // Unique enough with O_EXCL below; no node:crypto on this path.
+  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
   const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o600);
   try {
     fchmodSync(fd, 0o600);
