@@ -7,9 +7,8 @@
 // under test: capture, evaluate only on exit 0, pass arguments through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 import { ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
 import { initText, snippetPath } from '../src/commands/init.ts';
@@ -718,23 +717,15 @@ test('init with an unknown shell is a usage error listing the choices', () => {
   assert.throws(() => snippetPath('csh'), KopsMfaError);
 });
 
-test('init finds the package root from a nested bundle chunk (esbuild, as in dist/chunks/)', async (t) => {
-  // Bundle init.ts into a chunk two directories below a scratch directory inside
-  // the package, as esbuild does for dist/chunks/, and ask it for the path.
-  const { build } = await import('esbuild');
-  const scratch = join(ROOT, 'node_modules', '.cache', `kops-mfa-init-test-${process.pid}`);
-  t.after(() => rmSync(scratch, { recursive: true, force: true }));
-  const outfile = join(scratch, 'dist', 'chunks', 'init-TEST.js');
-  await build({
-    entryPoints: [join(ROOT, 'src', 'commands', 'init.ts')],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'silent',
-  });
-  const mod = (await import(pathToFileURL(outfile).href)) as typeof import('../src/commands/init.ts');
-  assert.equal(mod.snippetPath('zsh'), FILES.zsh);
-  assert.equal(mod.initText('fish', {}), read(FILES.fish));
+test('the built CLI, installed elsewhere, prints the snippets it ships (the __dirname path of dist/cli.cjs)', async (t) => {
+  // A copy laid out as npm installs the package, away from the work tree.
+  const prefix = tempDir(t);
+  const pkg = join(prefix, 'lib', 'node_modules', 'kops-mfa');
+  for (const entry of ['package.json', 'bin', 'dist', 'shells']) cpSync(join(ROOT, entry), join(pkg, entry), { recursive: true });
+  const bin = join(pkg, 'bin', 'kops-mfa.cjs');
+  const path = await run(process.execPath, [bin, 'init', 'zsh', '--path']);
+  assert.equal(path.code, 0, path.stderr);
+  assert.equal(path.stdout, `${join(pkg, 'shells', 'kops-mfa.zsh')}\n`);
+  const text = await run(process.execPath, [bin, 'init', 'fish']);
+  assert.equal(text.stdout, read(FILES.fish));
 });
