@@ -6,7 +6,7 @@
 // bundled, the loader brought 40 KB of SDK config code onto the cached path
 // and cost about a tenth of the start-up budget. test/aws-files.test.ts keeps
 // the two in step: it runs both over the same files and wants equal results.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configError } from './errors.js';
@@ -20,11 +20,12 @@ export interface AwsFiles {
   credentialsPath: string;
 }
 
-export async function loadAwsFiles(env: NodeJS.ProcessEnv): Promise<AwsFiles> {
+export function loadAwsFiles(env: NodeJS.ProcessEnv): AwsFiles {
   const home = env.HOME || homedir();
   const configPath = expandHome(env.AWS_CONFIG_FILE || join(home, '.aws', 'config'), home);
   const credentialsPath = expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), home);
-  const [config, credentials] = await Promise.all([readText(configPath), readText(credentialsPath)]);
+  const config = readText(configPath);
+  const credentials = readText(credentialsPath);
   return {
     config: configProfiles(parseIni(config, configPath)),
     credentials: parseIni(credentials, credentialsPath),
@@ -33,10 +34,11 @@ export async function loadAwsFiles(env: NodeJS.ProcessEnv): Promise<AwsFiles> {
   };
 }
 
-/** A file that is not there is empty, as for the SDKs. */
-async function readText(path: string): Promise<string> {
+/** A file that is not there is empty, as for the SDKs. Read synchronously:
+ * node:fs/promises would add its own module loads to every start. */
+function readText(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return '';

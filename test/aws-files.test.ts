@@ -45,7 +45,7 @@ for (const [name, config, credentials] of CASES) {
     const credentialsPath = join(home, '.aws', 'credentials');
     writeFileSync(configPath, config);
     writeFileSync(credentialsPath, credentials);
-    const ours = await loadAwsFiles({ HOME: home });
+    const ours = loadAwsFiles({ HOME: home });
     const sdk = await loadSharedConfigFiles({ configFilepath: configPath, filepath: credentialsPath, ignoreCache: true });
     assert.deepEqual(plain(ours.config), plain(sdkProfiles(sdk.configFile)));
     assert.deepEqual(plain(ours.credentials), plain(sdk.credentialsFile));
@@ -56,10 +56,10 @@ test('AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE are honoured; missing file
   const dir = tempDir(t);
   writeFileSync(join(dir, 'c'), '[profile x]\nregion = eu-west-3\n');
   writeFileSync(join(dir, 'k'), '[y]\naws_access_key_id = AKIAY\n');
-  const files = await loadAwsFiles({ HOME: '/nonexistent', AWS_CONFIG_FILE: join(dir, 'c'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'k') });
+  const files = loadAwsFiles({ HOME: '/nonexistent', AWS_CONFIG_FILE: join(dir, 'c'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'k') });
   assert.equal(files.config.x?.region, 'eu-west-3');
   assert.equal(files.credentials.y?.aws_access_key_id, 'AKIAY');
-  const none = await loadAwsFiles({ HOME: dir });
+  const none = loadAwsFiles({ HOME: dir });
   assert.deepEqual([{ ...none.config }, { ...none.credentials }], [{}, {}]);
 });
 
@@ -68,19 +68,19 @@ test('an unreadable config file is a clear error, not silently empty (where the 
     // root reads any file; make the path a folder instead, which nobody can read as a file.
     const home = tempDir(t);
     mkdirSync(join(home, '.aws', 'config'), { recursive: true });
-    await assert.rejects(loadAwsFiles({ HOME: home }), (e: unknown) => e instanceof KopsMfaError && /cannot read .*config: EISDIR/.test(e.message));
+    assert.throws(() => loadAwsFiles({ HOME: home }), (e: unknown) => e instanceof KopsMfaError && /cannot read .*config: EISDIR/.test(e.message));
     return;
   }
   const home = tempDir(t);
   mkdirSync(join(home, '.aws'));
   writeFileSync(join(home, '.aws', 'config'), '[default]\n');
   chmodSync(join(home, '.aws', 'config'), 0o000);
-  await assert.rejects(loadAwsFiles({ HOME: home }), (e: unknown) => e instanceof KopsMfaError && /cannot read .*config: EACCES/.test(e.message));
+  assert.throws(() => loadAwsFiles({ HOME: home }), (e: unknown) => e instanceof KopsMfaError && /cannot read .*config: EACCES/.test(e.message));
 });
 
 test('a __proto__ profile is refused, as by the SDK', async (t) => {
   const home = tempDir(t);
   mkdirSync(join(home, '.aws'));
   writeFileSync(join(home, '.aws', 'config'), '[profile __proto__]\nregion = x\n');
-  await assert.rejects(loadAwsFiles({ HOME: home }), /invalid profile name/);
+  assert.throws(() => loadAwsFiles({ HOME: home }), /invalid profile name/);
 });

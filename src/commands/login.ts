@@ -13,7 +13,7 @@ export interface LoginResult {
 
 /** quiet: no note at all; quietReuse: a note only when a new session was made (exec). */
 export async function login(flags: Flags, ctx: Context, opts: { quiet?: boolean; quietReuse?: boolean } = {}): Promise<LoginResult> {
-  const settings = resolveSettings(flags, ctx.env, await loadAwsFiles(ctx.env));
+  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
       `source keys ${settings.source.accessKeyId} from ${settings.source.origin}; region ${settings.region}` +
