@@ -379,7 +379,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
   const issued: IssuedCredentials[] = [];
   const sockets = new Set<Socket>();
   let requests = 0;
-  const faults: StsFaults = {
+  const noFaults = (): StsFaults => ({
     throttle: 0,
     serverError: 0,
     serverErrorCode: 'InternalFailure',
@@ -387,7 +387,8 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     malformed: false,
     dropConnection: 0,
     delayMs: 0,
-  };
+  });
+  const faults: StsFaults = noFaults();
 
   function addUser(user: StsUser): StsUser {
     const entry: UserEntry = { ...user, userId: user.userId ?? randomId('AIDA', 21) };
@@ -930,15 +931,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       calls.length = 0;
       issued.length = 0;
       requests = 0;
-      Object.assign(faults, {
-        throttle: 0,
-        serverError: 0,
-        serverErrorCode: 'InternalFailure',
-        hang: false,
-        malformed: false,
-        dropConnection: 0,
-        delayMs: 0,
-      } satisfies StsFaults);
+      Object.assign(faults, noFaults());
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
