@@ -78,9 +78,10 @@ export function secondsLeft(c: SessionCredentials, now: Date): number {
 
 /**
  * Read one entry. Missing: undefined. Corrupt, foreign or too open: a warning,
- * the file is removed where that is safe, and undefined (a miss, never a crash).
+ * the file is removed where that is safe (with `repair`), and undefined (a
+ * miss, never a crash).
  */
-export function readEntry(file: string, warn: Warn): CacheEntry | undefined {
+export function readEntry(file: string, warn: Warn, repair = true): CacheEntry | undefined {
   let fd: number;
   try {
     fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
@@ -105,13 +106,13 @@ export function readEntry(file: string, warn: Warn): CacheEntry | undefined {
     }
     if ((st.mode & 0o077) !== 0) {
       warn(`refusing cache file ${file}: its permissions ${(st.mode & 0o777).toString(8)} let others read it; it will be replaced`);
-      tryUnlink(file);
+      if (repair) tryUnlink(file);
       return undefined;
     }
     const entry = parseEntry(readFileSync(fd, 'utf8'));
     if (!entry) {
       warn(`ignoring corrupt cache file ${file}; it will be replaced`);
-      tryUnlink(file);
+      if (repair) tryUnlink(file);
     }
     return entry;
   } finally {
@@ -179,7 +180,7 @@ export function removeEntry(file: string): boolean {
 }
 
 /** Every entry in the folder, with its file; unreadable ones are skipped. */
-export function listEntries(dir: string, warn: Warn): Array<{ file: string; entry: CacheEntry }> {
+export function listEntries(dir: string, warn: Warn, repair = true): Array<{ file: string; entry: CacheEntry }> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -190,7 +191,7 @@ export function listEntries(dir: string, warn: Warn): Array<{ file: string; entr
   for (const name of names.sort()) {
     if (!name.endsWith('.json')) continue;
     const file = join(dir, name);
-    const entry = readEntry(file, warn);
+    const entry = readEntry(file, warn, repair);
     if (entry) out.push({ file, entry });
   }
   return out;

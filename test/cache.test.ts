@@ -306,10 +306,13 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
   const miss = await runCli(['env'], { env: w.env });
   needsCode(miss);
   assert.doesNotMatch(miss.stderr, /unexpected/);
+  // status is read-only and quiet (it may run in every prompt): no session, no
+  // warning, and the damaged file is left for the next login to report and replace.
   writeFileSync(file, '{"v":1', { mode: 0o600 });
   const status = await runCli(['status'], { env: w.env });
   assert.equal(status.code, 1, status.stderr);
-  assert.match(status.stderr, /^kops-mfa: ignoring corrupt cache file .*\n$/);
+  assert.equal(status.stderr, '');
+  assert.equal(readFileSync(file, 'utf8'), '{"v":1');
 });
 
 test('a symbolic link or a file of another user in the cache is not read, and the login replaces it', async (t) => {

@@ -20,7 +20,8 @@ interface Seen {
 export async function statusCommand(o: { profile?: string | undefined; json: boolean }, ctx: Context): Promise<Outcome> {
   const now = ctx.now();
   const profile = profileName({ profile: o.profile }, ctx.env);
-  const entries = listEntries(cacheDir(ctx.env), ctx.note);
+  // Read-only and quiet, as a prompt needs: a damaged file is the next login's to report and replace.
+  const entries = listEntries(cacheDir(ctx.env), () => {}, false);
   const seen = (p: string, arn: string | undefined, expiration: string): Seen => {
     const left = Math.floor(secondsLeft({ expiration } as never, now));
     return { profile: p, arn: arn ?? null, expiration, secondsLeft: left, valid: left > 0 };
