@@ -6,7 +6,6 @@ import pkg from '../package.json' with { type: 'json' };
 import type { Flags } from './config.js';
 import type { Context } from './context.js';
 import { ExitCode, KopsMfaError, usageError } from './errors.js';
-import { terminalPrompt } from './prompt.js';
 import { detectShell, parseShellName, render } from './shells/index.js';
 import { login } from './commands/login.js';
 import { initText } from './commands/init.js';
@@ -232,4 +231,3 @@ function writeStdout(text: string): Promise<void> {
   });
 }
 
-export { terminalPrompt };
