@@ -42,32 +42,14 @@ export function runCli(
   return run(process.execPath, [BIN, ...args], opts);
 }
 
-export function run(
+/** Run a command with no terminal (detached: a new session, as in CI); stdin is `input`. */
+export async function run(
   cmd: string,
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // detached: a new session with no controlling terminal, as in CI.
-    const child = spawn(cmd, args, {
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-  });
+  const r = await collect(cmd, args, { ...opts, input: opts.input ?? '', detached: true, timeoutMs: opts.timeoutMs ?? 60_000 });
+  return { ...r, stdout: r.stdout.toString('utf8') };
 }
 
 /** A throw-away directory removed after the test. */
@@ -93,18 +75,36 @@ export interface RawRun {
 
 /** Run a shell (or any command) with no stdin, keeping stdout as bytes. */
 export function runRaw(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RawRun> {
+  return collect(cmd, args, { ...opts, timeoutMs: 20_000 });
+}
+
+/** The one runner behind run and runRaw: spawn, collect both streams, kill after the timeout. */
+function collect(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; detached?: boolean; timeoutMs: number },
+): Promise<RawRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: opts.detached ?? false,
+    });
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out), stderr });
     });
+    if (child.stdin) {
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
   });
 }
 
