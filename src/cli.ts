@@ -2,7 +2,20 @@
 // CommonJS (dist/cli.cjs): node starts it without its ES module loader, which
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
 import { main } from './main.js';
+import { currentPlatform } from './platform.js';
 import { terminalPrompt } from './prompt.js';
+
+// SIGUSR1 would make Node open its inspector on 127.0.0.1:9229, where any
+// local process could run code as this user; a listener takes that trigger
+// away. Alone, it ends the process as the default action would. With another
+// listener it leaves the signal to that one: an open prompt restores the
+// terminal and then dies by it; exec passes it on to its command.
+const platform = currentPlatform();
+if (platform.fatalSignals.includes('SIGUSR1')) {
+  process.on('SIGUSR1', () => {
+    if (process.listenerCount('SIGUSR1') === 1) platform.dieBy('SIGUSR1');
+  });
+}
 
 // The user's environment, as given: what exec hands to its child.
 const env = { ...process.env };

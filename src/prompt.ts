@@ -1,102 +1,227 @@
 // The MFA prompt. It talks to the terminal, never to stdout, so it works while
 // the shell captures stdout with $(…) or a pipe. The code is read with echo off.
 //
-// node:tty and read (with node:readline) are imported only when a prompt is
-// shown: every run loads this module, and a cached login never asks.
-import { openSync, closeSync } from 'node:fs';
-import type tty from 'node:tty';
+// On a POSIX terminal it reads as getpass(3) does: the terminal stays in
+// canonical mode with only echo turned off (stty -echo), and one read(2) of
+// /dev/tty, which in canonical mode returns at most one line, takes the code.
+// What the user typed after the code's Enter (the next command) stays in the
+// terminal for the shell. Ctrl-D on an empty line ends the input.
+//
+// Ctrl-C ends the line too (it is made the end-of-line character, and
+// interrupt is undefined while asking), so kops-mfa alone sees it and exits
+// 130. As a SIGINT it would reach the whole foreground process group: the
+// shell whose function runs kops-mfa in $(…) too, and zsh then abandons
+// kops-login with status 1 and sh dies (measured). Ctrl-Z and Ctrl-\ stay
+// the terminal's signals (isig stays on): SIGTSTP and SIGQUIT.
+//
+// Why not the `read` package there: it reads through readline in raw mode,
+// which takes everything available, typeahead included, and without raw mode
+// it has no way to turn the terminal's echo off (Node has no termios API but
+// setRawMode, which also turns canonical mode off). It is kept for the
+// console path, where raw mode is the only way Node has: Windows (no
+// /dev/tty, no stty) and a POSIX process without a controlling terminal whose
+// stdin and stderr are terminals. There typeahead is still taken.
+//
+// The read does not block (O_NONBLOCK, polled every POLL_MS): a read(2)
+// pending in libuv's thread pool holds process.exit() until a line comes
+// (measured: after Ctrl-C the process hung), and the event loop stays free
+// for the signal listeners.
 import { cancelled, mfaError } from './errors.js';
+import { currentPlatform, type ConsoleStreams, type Platform, type TtyDevice } from './platform.js';
+import { printable } from './printable.js';
 
 export type Prompt = (message: string) => Promise<string>;
 
-interface Terminal {
-  input: tty.ReadStream | NodeJS.ReadStream;
-  output: tty.WriteStream | NodeJS.WriteStream;
-  close(): void;
-}
-
 export const NO_TERMINAL =
   'no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process in the profile';
+const NO_CODE = 'no code entered (end of input at the MFA prompt)';
 
-/** /dev/tty when there is a controlling terminal; else stdin and stderr when both are terminals. */
-async function openTerminal(): Promise<Terminal> {
-  // getBuiltinModule: no ES module loader start-up for a CommonJS bundle.
-  const { ReadStream, WriteStream } = process.getBuiltinModule('node:tty');
-  let inFd: number | undefined;
-  let outFd: number | undefined;
-  try {
-    inFd = openSync('/dev/tty', 'r');
-    outFd = openSync('/dev/tty', 'w');
-    const input = new ReadStream(inFd);
-    const output = new WriteStream(outFd);
-    return {
-      input,
-      output,
-      close() {
-        input.setRawMode(false);
-        input.destroy();
-        output.destroy();
-      },
-    };
-  } catch {
-    // ENXIO (no controlling terminal) or ENOENT (Windows): fall through.
-    if (inFd !== undefined) closeSync(inFd);
-    if (outFd !== undefined) closeSync(outFd);
-  }
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    return {
-      input: process.stdin,
-      output: process.stderr,
-      close() {
-        process.stdin.setRawMode(false);
-        process.stdin.pause();
-      },
-    };
-  }
-  throw mfaError(NO_TERMINAL);
+/** How often the terminal is asked for a line: Enter shows within this long; each ask is one read(2). */
+const POLL_MS = 20;
+
+/** stty settings while asking: no echo; Ctrl-C is not an interrupt but ends the line. */
+const ASKING = ['-echo', 'intr', 'undef', 'eol', '^C'];
+const CTRL_C = '\x03';
+
+/** The prompt of the platform kops-mfa runs on. */
+export const terminalPrompt: Prompt = (message) => createPrompt(currentPlatform())(message);
+
+/**
+ * Ask once, echo off; the answer without its line end, trimmed.
+ * Ctrl-C: cancelled (exit 130). End of input: an error, not a hang.
+ */
+export function createPrompt(platform: Platform): Prompt {
+  return async (message) => {
+    // The message holds an MFA serial from a config file: no escape sequences from it.
+    const shown = `${printable(message.trim())} `;
+    const tty = platform.openTerminal();
+    if (tty) return (await askTerminal(tty, shown, platform)).trim();
+    const con = platform.console();
+    if (con) return (await askConsole(con, shown, platform)).trim();
+    throw mfaError(NO_TERMINAL);
+  };
 }
 
-/** Ask once, echo off. Ctrl-C: cancelled (exit 130). End of input: an error, not a hang. */
-export const terminalPrompt: Prompt = async (message) => {
-  const { read } = await import('read');
-  const term = await openTerminal();
-  const restore = () => term.close();
-  // A signal while the terminal is raw must not leave it without echo.
-  const onSignal = (signal: NodeJS.Signals) => {
-    term.output.write('\n');
-    restore();
-    process.kill(process.pid, signal);
+/** Listeners for the time of one prompt. */
+function listen(handlers: [NodeJS.Signals, () => void][]): () => void {
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.once(s, onSignal);
-  let onEnd: (() => void) | undefined;
+}
+
+/**
+ * Node ignores SIGPIPE and SIGXFSZ; a prompt listens to them, and once the
+ * last listener goes libuv leaves them at their default action (death).
+ * A listener that does nothing keeps them ignored after the prompt.
+ */
+let keptIgnored = false;
+function keepIgnored(platform: Platform): void {
+  if (keptIgnored) return;
+  keptIgnored = true;
+  for (const s of platform.ignoredByNode) process.on(s, () => {});
+}
+
+function askTerminal(tty: TtyDevice, shown: string, platform: Platform): Promise<string> {
+  let saved: string;
+  try {
+    saved = tty.modes();
+    tty.setModes(...ASKING);
+  } catch (e) {
+    tty.close();
+    throw mfaError(`cannot turn the terminal's echo off (${(e as Error).message}): pass --token-code CODE, or set mfa_process in the profile`);
+  }
+  keepIgnored(platform);
+  return new Promise((resolve, reject) => {
+    const buffer = Buffer.alloc(4096);
+    let timer: NodeJS.Timeout | undefined;
+    let open = true;
+    const restore = () => {
+      try {
+        tty.setModes(saved);
+      } catch {
+        // The terminal hung up: there is nothing left to restore.
+      }
+      // Echo was off, so Enter (or ^C) left the cursor after the prompt.
+      tty.write('\n');
+    };
+    const close = () => {
+      open = false;
+      clearTimeout(timer);
+      unlisten();
+      restore();
+      tty.close();
+    };
+    const fail = (error: Error) => {
+      if (!open) return;
+      close();
+      reject(error);
+    };
+    const handlers: [NodeJS.Signals, () => void][] = [
+      // kill -INT: cancelled, as Ctrl-C is.
+      ['SIGINT', () => fail(cancelled())],
+      ...platform.fatalSignals.map((s): [NodeJS.Signals, () => void] => [
+        s,
+        () => {
+          if (open) close();
+          platform.dieBy(s);
+        },
+      ]),
+    ];
+    const job = platform.jobControl;
+    if (job) {
+      handlers.push(
+        // Ctrl-Z: give the shell its terminal back as it was, then stop as the default action would.
+        [job.stop, () => {
+          if (!open) return;
+          restore();
+          platform.stopSelf();
+        }],
+        // fg (or any continue, after a stop by SIGSTOP or SIGTTIN too): echo off again, and ask again.
+        [job.resume, () => {
+          if (!open) return;
+          try {
+            tty.setModes(...ASKING);
+          } catch (e) {
+            fail(mfaError(`cannot turn the terminal's echo off (${(e as Error).message})`));
+            return;
+          }
+          tty.write(shown);
+        }],
+      );
+    }
+    const unlisten = listen(handlers);
+    const poll = () => {
+      if (!open) return;
+      let n: number | 'wait';
+      try {
+        n = tty.read(buffer);
+      } catch (e) {
+        fail(mfaError(`cannot read the terminal (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+        return;
+      }
+      if (n === 'wait') {
+        timer = setTimeout(poll, POLL_MS);
+      } else if (n === 0) {
+        fail(mfaError(NO_CODE));
+      } else {
+        const line = buffer.toString('utf8', 0, n);
+        if (line.includes(CTRL_C)) {
+          fail(cancelled());
+        } else {
+          close();
+          resolve(line.replace(/\r?\n$/, ''));
+        }
+      }
+    };
+    tty.write(shown);
+    poll();
+  });
+}
+
+/** The console through stdin and stderr, in raw mode, with the `read` package (see the top of this file). */
+async function askConsole(con: ConsoleStreams, shown: string, platform: Platform): Promise<string> {
+  const { read } = await import('read');
+  const { input, output } = con;
+  let open = true;
+  const restore = () => {
+    open = false;
+    if (input.isTTY) input.setRawMode(false);
+    input.pause();
+    // Echo was off, so Enter (or Ctrl-C) left the cursor after the prompt.
+    output.write('\n');
+  };
+  let unlisten = () => {};
   let onData: ((chunk: Buffer | string) => void) | undefined;
   try {
     const ended = new Promise<never>((_, reject) => {
-      onEnd = () => reject(mfaError('no code entered (end of input at the MFA prompt)'));
-      term.input.once('end', onEnd);
-      term.input.once('close', onEnd);
+      const end = () => reject(mfaError(NO_CODE));
       // In raw mode Ctrl-D arrives as a byte; readline then closes quietly and
       // read() would never settle.
-      onData = (chunk: Buffer | string) => {
-        if (chunk.includes('\x04')) onEnd?.();
+      onData = (chunk) => {
+        if (platform.endOfInputKeys.some((k) => chunk.includes(k))) end();
       };
-      term.input.on('data', onData);
+      input.on('data', onData);
+      unlisten = listen([
+        // kill -INT (Ctrl-C itself is a byte in raw mode, and read() rejects with 'canceled').
+        ['SIGINT', () => reject(cancelled())],
+        ...platform.fatalSignals.map((s): [NodeJS.Signals, () => void] => [
+          s,
+          () => {
+            if (open) restore();
+            platform.dieBy(s);
+          },
+        ]),
+      ]);
     });
-    const answer = read({ prompt: message, silent: true, replace: '', input: term.input, output: term.output, terminal: true });
-    return (await Promise.race([answer, ended])).trim();
+    const answer = read({ prompt: shown, silent: true, replace: '', input, output, terminal: true });
+    return await Promise.race([answer, ended]);
   } catch (e) {
     if (e instanceof Error && e.message === 'canceled') throw cancelled();
     throw e;
   } finally {
-    for (const s of signals) process.removeListener(s, onSignal);
-    if (onEnd) {
-      term.input.removeListener('end', onEnd);
-      term.input.removeListener('close', onEnd);
-    }
-    if (onData) term.input.removeListener('data', onData);
-    // Echo was off, so Enter (or Ctrl-C) left the cursor after the prompt.
-    term.output.write('\n');
-    restore();
+    unlisten();
+    if (onData) input.removeListener('data', onData);
+    if (open) restore();
   }
-};
+}

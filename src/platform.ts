@@ -1,0 +1,199 @@
+// What kops-mfa needs from the operating system that differs between POSIX
+// and Windows, in one place, so the differences are explicit and a test can
+// inject another platform than the one it runs on.
+//
+// POSIX (Linux, macOS, the BSDs): a controlling terminal at /dev/tty whose
+// modes stty(1) sets; job control (Ctrl-Z sends SIGTSTP, `fg` SIGCONT); many
+// signals whose default action ends the process; file modes (0600) that mean
+// what they say.
+//
+// Windows: no /dev/tty and no stty: the console is stdin (input) and stderr
+// (output), read through Node's raw console mode. No job control. Of the
+// signals only SIGINT (Ctrl-C), SIGBREAK (Ctrl-Break) and SIGHUP (the console
+// window is closed) ever reach a process, and process.on() throws ENOSYS for
+// most others, SIGUSR1 included. Mode bits are not access control there
+// (files read back as 0o666 or 0o444 whatever chmod was given; the ACL of
+// the user's profile folder keeps others out), and per-user caches live
+// under %LOCALAPPDATA%.
+import { closeSync, constants as fsc, openSync, readSync, writeSync } from 'node:fs';
+import { constants as osc } from 'node:os';
+import { join, win32 } from 'node:path';
+
+/** The controlling terminal, open for one prompt (POSIX only). */
+export interface TtyDevice {
+  /**
+   * One read(2) of the terminal, which does not block: the number of bytes
+   * (one line at most, since the terminal stays in canonical mode; 0 at
+   * end of input, Ctrl-D on an empty line), or 'wait' when no whole line
+   * was typed yet.
+   */
+  read(buffer: Buffer): number | 'wait';
+  write(text: string): void;
+  /** The terminal's modes, as `stty -g` prints them. Throws when stty cannot run. */
+  modes(): string;
+  /** Run stty with these arguments (settings such as -echo, or what modes() gave). Throws when stty fails. */
+  setModes(...args: string[]): void;
+  close(): void;
+}
+
+/** The console as stdin and stderr, when both are terminals. */
+export interface ConsoleStreams {
+  input: NodeJS.ReadStream;
+  output: NodeJS.WriteStream;
+}
+
+export interface Platform {
+  readonly os: NodeJS.Platform;
+  /** The controlling terminal, or undefined: always on Windows, and on POSIX when there is none (ENXIO). */
+  openTerminal(): TtyDevice | undefined;
+  /** stdin and stderr when both are terminals, else undefined. */
+  console(): ConsoleStreams | undefined;
+  /**
+   * Signals that end the process by default and that a listener can catch
+   * here: a prompt restores the terminal on each, then dies by it. SIGINT is
+   * not among them (it cancels the prompt), nor are the synchronous faults
+   * (SIGSEGV, SIGBUS, SIGFPE, SIGILL), which no JavaScript listener may take.
+   */
+  readonly fatalSignals: readonly NodeJS.Signals[];
+  /** Signals Node ignores from the start (so that writes fail with EPIPE or EFBIG instead). */
+  readonly ignoredByNode: readonly NodeJS.Signals[];
+  /** Job control: the stop signal a terminal sends for Ctrl-Z, and the one `fg` sends; none on Windows. */
+  readonly jobControl: { stop: NodeJS.Signals; resume: NodeJS.Signals } | undefined;
+  /** Raw console bytes that mean end of input at an empty prompt. */
+  readonly endOfInputKeys: readonly string[];
+  /** Whether file mode bits (0600, 0700, group/other bits) are enforced and can be checked. */
+  readonly fileModes: boolean;
+  /** End the process as the signal's default action would. */
+  dieBy(signal: NodeJS.Signals): never;
+  /** Stop the process as Ctrl-Z's default action would; returns once it is continued. */
+  stopSelf(): void;
+}
+
+// Default action "terminate" or "core" on Linux, minus SIGINT, SIGKILL and the
+// synchronous faults. Aliases (SIGIOT, SIGPOLL) are left out: one listener per number.
+const LINUX_FATAL: NodeJS.Signals[] = [
+  'SIGHUP', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
+  'SIGSTKFLT', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+// macOS and the BSDs: SIGEMT exists and terminates; SIGIO is ignored by default; no SIGSTKFLT or SIGPWR.
+const BSD_FATAL: NodeJS.Signals[] = [
+  'SIGHUP', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGEMT' as NodeJS.Signals, 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM',
+  'SIGTERM', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS',
+];
+// The numbers Windows gives these signals (Node's os.constants.signals there).
+const WINDOWS_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15, SIGBREAK: 21 };
+
+function openTty(): TtyDevice | undefined {
+  let readFd: number | undefined;
+  let writeFd: number | undefined;
+  try {
+    // Reads do not block: a read pending in libuv's thread pool would keep
+    // process.exit() from returning until a line came (measured: Ctrl-C then
+    // hung). Our own open file description, so the shell's is not touched.
+    readFd = openSync('/dev/tty', fsc.O_RDONLY | fsc.O_NONBLOCK);
+    writeFd = openSync('/dev/tty', fsc.O_WRONLY);
+  } catch {
+    // ENXIO: no controlling terminal.
+    if (readFd !== undefined) closeSync(readFd);
+    return undefined;
+  }
+  const r = readFd;
+  const w = writeFd;
+  const stty = (args: string[]) => {
+    // Loaded here: only a prompt needs it. stty works on its stdin, the terminal.
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
+    const out = spawnSync('stty', args, { stdio: [w, 'pipe', 'pipe'], encoding: 'utf8' });
+    if (out.error) throw new Error(`stty: ${(out.error as NodeJS.ErrnoException).code ?? out.error.message}`);
+    if (out.status !== 0) throw new Error(`stty ${args.join(' ')}: ${out.stderr.trim() || `exit status ${out.status}`}`);
+    return out.stdout.trim();
+  };
+  return {
+    read(buffer) {
+      try {
+        return readSync(r, buffer, 0, buffer.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 'wait';
+        throw e;
+      }
+    },
+    write(text) {
+      try {
+        writeSync(w, text);
+      } catch {
+        // The terminal went away (hung up): nothing to show it to.
+      }
+    },
+    modes: () => stty(['-g']),
+    setModes: (...args) => void stty(args),
+    close() {
+      closeSync(r);
+      closeSync(w);
+    },
+  };
+}
+
+function stdConsole(): ConsoleStreams | undefined {
+  return process.stdin.isTTY && process.stderr.isTTY ? { input: process.stdin, output: process.stderr } : undefined;
+}
+
+/** Remove every listener (so the signal's default action is back), then raise it. */
+function reraise(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Not reached for a signal that terminates; a safe end all the same.
+  process.exit(128 + (osc.signals[signal] ?? 0));
+}
+
+const posix = (os: NodeJS.Platform, fatal: NodeJS.Signals[]): Platform => ({
+  os,
+  openTerminal: openTty,
+  console: stdConsole,
+  fatalSignals: fatal,
+  ignoredByNode: ['SIGPIPE', 'SIGXFSZ'],
+  jobControl: { stop: 'SIGTSTP', resume: 'SIGCONT' },
+  endOfInputKeys: ['\x04'],
+  fileModes: true,
+  dieBy: reraise,
+  stopSelf: () => void process.kill(process.pid, 'SIGSTOP'),
+});
+
+/** The platform of `os`; its functions touch only what exists there. */
+export function platformFor(os: NodeJS.Platform): Platform {
+  if (os === 'win32') {
+    return {
+      os,
+      openTerminal: () => undefined,
+      console: stdConsole,
+      fatalSignals: ['SIGHUP', 'SIGBREAK'],
+      ignoredByNode: [],
+      jobControl: undefined,
+      // Ctrl-Z is Windows' end-of-input key; Ctrl-D as elsewhere.
+      endOfInputKeys: ['\x04', '\x1a'],
+      fileModes: false,
+      // No signal can be raised again there: exit with the status a POSIX shell would show.
+      dieBy: (signal) => process.exit(128 + (WINDOWS_NUMBERS[signal] ?? 0)),
+      stopSelf: () => {},
+    };
+  }
+  return posix(os, os === 'linux' || os === 'android' ? LINUX_FATAL : BSD_FATAL);
+}
+
+let current: Platform | undefined;
+/** The platform kops-mfa runs on. */
+export function currentPlatform(): Platform {
+  return (current ??= platformFor(process.platform));
+}
+
+export const isWindows = (platform: Platform = currentPlatform()): boolean => platform.os === 'win32';
+
+/**
+ * The folder per-user caches go in: %LOCALAPPDATA% on Windows (not roamed
+ * between machines), else $XDG_CACHE_HOME when it is an absolute path (the
+ * XDG spec says to ignore a relative one), else ~/.cache.
+ */
+export function userCacheBase(platform: Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (isWindows(platform)) return env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local');
+  const xdg = env.XDG_CACHE_HOME;
+  return xdg && xdg.startsWith('/') ? xdg : join(home, '.cache');
+}
