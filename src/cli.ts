@@ -15,10 +15,18 @@ const dashes = argv.indexOf('--');
 const debugOn = argv.slice(2, dashes === -1 ? undefined : dashes).includes('--debug') || !!env.KOPS_MFA_DEBUG;
 const say = (message: string) => process.stderr.write(`kops-mfa: ${message}\n`);
 
+/** The one write of the output; a failure (a full disk, a closed pipe) rejects with its errno. */
+const stdout = (text: string) =>
+  new Promise<void>((resolve, reject) => {
+    process.stdout.once('error', reject);
+    process.stdout.write(text, (e) => (e ? reject(e) : resolve()));
+  });
+
 void main(argv, {
   env,
   now: () => new Date(),
   prompt: terminalPrompt,
   note: say,
   debug: debugOn ? (m) => say(`debug: ${m}`) : () => {},
+  stdout,
 }).then((code) => process.exit(code));
