@@ -20,7 +20,7 @@ import {
   type IssueOverrides,
   type StsServer,
   type StsServerOptions,
-} from './sts-server.ts';
+} from '../scripts/sts-server.ts';
 
 const USER = {
   accessKeyId: 'AKIAUSERTESTKEY00001',

@@ -1,6 +1,6 @@
-// A local STS for the tests: the real AWS SDK talks to it over HTTP on
-// 127.0.0.1 (endpoint option or AWS_ENDPOINT_URL_STS), so no test ever calls
-// AWS and nothing in the SDK is mocked.
+// A local STS for the tests, `npm run demo` and `npm run bench`; never real AWS.
+// It listens on 127.0.0.1 only, and the real AWS SDK talks to it over HTTP
+// (endpoint option or AWS_ENDPOINT_URL_STS), so nothing in the SDK is mocked.
 //
 // It speaks the STS Query protocol (form-encoded POST, XML answers shaped like
 // AWS's), verifies SigV4 by re-signing each request with @smithy/signature-v4,
@@ -8,7 +8,14 @@
 // authenticate later calls (role chaining, GetCallerIdentity), records every
 // call and can be told to misbehave (throttle, 5xx, hang, garbage, drop).
 //
-// Run it by hand:  node --import tsx test/sts-server.ts [--port 4566]
+// It remembers, per issued access key, who it belongs to, whether it is
+// MFA-authenticated and when it expires, as AWS does: a GetSessionToken session
+// bought with an MFA code assumes roles that require MFA without a code, and
+// expired keys are refused. roleSessionSeconds / sessionTokenSeconds shorten
+// issued sessions to a few seconds, so that runs longer than a session are
+// tested in seconds.
+//
+// Run it by hand:  node --import tsx scripts/sts-server.ts [--port 4566] [--role-session-seconds 30]
 // It prints one JSON line (url, keys, role, serial) and then a fresh MFA code
 // for every line read on stdin; calls are logged on stderr.
 
