@@ -2,7 +2,6 @@
 // as the old wrapper's `exec kops "$@"` did: secrets in the environment only,
 // never in argv; the child's status returned; signals forwarded.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { constants } from 'node:os';
 import { loadAwsFiles } from '../aws-files.js';
 import type { Context, Outcome } from '../context.js';
 import { describeExpiry, secondsLeft, type SessionCredentials } from '../credentials.js';
@@ -144,7 +143,7 @@ export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Con
     }
     child.once('error', (e: NodeJS.ErrnoException) => done(failed(e, shown, ctx)));
     child.once('exit', (code, signal) => {
-      if (signal) done(128 + (constants.signals[signal] ?? 0));
+      if (signal) done(128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0));
       else done(code ?? ExitCode.general);
     });
   });
