@@ -156,13 +156,21 @@ function global:kops_mfa_prompt {
 Register-ArgumentCompleter -Native -CommandName kops-login, kops-logout -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $ErrorActionPreference = 'Continue'
-    # The word under the cursor (a quote the user opened is not part of it)
-    # and the last word that ends before it.
+    # The word under the cursor, as the parser reads it (a quote the user
+    # opened is not part of it), and the last word that ends before it.
     $current = [string] $wordToComplete
     $start = $cursorPosition - $current.Length
-    if ($current.StartsWith("'")) { $current = $current.Substring(1).Replace("''", "'") }
-    $previous = ''
-    foreach ($element in @($commandAst.CommandElements | Select-Object -Skip 1)) {
+    $elements = @($commandAst.CommandElements | Select-Object -Skip 1)
+    foreach ($element in $elements) {
+        if ($element.Extent.StartOffset -lt $cursorPosition -and $element.Extent.EndOffset -ge $cursorPosition) {
+            $start = $element.Extent.StartOffset
+            if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
+                $current = $element.Value
+            }
+        }
+    }
+    $previous = [string] $commandAst.GetCommandName()
+    foreach ($element in $elements) {
         if ($element.Extent.EndOffset -lt $start) {
             if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
                 $previous = $element.Value
