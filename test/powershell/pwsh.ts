@@ -5,11 +5,11 @@
 // skipped with it. Scripts run with -NoProfile -NonInteractive -File, and
 // report back on stdout in ASCII only (base64 of UTF-8), so that the
 // channel back to the test decodes the same under any console encoding.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, hasTool, ROOT, runRaw, tempDir, type RawRun } from '../helpers.ts';
+import { BIN, hasTool, ROOT, tempDir, type RawRun } from '../helpers.ts';
 
 export const HOST_DIR = join(ROOT, 'test', 'powershell');
 export const HOST_EXE = join(HOST_DIR, 'bin', 'kops-mfa-pwsh');
@@ -108,7 +108,20 @@ export async function runPs(
   const file = join(dir, 'test.ps1');
   // A BOM, so that any PowerShell reads the script itself as UTF-8.
   writeFileSync(file, '\uFEFF' + script);
-  return runRaw(exe, scriptArgs(file), { cwd: opts.cwd ?? dir, env: psEnv(opts.env) });
+  return new Promise((resolve, reject) => {
+    // No stdin; killed after 3 minutes (an engine start takes seconds on a loaded machine).
+    const child = spawn(exe, scriptArgs(file), { cwd: opts.cwd ?? dir, env: psEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr });
+    });
+  });
 }
 
 /** A PowerShell single-quoted literal: each of the five single quotes doubled. */
