@@ -1,0 +1,14 @@
+// What differs between the operating systems kops-mfa runs on, named in one
+// place and passed in where it matters, so tests can inject Windows on Linux.
+export type Platform = NodeJS.Platform;
+
+/** Whether the OS keeps Unix permission bits (0600, 0700): not Windows, where ACLs decide. */
+export function hasFileModes(platform: Platform): boolean {
+  return platform !== 'win32';
+}
+
+/** The user's home: $HOME, else the OS's idea of it (USERPROFILE on Windows). */
+export function homeDir(env: NodeJS.ProcessEnv): string {
+  // node:os only when HOME is missing: loading it costs every start a little.
+  return env.HOME || process.getBuiltinModule('node:os').homedir();
+}
