@@ -251,7 +251,14 @@ describe('PowerShell snippet: completion through TabExpansion2', () => {
     const { r, stderr, code } = await ps(t, exe, script, { ...w.env, PATH: `${bin}:${w.env.PATH}` }, work);
     assert.equal(code, 0, stderr);
     const got = [...r.entries()].filter(([k]) => k.startsWith('N')).map(([, v]) => v);
-    assert.deepEqual(got.sort(), [...names, 'alice'].sort(), 'every profile of ~/.aws/config and credentials, each as itself');
+    // The one parser decides which names exist (kops-mfa complete, run here without PowerShell);
+    // PowerShell must hand each of them to a command as itself.
+    const direct = await runCli(['complete', 'login', '--profile', ''], { env: w.env });
+    assert.equal(direct.code, 0, direct.stderr);
+    const want = direct.stdout.split('\n').filter(Boolean);
+    assert.ok(want.includes('kops') && want.includes('alice'), `kops-mfa complete printed ${JSON.stringify(want)}`);
+    assert.deepEqual(got.sort(), want.sort(), 'every profile kops-mfa offers, each as itself');
+    t.diagnostic(`profiles offered: ${JSON.stringify(want)}`);
     assert.deepEqual(readdirSync(work), []);
   });
 });

@@ -12,11 +12,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { EnvOp } from '../src/env-ops.ts';
-import { render } from '../src/shells/index.ts';
+import { render } from '../src/render/index.ts';
 import { world } from './fixture.ts';
 import { BIN, tempDir } from './helpers.ts';
 import {
-  HEADER,
   kopsMfaOnPath,
   needPowerShell,
   powerShellHow,
@@ -72,7 +71,7 @@ async function evaluate(t: TestContext, exe: string, c: Case, values: readonly s
     { op: 'unset', name: 'AWS_PROFILE' },
   ];
   const file = join(dir, 'statements.ps1');
-  writeFileSync(file, `${HEADER}\n${render('powershell', ops)}`);
+  writeFileSync(file, render('powershell', ops));
   const bin = statementsOnPath(t, file);
   const work = join(dir, 'work');
   const { mkdirSync } = await import('node:fs');
