@@ -44,6 +44,9 @@ $global:_kops_mfa_header = '# kops-mfa statements v1'
 $global:_kops_mfa_needs_code = ''
 # When the prompt hook last tried a renewal (epoch seconds).
 $global:_kops_mfa_last_try = [long]0
+# The kops application the wrapper runs, and the PATH it was found with.
+$global:_kops_mfa_kops_exe = $null
+$global:_kops_mfa_kops_path = ''
 
 # Run kops-mfa with its stdout decoded as UTF-8; returns the lines of stdout.
 # $LASTEXITCODE is kops-mfa's status (127 when there is none on PATH).
@@ -211,13 +214,18 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'promp
             _kops_mfa_apply -Command env -Options @('--quiet')
             if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops }
         }
-        # The application, never this function again.
-        $kopsExe = Get-Command -Name kops -CommandType Application -ErrorAction Ignore | Select-Object -First 1
-        if ($null -eq $kopsExe) {
+        # The application, never this function again. Looking it up costs
+        # about 10 ms, so it is kept until PATH changes.
+        if ($null -eq $global:_kops_mfa_kops_exe -or $global:_kops_mfa_kops_path -cne $env:PATH) {
+            $global:_kops_mfa_kops_exe = Get-Command -Name kops -CommandType Application -ErrorAction Ignore |
+                Select-Object -First 1
+            $global:_kops_mfa_kops_path = $env:PATH
+        }
+        if ($null -eq $global:_kops_mfa_kops_exe) {
             $global:LASTEXITCODE = 127
             throw 'kops: command not found'
         }
-        & $kopsExe @args
+        & $global:_kops_mfa_kops_exe @args
     }
 }
 
