@@ -252,12 +252,14 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
     $global:_kops_mfa_user_prompt = $function:prompt
     function global:prompt {
         $kopsMfaOk = $?
-        $kopsMfaRc = Get-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
+        # The value, not the variable (Get-Variable gives the live variable).
+        $kopsMfaHadRc = Test-Path -Path Variable:global:LASTEXITCODE
+        $kopsMfaRc = if ($kopsMfaHadRc) { $global:LASTEXITCODE } else { $null }
         try { _kops_mfa_hook } catch { }
-        if ($null -eq $kopsMfaRc) {
-            Remove-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
+        if ($kopsMfaHadRc) {
+            $global:LASTEXITCODE = $kopsMfaRc
         } else {
-            $global:LASTEXITCODE = $kopsMfaRc.Value
+            Remove-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
         }
         if ($null -eq $global:_kops_mfa_user_prompt) { return 'PS> ' }
         if (-not $kopsMfaOk) { Write-Error -Message '' -ErrorAction Ignore }

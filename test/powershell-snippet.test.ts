@@ -388,7 +388,7 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
       `kops-login --quiet --token-code ${w.code()}`,
       report('KEY0', '$env:AWS_ACCESS_KEY_ID'),
       // No newer session anywhere: the hook must not ask, and says so.
-      "& sh -c 'exit 7'",
+      "$PSNativeCommandUseErrorActionPreference = $false; & sh -c 'exit 7'",
       report('P1', 'prompt'),
       report('LEFT1', 'kops_mfa_prompt'),
       report('KEY1', '$env:AWS_ACCESS_KEY_ID'),
