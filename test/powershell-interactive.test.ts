@@ -240,7 +240,8 @@ async function fullSession(t: TestContext, strict: boolean): Promise<void> {
     const seen = s.screen().split('\n').filter((l) => /^(kops-mfa:|kops-login:|MFA code)|Exception|Error/.test(l));
     t.diagnostic(`the terminal showed:\n${[...new Set(seen)].join('\n')}`);
   } catch (e) {
-    if (e instanceof Error) e.message += `\n--- the terminal showed ---\n${s.screen()}\n--- end ---`;
+    // The console host redraws the whole line at every key, so only the end of the screen.
+    if (e instanceof Error) e.message += `\n--- the end of what the terminal showed ---\n${s.screen().slice(-3000)}\n--- end ---`;
     throw e;
   }
 }
