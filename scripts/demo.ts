@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startStsServer, DEMO } from '../test/sts-server.ts';
+import { startStsServer, DEMO } from './sts-server.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const BIN = fileURLToPath(new URL('../bin/kops-mfa.cjs', import.meta.url));

@@ -1,29 +1,33 @@
-// The session cache: temporary credentials only, one 0600 file per session
-// in a 0700 folder, written atomically (temp file + rename), refreshed under a
-// lock so two terminals never both ask for a code when one can wait.
+// The session cache: temporary credentials only, one 0600 file per session in
+// a 0700 folder, written atomically (temp file + rename). Anything odd about
+// a file (too open, foreign, a link, too big, not JSON, a NUL in a value) is
+// a damaged file: a warning and a miss, never a crash.
 import {
   closeSync,
   fchmodSync,
   fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   renameSync,
   statSync,
-  chmodSync,
   unlinkSync,
   writeSync,
   constants as fsc,
 } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, isAbsolute } from 'node:path';
 import type { Settings } from './config.js';
-import type { SessionCredentials } from './env-ops.js';
-import { configError } from './errors.js';
+import type { SessionCredentials } from './credentials.js';
+import { CacheError, configError } from './errors.js';
+import { fsProblem } from './fs-words.js';
+import { homeDir, hasFileModes, type Platform } from './platform.js';
 
 export interface CacheEntry {
   v: 1;
+  /** 'mfa': an MFA session (GetSessionToken) that renews role sessions; absent: a session to export. */
+  kind?: 'mfa' | undefined;
   profile: string;
   roleArn?: string | undefined;
   serialNumber: string;
@@ -33,14 +37,35 @@ export interface CacheEntry {
 
 export type Warn = (message: string) => void;
 
-export function cacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'kops-mfa');
+/** A cache file is a few hundred bytes; anything past this is damaged, and never read whole. */
+const MAX_FILE_BYTES = 64 * 1024;
+
+/**
+ * $XDG_CACHE_HOME/kops-mfa, else ~/.cache/kops-mfa (%LOCALAPPDATA%\kops-mfa
+ * on Windows). A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+ */
+export function cacheDir(env: NodeJS.ProcessEnv, platform: Platform = process.platform): string {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'kops-mfa');
+  if (platform === 'win32' && env.LOCALAPPDATA && isAbsolute(env.LOCALAPPDATA)) return join(env.LOCALAPPDATA, 'kops-mfa');
+  return join(homeDir(env), '.cache', 'kops-mfa');
 }
 
-/** Everything that changes which credentials AWS would hand out. */
+/** 128 bits of FNV-1a over the parts: node:crypto would cost about 15 ms of every cached start. */
+export function digest(parts: readonly string[]): string {
+  const text = JSON.stringify(parts);
+  return fnv1a64(text, 0xcbf29ce484222325n) + fnv1a64(text, 0x84222325cbf29ce4n);
+}
+
+function fnv1a64(text: string, offset: bigint): string {
+  let h = offset;
+  for (const byte of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+/** Everything that changes which role session AWS would hand out. */
 export function cacheKey(s: Settings): string {
-  const parts = [
+  return digest([
     s.source.accessKeyId,
     s.profile,
     ...s.hops.map((h) => `${h.roleArn}|${h.externalId ?? ''}|${h.roleSessionName}`),
@@ -50,20 +75,7 @@ export function cacheKey(s: Settings): string {
     s.externalId ?? '',
     s.endpoint ?? '',
     s.region,
-  ];
-  const text = JSON.stringify(parts);
-  return fnv1a64(text, 0xcbf29ce484222325n) + fnv1a64(text, 0x84222325cbf29ce4n);
-}
-
-/**
- * 64-bit FNV-1a. Two of them, from different offsets, name a session's file
- * (128 bits, as many as the SHA-256 prefix this replaced): node:crypto would
- * cost about 15 ms of every cached start, and a name needs no secrecy.
- */
-function fnv1a64(text: string, offset: bigint): string {
-  let h = offset;
-  for (const byte of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h.toString(16).padStart(16, '0');
+  ]);
 }
 
 export function cacheFile(dir: string, s: Settings): string {
@@ -71,17 +83,16 @@ export function cacheFile(dir: string, s: Settings): string {
   return join(dir, `${safe}-${cacheKey(s)}.json`);
 }
 
-/** Seconds left before the entry's credentials expire. */
-export function secondsLeft(c: SessionCredentials, now: Date): number {
-  return (Date.parse(c.expiration) - now.getTime()) / 1000;
+/** The MFA session of a device: shared by every profile with the same source keys, device and endpoint. */
+export function mfaSessionFile(dir: string, s: Settings): string {
+  return join(dir, `mfa-session-${digest(['mfa-session', s.source.accessKeyId, s.serialNumber, s.endpoint ?? ''])}.json`);
 }
 
 /**
- * Read one entry. Missing: undefined. Corrupt, foreign or too open: a warning,
- * the file is removed where that is safe (with `repair`), and undefined (a
- * miss, never a crash).
+ * Read one entry. Missing: undefined. Damaged, foreign or too open: a warning,
+ * the file is removed where that is safe (with `repair`), and undefined.
  */
-export function readEntry(file: string, warn: Warn, repair = true): CacheEntry | undefined {
+export function readEntry(file: string, warn: Warn, repair = true, platform: Platform = process.platform): CacheEntry | undefined {
   let fd: number;
   try {
     fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
@@ -89,9 +100,14 @@ export function readEntry(file: string, warn: Warn, repair = true): CacheEntry |
     const code = (e as NodeJS.ErrnoException).code;
     // ENOTDIR: a part of the path is a file, so there is no cache file either.
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    warn(`ignoring cache file ${file}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`);
+    warn(`ignoring cache file ${file}: ${fsProblem(e)}`);
     return undefined;
   }
+  const damaged = (why: string) => {
+    warn(`ignoring damaged cache file ${file} (${why}); it will be replaced`);
+    if (repair) tryUnlink(file);
+    return undefined;
+  };
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
@@ -104,17 +120,15 @@ export function readEntry(file: string, warn: Warn, repair = true): CacheEntry |
       warn(`ignoring cache file ${file}: it belongs to another user`);
       return undefined;
     }
-    if ((st.mode & 0o077) !== 0) {
+    if (hasFileModes(platform) && (st.mode & 0o077) !== 0) {
       warn(`refusing cache file ${file}: its permissions ${(st.mode & 0o777).toString(8)} let others read it; it will be replaced`);
       if (repair) tryUnlink(file);
       return undefined;
     }
-    const entry = parseEntry(readFileSync(fd, 'utf8'));
-    if (!entry) {
-      warn(`ignoring corrupt cache file ${file}; it will be replaced`);
-      if (repair) tryUnlink(file);
-    }
-    return entry;
+    if (st.size > MAX_FILE_BYTES) return damaged(`${st.size} bytes`);
+    const buf = Buffer.alloc(st.size);
+    const n = st.size === 0 ? 0 : readSync(fd, buf, 0, st.size, 0);
+    return parseEntry(buf.toString('utf8', 0, n)) ?? damaged('not a kops-mfa session');
   } finally {
     closeSync(fd);
   }
@@ -129,49 +143,102 @@ function parseEntry(text: string): CacheEntry | undefined {
   }
   const e = data as Partial<CacheEntry> | null;
   const c = e?.credentials;
-  const str = (v: unknown) => typeof v === 'string' && v.length > 0;
+  // No environment variable can hold a NUL: such a value could never be exported or passed on.
+  const str = (v: unknown) => typeof v === 'string' && v.length > 0 && !v.includes('\0');
   if (!e || e.v !== 1 || !str(e.profile) || !str(e.serialNumber) || !c) return undefined;
+  if (e.kind !== undefined && e.kind !== 'mfa') return undefined;
   if (!str(c.accessKeyId) || !str(c.secretAccessKey) || !str(c.sessionToken) || !str(c.expiration)) return undefined;
   if (Number.isNaN(Date.parse(c.expiration))) return undefined;
   return e as CacheEntry;
 }
 
-/** The cache folder, made 0700; one owned by someone else is refused. */
-export function ensureDir(dir: string): void {
+/** The cache folder, made 0700. A symbolic link or a folder of someone else is refused. */
+export function ensureDir(dir: string, platform: Platform = process.platform): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    // Say what is wrong with the path, not which syscall failed.
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new Error(`${dir} is not a folder`);
-    if (code === 'ENOTDIR') throw new Error(`a parent of ${dir} is not a folder`);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new Error(`${dir} cannot be created (${code})`);
-    throw e;
+    if (code === 'EEXIST') throw new CacheError(`${dir} is not a folder`);
+    throw new CacheError(`${dir} cannot be created: ${fsProblem(e)}`);
   }
+  const link = lstatSync(dir);
+  // chmod would follow the link and change its target: refuse it instead.
+  if (link.isSymbolicLink()) throw new CacheError(`${dir} is a symbolic link; kops-mfa keeps sessions only in a folder of its own`);
   const st = statSync(dir);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
     throw configError(`cache folder ${dir} belongs to another user; remove it or set XDG_CACHE_HOME`);
   }
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  if (hasFileModes(platform) && (st.mode & 0o077) !== 0) {
+    try {
+      fchmodDir(dir);
+    } catch (e) {
+      throw new CacheError(`${dir} is open to others and cannot be made private: ${fsProblem(e)}`);
+    }
+  }
 }
 
-/** Write atomically with 0600 whatever the umask: a reader sees the old file or the new one. */
-export function writeEntry(file: string, entry: CacheEntry): void {
-  // Unique enough with O_EXCL below; no node:crypto on this path.
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o600);
+/** chmod through a descriptor opened with O_NOFOLLOW: a link swapped in after the lstat is not followed. */
+function fchmodDir(dir: string): void {
+  const fd = openSync(dir, fsc.O_RDONLY | (fsc.O_DIRECTORY ?? 0) | (fsc.O_NOFOLLOW ?? 0));
   try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${JSON.stringify(entry, null, 2)}\n`);
+    fchmodSync(fd, 0o700);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Write a session atomically with 0600 whatever the umask: a reader sees the old file or the new one. */
+export function writeEntry(file: string, entry: CacheEntry): void {
+  writePrivate(file, `${JSON.stringify(entry, null, 2)}\n`);
+}
+
+/** Write any private file of the cache folder: a temporary 0600 file, then a rename. */
+export function writePrivate(file: string, text: string): void {
+  // Unique enough with O_EXCL below; no node:crypto on this path. The pid in
+  // the name lets a later run remove it if this one is killed before the rename.
+  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
+  let fd: number;
   try {
+    fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o600);
+  } catch (e) {
+    throw new CacheError(`cannot write in ${file.slice(0, file.lastIndexOf('/')) || file}: ${fsProblem(e)}`);
+  }
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+    closeSync(fd);
     renameSync(tmp, file);
   } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
     tryUnlink(tmp);
-    throw e;
+    throw new CacheError(`cannot save ${file}: ${fsProblem(e)}`);
+  }
+}
+
+/**
+ * Remove temporary files that a killed kops-mfa left between its write and its
+ * rename (they hold live credentials): those of processes that are gone.
+ */
+export function sweepTemporary(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /\.(\d+)\.[0-9a-z]*\.?tmp$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') tryUnlink(join(dir, name));
+    }
   }
 }
 
@@ -204,75 +271,4 @@ function tryUnlink(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-const LOCK_STALE_MS = 10 * 60_000;
-
-/**
- * Take the lock of one cache file, waiting for another kops-mfa that holds it
- * (it may be waiting for its user to type a code). A lock whose process is
- * gone, or older than ten minutes, is broken.
- */
-export async function lock(file: string, onWait: (pid: number) => void): Promise<() => void> {
-  const lockFile = `${file}.lock`;
-  let told = false;
-  for (;;) {
-    try {
-      const fd = openSync(lockFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => tryUnlink(lockFile);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = lockHolder(lockFile);
-    if (holder === undefined) continue; // gone between open and read
-    // Our own pid: left by an earlier process that had it (a container
-    // restarted, a terminal closed at the prompt); this one holds no lock.
-    if (holder.stale || holder.pid === process.pid) {
-      breakLock(lockFile);
-      continue;
-    }
-    if (!told) {
-      told = true;
-      onWait(holder.pid);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Remove a stale lock; one that cannot be removed is an error, not a reason to spin. */
-function breakLock(lockFile: string): void {
-  try {
-    unlinkSync(lockFile);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
-function lockHolder(lockFile: string): { pid: number; stale: boolean } | undefined {
-  let text: string;
-  let mtime: number;
-  try {
-    text = readFileSync(lockFile, 'utf8');
-    mtime = statSync(lockFile).mtimeMs;
-  } catch (e) {
-    // Gone: try again. Unreadable (a folder, another user's file): trying
-    // again would spin for ever, so say so.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw new Error(`the lock ${lockFile} cannot be read (${code === 'EISDIR' ? 'it is a folder' : code})`);
-  }
-  const pid = Number(text);
-  // An empty file: its writer is between open and write; give it a moment.
-  if (text === '') return { pid: 0, stale: Date.now() - mtime > 5_000 };
-  let alive = Number.isInteger(pid) && pid > 0;
-  if (alive) {
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
-  return { pid, stale: !alive || Date.now() - mtime > LOCK_STALE_MS };
 }

@@ -1,24 +1,12 @@
 // Settings: flags over environment over the AWS profile over defaults, each
 // layer filling only what the one above left empty. Pure: the AWS files and
-// the environment come in as data, so tests can drive every branch.
+// the environment come in as data, so tests can drive every branch. The
+// environment is the one from before kops-mfa's login in this shell
+// (baseEnv), so the session kops-mfa exported never counts as the user's.
 import { configError } from './errors.js';
-import { MARKER, PREV_PROFILE } from './env-ops.js';
+import { baseEnv, MARKER } from './env-ops.js';
 import type { AwsFiles, Profile } from './aws-files.js';
-
-export interface Flags {
-  profile?: string | undefined;
-  roleArn?: string | undefined;
-  serialNumber?: string | undefined;
-  tokenCode?: string | undefined;
-  durationSeconds?: string | undefined;
-  roleSessionName?: string | undefined;
-  externalId?: string | undefined;
-  region?: string | undefined;
-  minRemaining?: string | undefined;
-  refresh?: boolean | undefined;
-  /** false with --no-cache */
-  cache?: boolean | undefined;
-}
+import { LOGIN_OPTIONS, type Flags } from './options.js';
 
 /** Long-term (or at least not kops-mfa's own) keys that sign the STS call. */
 export interface SourceKeys {
@@ -56,16 +44,20 @@ export interface Settings {
   tokenCode?: string | undefined;
   mfaProcess?: string | undefined;
   minRemainingSeconds: number;
+  /** Length of the MFA session to buy with the code; 0: none, the code goes to the role call. */
+  mfaSessionSeconds: number;
   refresh: boolean;
   useCache: boolean;
-  /** AWS_PROFILE before the first login, for logout to give back. */
-  previousProfile?: string | undefined;
+  /** --no-prompt: fail instead of asking for a code. */
+  noPrompt: boolean;
 }
 
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_SESSION_NAME = 'kops-access';
 export const DEFAULT_DURATION = 3600;
 export const DEFAULT_MIN_REMAINING_MINUTES = 5;
+/** AWS caps a role session assumed with session credentials at one hour. */
+export const CHAINED_ROLE_MAX_SECONDS = 3600;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const MFA_ARN = /^arn:aws[a-z-]*:iam::\d{12}:mfa\/[\w+=,.@/-]{1,512}$/;
@@ -77,23 +69,29 @@ export const TOKEN_CODE = /^\d{6}$/;
 
 /** The profile this command works on: --profile, AWS_PROFILE, the profile of
  * the session this shell is logged into (AWS_PROFILE was unset then), default. */
-export function profileName(flags: Pick<Flags, 'profile'>, env: NodeJS.ProcessEnv): string {
-  return flags.profile || env.AWS_PROFILE || env[MARKER] || 'default';
+export function profileName(flags: Flags, env: NodeJS.ProcessEnv): string {
+  return str(flags.profile) || env.AWS_PROFILE || env[MARKER] || 'default';
 }
 
+const str = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
 /** Resolve everything a login needs. Throws a config error that says what to set. */
-export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv, files: AwsFiles): Settings {
-  const profile = profileName(flags, env);
+export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles, onWarn: (m: string) => void = () => {}): Settings {
+  const profile = profileName(flags, shellEnv);
+  const env = baseEnv(shellEnv);
   const p = mergedProfile(files, profile);
-  if (!p && (flags.profile || env.AWS_PROFILE)) {
+  if (!p && (flags.profile || shellEnv.AWS_PROFILE)) {
     throw configError(`profile ${profile} is not in ${files.configPath} or ${files.credentialsPath}`);
   }
   const prof: Profile = p ?? {};
-  const pick = (flag: string | undefined, envName: string, key: string) =>
-    nonEmpty(flag) ?? nonEmpty(env[envName]) ?? nonEmpty(prof[key]);
+  /** Flag, then its variable, then its profile key: the option table names both. */
+  const pick = (name: string) => {
+    const o = LOGIN_OPTIONS.find((x) => x.name === name);
+    return nonEmpty(str(flags[name])) ?? (o?.env ? nonEmpty(env[o.env]) : undefined) ?? (o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined);
+  };
 
-  const roleArn = pick(flags.roleArn, 'KOPS_MFA_ROLE_ARN', 'role_arn');
-  const serialNumber = pick(flags.serialNumber, 'KOPS_MFA_ARN', 'mfa_serial');
+  const roleArn = pick('role-arn');
+  const serialNumber = pick('serial-number');
   const where = p ? `profile ${profile}` : 'the environment';
   if (!serialNumber) {
     throw configError(
@@ -109,40 +107,54 @@ export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv, files: Aws
     );
   }
 
+  const mfaText = pick('mfa-session-duration');
+  const mfaSessionSeconds = mfaText === undefined ? 0 : Number(mfaText);
+  if (mfaText !== undefined && (!/^\d+$/.test(mfaText) || (mfaSessionSeconds !== 0 && (mfaSessionSeconds < 900 || mfaSessionSeconds > 129600)))) {
+    throw configError(`MFA session duration ${JSON.stringify(mfaText)} must be 0 (off) or a whole number of seconds from 900 to 129600`);
+  }
+
   const maxDuration = roleArn ? 43200 : 129600;
-  const durationText = pick(flags.durationSeconds, 'KOPS_MFA_DURATION', 'duration_seconds');
-  const durationSeconds = durationText === undefined ? DEFAULT_DURATION : Number(durationText);
+  const durationText = pick('duration-seconds');
+  let durationSeconds = durationText === undefined ? DEFAULT_DURATION : Number(durationText);
   if (durationText !== undefined && (!/^\d+$/.test(durationText) || durationSeconds < 900 || durationSeconds > maxDuration)) {
     throw configError(`duration ${JSON.stringify(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
   }
+  if (roleArn && mfaSessionSeconds > 0 && durationSeconds > CHAINED_ROLE_MAX_SECONDS) {
+    onWarn(`a role session assumed from an MFA session lasts at most ${CHAINED_ROLE_MAX_SECONDS} s (AWS's limit); using ${CHAINED_ROLE_MAX_SECONDS} instead of ${durationSeconds}`);
+    durationSeconds = CHAINED_ROLE_MAX_SECONDS;
+  }
 
-  const roleSessionName = pick(flags.roleSessionName, 'KOPS_MFA_SESSION_NAME', 'role_session_name') ?? DEFAULT_SESSION_NAME;
+  const roleSessionName = pick('role-session-name') ?? DEFAULT_SESSION_NAME;
   if (!SESSION_NAME.test(roleSessionName)) {
     throw configError(`session name ${JSON.stringify(roleSessionName)} must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -`);
   }
-  const externalId = nonEmpty(flags.externalId) ?? nonEmpty(prof.external_id);
+  const externalId = pick('external-id');
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
     throw configError(`external id ${JSON.stringify(externalId)} must be 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / _ -`);
   }
 
-  const exportRegion = nonEmpty(flags.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(prof.region);
+  const exportRegion = nonEmpty(str(flags.region)) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(prof.region);
   if (exportRegion !== undefined && !REGION.test(exportRegion)) {
     throw configError(`region ${JSON.stringify(exportRegion)} is not a region name such as eu-west-1`);
   }
 
-  const tokenCode = flags.tokenCode;
+  const tokenCode = str(flags['token-code']);
   if (tokenCode !== undefined && !TOKEN_CODE.test(tokenCode)) {
     throw configError('--token-code must be the 6 digits your MFA device shows');
   }
 
-  const minText = nonEmpty(flags.minRemaining) ?? nonEmpty(env.KOPS_MFA_MIN_REMAINING);
+  const minText = pick('min-remaining');
   const minRemaining = minText === undefined ? DEFAULT_MIN_REMAINING_MINUTES : Number(minText);
   if (minText !== undefined && (!/^\d+$/.test(minText) || minRemaining > 720)) {
     throw configError(`minimum remaining time ${JSON.stringify(minText)} must be a whole number of minutes from 0 to 720`);
   }
 
   const { source, hops } = resolveSource(files, profile, env);
-  const previousProfile = nonEmpty(env.AWS_PROFILE) ?? nonEmpty(env[PREV_PROFILE]);
+  if (mfaSessionSeconds > 0 && (hops.length > 0 || source.sessionToken)) {
+    throw configError(
+      `an MFA session (mfa_session_duration) needs the long-term keys of an IAM user, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}; remove mfa_session_duration or point source_profile at the user's keys`,
+    );
+  }
 
   return {
     profile,
@@ -159,9 +171,10 @@ export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv, files: Aws
     tokenCode,
     mfaProcess: nonEmpty(prof.mfa_process),
     minRemainingSeconds: minRemaining * 60,
+    mfaSessionSeconds,
     refresh: flags.refresh === true,
-    useCache: flags.cache !== false,
-    previousProfile,
+    useCache: flags['no-cache'] !== true,
+    noPrompt: flags['no-prompt'] === true,
   };
 }
 
@@ -238,12 +251,11 @@ export function resolveSource(files: AwsFiles, profile: string, env: NodeJS.Proc
   }
 }
 
-/** Keys from the environment, unless they are a session kops-mfa exported itself. */
+/** Keys from the environment before kops-mfa's login (baseEnv): never the session it exported. */
 function envKeys(env: NodeJS.ProcessEnv): SourceKeys | undefined {
   const id = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   if (!id || !secret) return undefined;
-  if (env[MARKER] !== undefined) return undefined;
   return { accessKeyId: id, secretAccessKey: secret, sessionToken: nonEmpty(env.AWS_SESSION_TOKEN), origin: 'the environment' };
 }
 

@@ -3,7 +3,7 @@
 
 export const ExitCode = {
   ok: 0,
-  /** status: no valid session; also unexpected internal errors. */
+  /** status: no valid session; also unexpected internal errors and a failed write to stdout. */
   general: 1,
   /** A bad flag, argument or shell name. */
   usage: 2,
@@ -13,8 +13,10 @@ export const ExitCode = {
   aws: 4,
   /** AWS could not be reached or answered nonsense: timeout, DNS, TLS, 5xx. */
   network: 5,
-  /** No MFA code could be had: no terminal, end of input, mfa_process failed. */
+  /** No MFA code could be had: no terminal, end of input, mfa_process failed, --no-prompt. */
   mfa: 6,
+  /** exec: the command was found but could not be run (permission, E2BIG). */
+  notRunnable: 126,
   /** exec: the command was not found. */
   notFound: 127,
   /** Ctrl-C at the prompt (128 + SIGINT). */
@@ -30,6 +32,11 @@ export class KopsMfaError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The session cache cannot be used (folder, file or lock): the login goes on without it. */
+export class CacheError extends Error {
+  override name = 'CacheError';
 }
 
 export const usageError = (message: string) => new KopsMfaError(message, ExitCode.usage);

@@ -1,6 +1,5 @@
-// What kops-mfa needs from the operating system that differs between POSIX
-// and Windows, in one place, so the differences are explicit and a test can
-// inject another platform than the one it runs on.
+// What differs between the operating systems kops-mfa runs on, named in one
+// place and passed in where it matters, so tests can inject Windows on Linux.
 //
 // POSIX (Linux, macOS, the BSDs): a controlling terminal at /dev/tty whose
 // modes stty(1) sets; job control (Ctrl-Z sends SIGTSTP, `fg` SIGCONT); many
@@ -11,13 +10,21 @@
 // (output), read through Node's raw console mode. No job control. Of the
 // signals only SIGINT (Ctrl-C), SIGBREAK (Ctrl-Break) and SIGHUP (the console
 // window is closed) ever reach a process, and process.on() throws ENOSYS for
-// most others, SIGUSR1 included. Mode bits are not access control there
-// (files read back as 0o666 or 0o444 whatever chmod was given; the ACL of
-// the user's profile folder keeps others out), and per-user caches live
-// under %LOCALAPPDATA%.
+// most others, SIGUSR1 included. ACLs, not mode bits, decide who reads a file.
 import { closeSync, constants as fsc, openSync, readSync, writeSync } from 'node:fs';
-import { constants as osc } from 'node:os';
-import { join, win32 } from 'node:path';
+
+export type Platform = NodeJS.Platform;
+
+/** Whether the OS keeps Unix permission bits (0600, 0700): not Windows, where ACLs decide. */
+export function hasFileModes(platform: Platform): boolean {
+  return platform !== 'win32';
+}
+
+/** The user's home: $HOME, else the OS's idea of it (USERPROFILE on Windows). */
+export function homeDir(env: NodeJS.ProcessEnv): string {
+  // node:os only when HOME is missing: loading it costs every start a little.
+  return env.HOME || process.getBuiltinModule('node:os').homedir();
+}
 
 /** The controlling terminal, open for one prompt (POSIX only). */
 export interface TtyDevice {
@@ -42,8 +49,9 @@ export interface ConsoleStreams {
   output: NodeJS.WriteStream;
 }
 
-export interface Platform {
-  readonly os: NodeJS.Platform;
+/** What the MFA prompt needs from the OS: its terminal, its signals. */
+export interface TerminalPlatform {
+  readonly os: Platform;
   /** The controlling terminal, or undefined: always on Windows, and on POSIX when there is none (ENXIO). */
   openTerminal(): TtyDevice | undefined;
   /** stdin and stderr when both are terminals, else undefined. */
@@ -61,8 +69,6 @@ export interface Platform {
   readonly jobControl: { stop: NodeJS.Signals; resume: NodeJS.Signals } | undefined;
   /** Raw console bytes that mean end of input at an empty prompt. */
   readonly endOfInputKeys: readonly string[];
-  /** Whether file mode bits (0600, 0700, group/other bits) are enforced and can be checked. */
-  readonly fileModes: boolean;
   /** End the process as the signal's default action would. */
   dieBy(signal: NodeJS.Signals): never;
   /** Stop the process as Ctrl-Z's default action would; returns once it is continued. */
@@ -142,10 +148,10 @@ function reraise(signal: NodeJS.Signals): never {
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // Not reached for a signal that terminates; a safe end all the same.
-  process.exit(128 + (osc.signals[signal] ?? 0));
+  process.exit(128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0));
 }
 
-const posix = (os: NodeJS.Platform, fatal: NodeJS.Signals[]): Platform => ({
+const posix = (os: Platform, fatal: NodeJS.Signals[]): TerminalPlatform => ({
   os,
   openTerminal: openTty,
   console: stdConsole,
@@ -153,13 +159,12 @@ const posix = (os: NodeJS.Platform, fatal: NodeJS.Signals[]): Platform => ({
   ignoredByNode: ['SIGPIPE', 'SIGXFSZ'],
   jobControl: { stop: 'SIGTSTP', resume: 'SIGCONT' },
   endOfInputKeys: ['\x04'],
-  fileModes: true,
   dieBy: reraise,
   stopSelf: () => void process.kill(process.pid, 'SIGSTOP'),
 });
 
 /** The platform of `os`; its functions touch only what exists there. */
-export function platformFor(os: NodeJS.Platform): Platform {
+export function terminalPlatform(os: Platform): TerminalPlatform {
   if (os === 'win32') {
     return {
       os,
@@ -170,7 +175,6 @@ export function platformFor(os: NodeJS.Platform): Platform {
       jobControl: undefined,
       // Ctrl-Z is Windows' end-of-input key; Ctrl-D as elsewhere.
       endOfInputKeys: ['\x04', '\x1a'],
-      fileModes: false,
       // No signal can be raised again there: exit with the status a POSIX shell would show.
       dieBy: (signal) => process.exit(128 + (WINDOWS_NUMBERS[signal] ?? 0)),
       stopSelf: () => {},
@@ -179,21 +183,8 @@ export function platformFor(os: NodeJS.Platform): Platform {
   return posix(os, os === 'linux' || os === 'android' ? LINUX_FATAL : BSD_FATAL);
 }
 
-let current: Platform | undefined;
-/** The platform kops-mfa runs on. */
-export function currentPlatform(): Platform {
-  return (current ??= platformFor(process.platform));
-}
-
-export const isWindows = (platform: Platform = currentPlatform()): boolean => platform.os === 'win32';
-
-/**
- * The folder per-user caches go in: %LOCALAPPDATA% on Windows (not roamed
- * between machines), else $XDG_CACHE_HOME when it is an absolute path (the
- * XDG spec says to ignore a relative one), else ~/.cache.
- */
-export function userCacheBase(platform: Platform, env: NodeJS.ProcessEnv, home: string): string {
-  if (isWindows(platform)) return env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local');
-  const xdg = env.XDG_CACHE_HOME;
-  return xdg && xdg.startsWith('/') ? xdg : join(home, '.cache');
+let current: TerminalPlatform | undefined;
+/** The terminal platform kops-mfa runs on. */
+export function currentTerminalPlatform(): TerminalPlatform {
+  return (current ??= terminalPlatform(process.platform));
 }

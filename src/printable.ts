@@ -1,18 +1,10 @@
-// Text from outside (config files, the environment, STS answers) on its way
-// to a terminal. A control character in it could move the cursor, clear the
-// screen, set the window title, or end a line and forge a "kops-mfa:" line of
-// its own; so every one is shown as a visible \xHH instead.
-//
-// Replaced: C0 (U+0000-U+001F: ESC, CR, LF, TAB, BS, BEL ...), DEL (U+007F)
-// and C1 (U+0080-U+009F: CSI, OSC, NEL ..., which some terminals obey as
-// escapes on their own). Nothing that moves the cursor or starts an escape
-// sequence survives; all other characters, non-ASCII included, are kept.
+// Text from outside (AWS answers, config files, the environment) shown on a
+// terminal: control characters stripped, so an ARN or an error message can
+// neither clear the screen nor start a line that looks like kops-mfa's own.
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/** C0 controls (newline and tab included), DEL, C1 controls (ESC's 8-bit twins), and the bidi overrides that reorder what is shown. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-const hex = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-
-/** `text` with every C0/C1 control character and DEL written as a visible \xHH. */
 export function printable(text: string): string {
-  return text.replace(CONTROL, hex);
+  return text.replace(CONTROL, '');
 }

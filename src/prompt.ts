@@ -27,7 +27,7 @@
 // (measured: after Ctrl-C the process hung), and the event loop stays free
 // for the signal listeners.
 import { cancelled, mfaError } from './errors.js';
-import { currentPlatform, type ConsoleStreams, type Platform, type TtyDevice } from './platform.js';
+import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from './platform.js';
 import { printable } from './printable.js';
 
 export type Prompt = (message: string) => Promise<string>;
@@ -44,13 +44,13 @@ const ASKING = ['-echo', 'intr', 'undef', 'eol', '^C'];
 const CTRL_C = '\x03';
 
 /** The prompt of the platform kops-mfa runs on. */
-export const terminalPrompt: Prompt = (message) => createPrompt(currentPlatform())(message);
+export const terminalPrompt: Prompt = (message) => createPrompt(currentTerminalPlatform())(message);
 
 /**
  * Ask once, echo off; the answer without its line end, trimmed.
  * Ctrl-C: cancelled (exit 130). End of input: an error, not a hang.
  */
-export function createPrompt(platform: Platform): Prompt {
+export function createPrompt(platform: TerminalPlatform): Prompt {
   return async (message) => {
     // The message holds an MFA serial from a config file: no escape sequences from it.
     const shown = `${printable(message.trim())} `;
@@ -76,13 +76,13 @@ function listen(handlers: [NodeJS.Signals, () => void][]): () => void {
  * A listener that does nothing keeps them ignored after the prompt.
  */
 let keptIgnored = false;
-function keepIgnored(platform: Platform): void {
+function keepIgnored(platform: TerminalPlatform): void {
   if (keptIgnored) return;
   keptIgnored = true;
   for (const s of platform.ignoredByNode) process.on(s, () => {});
 }
 
-function askTerminal(tty: TtyDevice, shown: string, platform: Platform): Promise<string> {
+function askTerminal(tty: TtyDevice, shown: string, platform: TerminalPlatform): Promise<string> {
   let saved: string;
   try {
     saved = tty.modes();
@@ -180,7 +180,7 @@ function askTerminal(tty: TtyDevice, shown: string, platform: Platform): Promise
 }
 
 /** The console through stdin and stderr, in raw mode, with the `read` package (see the top of this file). */
-async function askConsole(con: ConsoleStreams, shown: string, platform: Platform): Promise<string> {
+async function askConsole(con: ConsoleStreams, shown: string, platform: TerminalPlatform): Promise<string> {
   const { read } = await import('read');
   const { input, output } = con;
   let open = true;

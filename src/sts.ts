@@ -1,16 +1,21 @@
 // The only module that talks to the AWS SDK. It loads the SDK (sdk.ts, a
 // bundle of its own) with a dynamic import when a call is due, so a cached
-// login never pays for it (about 100 ms).
+// login never pays for it (about 100 ms). Three calls, each one line here:
+// a role session with the code, an MFA session with the code, a role
+// session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
 import type { SourceKeys, Settings } from './config.js';
-import type { SessionCredentials } from './env-ops.js';
-import { awsError, KopsMfaError, networkError } from './errors.js';
+import type { SessionCredentials } from './credentials.js';
+import { awsError, ExitCode, KopsMfaError, networkError } from './errors.js';
 
-/** One attempt may take this long before the SDK gives up on it. */
-const REQUEST_TIMEOUT_MS = 8_000;
-const CONNECT_TIMEOUT_MS = 4_000;
-/** All attempts together, retries and back-off included. */
-const DEADLINE_MS = 28_000;
+/**
+ * One attempt may take this long before the SDK gives up on it
+ * (KOPS_MFA_STS_TIMEOUT seconds, for slow links, and for tests of a dead end).
+ */
+function attemptMs(env: NodeJS.ProcessEnv): number {
+  const s = Number(env.KOPS_MFA_STS_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 8_000;
+}
 
 export interface Session {
   credentials: SessionCredentials;
@@ -32,71 +37,101 @@ export function loadSdk(): Promise<Sdk> {
   return sdkLoading;
 }
 
-/** Make the MFA call: the role hops first (no MFA), then AssumeRole or GetSessionToken with the code. */
-export async function login(settings: Settings, code: string): Promise<Session> {
-  const { AssumeRoleCommand, GetSessionTokenCommand } = await loadSdk();
-  const deadline = AbortSignal.timeout(DEADLINE_MS);
-  let keys: SourceKeys = settings.source;
-  let caller = keys.origin;
-  for (const hop of settings.hops) {
-    const out = await call(settings, keys, caller, deadline, (client) =>
-      client.send(
-        new AssumeRoleCommand({
-          RoleArn: hop.roleArn,
-          RoleSessionName: hop.roleSessionName,
-          ExternalId: hop.externalId,
-        }),
-        { abortSignal: deadline },
-      ),
+interface Call {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  deadline: AbortSignal;
+  keys: SourceKeys;
+  caller: string;
+}
+
+function start(settings: Settings, env: NodeJS.ProcessEnv): Call {
+  return { settings, env, deadline: AbortSignal.timeout(attemptMs(env) * 3.5), keys: settings.source, caller: settings.source.origin };
+}
+
+/** The role hops of a source_profile chain, assumed without MFA: their last session signs the MFA call. */
+async function throughHops(c: Call): Promise<Call> {
+  const { AssumeRoleCommand } = await loadSdk();
+  for (const hop of c.settings.hops) {
+    const out = await send(c, (client) =>
+      client.send(new AssumeRoleCommand({ RoleArn: hop.roleArn, RoleSessionName: hop.roleSessionName, ExternalId: hop.externalId }), {
+        abortSignal: c.deadline,
+      }),
     );
-    keys = { ...toSession(out.Credentials), origin: `role ${hop.roleArn} (profile ${hop.profile})` };
-    caller = keys.origin;
+    const origin = `role ${hop.roleArn} (profile ${hop.profile})`;
+    c = { ...c, keys: { ...toSession(out.Credentials), origin }, caller: origin };
   }
-  if (settings.roleArn) {
-    const roleArn = settings.roleArn;
-    const out = await call(settings, keys, caller, deadline, (client) =>
-      client.send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: settings.roleSessionName,
-          SerialNumber: settings.serialNumber,
-          TokenCode: code,
-          DurationSeconds: settings.durationSeconds,
-          ExternalId: settings.externalId,
-        }),
-        { abortSignal: deadline },
-      ),
-    );
-    return { credentials: toSession(out.Credentials), arn: out.AssumedRoleUser?.Arn };
-  }
-  const out = await call(settings, keys, caller, deadline, (client) =>
+  return c;
+}
+
+/** The session to export, bought with the code: AssumeRole with MFA, or GetSessionToken when there is no role. */
+export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
+  const { AssumeRoleCommand } = await loadSdk();
+  const c = await throughHops(start(settings, env));
+  if (!settings.roleArn) return getSessionToken(c, code, settings.durationSeconds);
+  const roleArn = settings.roleArn;
+  const out = await send(c, (client) =>
     client.send(
-      new GetSessionTokenCommand({
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: settings.roleSessionName,
         SerialNumber: settings.serialNumber,
         TokenCode: code,
         DurationSeconds: settings.durationSeconds,
+        ExternalId: settings.externalId,
       }),
-      { abortSignal: deadline },
+      { abortSignal: c.deadline },
     ),
+  );
+  return { credentials: toSession(out.Credentials), arn: out.AssumedRoleUser?.Arn };
+}
+
+/** An MFA session: GetSessionToken with the code, for mfa_session_duration seconds. */
+export async function mfaSessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
+  return getSessionToken(start(settings, env), code, settings.mfaSessionSeconds);
+}
+
+/** A role session assumed with an MFA session's keys: AWS carries the MFA context, so no code. */
+export async function roleFromMfaSession(settings: Settings, env: NodeJS.ProcessEnv, mfa: SessionCredentials): Promise<Session> {
+  const { AssumeRoleCommand } = await loadSdk();
+  const c = start(settings, env);
+  const origin = `the MFA session of ${settings.serialNumber}`;
+  const viaMfa: Call = { ...c, keys: { ...mfa, origin }, caller: origin };
+  const roleArn = settings.roleArn as string;
+  const out = await send(viaMfa, (client) =>
+    client.send(
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: settings.roleSessionName,
+        DurationSeconds: settings.durationSeconds,
+        ExternalId: settings.externalId,
+      }),
+      { abortSignal: c.deadline },
+    ),
+  );
+  return { credentials: toSession(out.Credentials), arn: out.AssumedRoleUser?.Arn };
+}
+
+async function getSessionToken(c: Call, code: string, seconds: number): Promise<Session> {
+  const { GetSessionTokenCommand } = await loadSdk();
+  const out = await send(c, (client) =>
+    client.send(new GetSessionTokenCommand({ SerialNumber: c.settings.serialNumber, TokenCode: code, DurationSeconds: seconds }), {
+      abortSignal: c.deadline,
+    }),
   );
   return { credentials: toSession(out.Credentials) };
 }
 
-async function call<T>(
-  settings: Settings,
-  keys: SourceKeys,
-  caller: string,
-  deadline: AbortSignal,
-  fn: (client: STSClient) => Promise<T>,
-): Promise<T> {
+async function send<T>(c: Call, fn: (client: STSClient) => Promise<T>): Promise<T> {
   const { STSClient } = await loadSdk();
+  const { settings, keys } = c;
   const client = new STSClient({
     region: settings.region,
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken },
     maxAttempts: 3,
     requestHandler: {
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: Math.min(4_000, attemptMs(c.env)),
+      requestTimeout: attemptMs(c.env),
       // Without this the SDK only logs a warning and waits on.
       throwOnRequestTimeout: true,
     },
@@ -104,7 +139,7 @@ async function call<T>(
   try {
     return await fn(client);
   } catch (e) {
-    throw explain(e, settings, keys, caller, deadline.aborted);
+    throw explain(e, c);
   } finally {
     client.destroy();
   }
@@ -142,8 +177,10 @@ interface SdkError {
 }
 
 /** Turn what the SDK threw into one line that says what to do. */
-function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, timedOut: boolean): KopsMfaError {
+function explain(e: unknown, c: Call): KopsMfaError {
   if (e instanceof KopsMfaError) return e;
+  const { settings: s, keys, caller } = c;
+  const timedOut = c.deadline.aborted;
   const err = (e ?? {}) as SdkError;
   const name = err.name ?? '';
   const message = (err.message ?? String(e)).trim();
@@ -155,7 +192,7 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
     if (/invalid MFA one time pass code/i.test(message)) {
       return new RejectedCodeError(
         'AWS rejected the MFA code (mistyped, or already used): wait for the next code on your device and try again',
-        4,
+        ExitCode.aws,
         { cause: e },
       );
     }
@@ -204,7 +241,8 @@ function explain(e: unknown, s: Settings, keys: SourceKeys, caller: string, time
   }
   // After the network codes: the SDK names a reset socket a TimeoutError too.
   if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
-    const waited = timedOut ? `within ${DEADLINE_MS / 1000} s` : `in 3 attempts of ${REQUEST_TIMEOUT_MS / 1000} s`;
+    const attempt = attemptMs(c.env) / 1000;
+    const waited = timedOut ? `within ${attempt * 3.5} s` : `in 3 attempts of ${attempt} s`;
     return networkError(`no answer from STS at ${endpoint} ${waited}: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
   }
   if (status !== undefined && status >= 500) {

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { ROLE_ARN, USER, world, type World } from './fixture.ts';
 import { BIN, needTool, runCli, runRaw, tempDir, type RunResult } from './helpers.ts';
-import type { IssueOverrides, IssuedCredentials } from './sts-server.ts';
+import type { IssueOverrides, IssuedCredentials } from '../scripts/sts-server.ts';
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -11,7 +11,8 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
-import { currentPlatform, isWindows, platformFor, userCacheBase } from '../src/platform.ts';
+import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
+import { HEADER } from '../src/render/validate.ts';
 import { USER, world, type World } from './fixture.ts';
 import { BIN, needTool, ROOT, runCli, tempDir } from './helpers.ts';
 import { spawnPty, type Pty } from './pty.ts';
@@ -136,7 +137,7 @@ test('the prompt is on the terminal and names the device; the code is not echoed
   assert.match(shown, /kops-mfa: new session for /, 'the note is on the terminal (stderr)');
   // stdout, as $(…) captured it: the statements and nothing else.
   assert.ok(s.out !== undefined, s.text);
-  assert.match(s.out, new RegExp(`^export AWS_ACCESS_KEY_ID='${issued.accessKeyId}'\n`));
+  assert.match(s.out, new RegExp(`^${HEADER}\nexport AWS_ACCESS_KEY_ID='${issued.accessKeyId}'\n`));
   assert.ok(s.out.includes(`export AWS_SESSION_TOKEN='${issued.sessionToken}'\n`), 'the session token');
   assert.ok(s.out.includes(`export AWS_SECRET_ACCESS_KEY='${issued.secretAccessKey}'\n`), 'the secret key');
   assert.doesNotMatch(s.out, /MFA code|kops-mfa:/, 'neither the prompt nor a note is on stdout');
@@ -202,8 +203,8 @@ test('Ctrl-D at the prompt: "no code entered" at once, exit 6, the line typed af
 // Node itself resets a raw terminal only when SIGINT or SIGTERM kill it;
 // SIGPIPE and SIGXFSZ it ignores, so without a listener they would leave it
 // prompting. SIGUSR1 has its own test below.
-describe('fatal signals at the prompt', { concurrency: true }, () => {
-  for (const signal of currentPlatform().fatalSignals) {
+describe('fatal signals at the prompt', { concurrency: 4 }, () => {
+  for (const signal of currentTerminalPlatform().fatalSignals) {
     const status = 128 + (constants.signals[signal] ?? 0);
     test(`${signal} to kops-mfa while it prompts: it dies of ${signal} (${status}) and the terminal has echo and icanon back`, async (t) => {
       if (!needPty(t)) return;
@@ -374,7 +375,7 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
   assert.equal(shown.includes(code), false, `the code was shown after fg: ${JSON.stringify(shown)}`);
   const rc = await sh.run('echo "RC=$?"', /^RC=(\d+)$/m);
   assert.equal(rc[1], '0', 'the login after fg succeeded');
-  assert.match(readFileSync(out, 'utf8'), /^export AWS_ACCESS_KEY_ID=/);
+  assert.match(readFileSync(out, 'utf8'), new RegExp(`^${HEADER}\nexport AWS_ACCESS_KEY_ID=`));
   const stty = await sh.run('echo "STTY=$(stty -a | tr "\\n" " ")"', /^STTY=(.*)$/m);
   assertEchoOn(stty[1]!.split(/[\s;]+/), 'in the shell after the login');
 });
@@ -386,18 +387,20 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
 const DRIVER = `
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'prompt.ts')).href)});
-const { platformFor } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'platform.ts')).href)});
+const { terminalPlatform } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'platform.ts')).href)});
 const [os, message, result] = process.argv.slice(1);
-const asking = createPrompt(platformFor(os))(message);
-// While it asks: the signals listened to (but SIGWINCH, Node's own for a
-// terminal on stdout or stderr), and the descriptors open on /dev/tty.
-setTimeout(() => {
+// Once the test saw the prompt, it sends SIGWINCH: then say which signals are
+// listened to (but SIGWINCH, Node's own for a terminal on stdout or stderr),
+// and how many descriptors are open on /dev/tty.
+process.on('SIGWINCH', () => {
   const devTty = readdirSync('/proc/self/fd').filter((fd) => {
     try { return readlinkSync('/proc/self/fd/' + fd) === '/dev/tty'; } catch { return false; }
   });
   const signals = process.eventNames().filter((n) => typeof n === 'string' && n.startsWith('SIG') && n !== 'SIGWINCH').sort();
   writeFileSync(result + '.during', JSON.stringify({ signals, devTtyFds: devTty.length }));
-}, 100);
+});
+writeFileSync(result + '.pid', String(process.pid));
+const asking = createPrompt(terminalPlatform(os))(message);
 try {
   writeFileSync(result, JSON.stringify({ answer: await asking }));
   process.exit(0);
@@ -421,6 +424,7 @@ async function drivePrompt(t: TestContext, os: NodeJS.Platform, message: string)
   });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor('code for');
+  process.kill(Number(readFileSync(`${result}.pid`, 'utf8')), 'SIGWINCH');
   while (!existsSync(`${result}.during`)) await new Promise((r) => setTimeout(r, 10));
   return {
     pty,
@@ -443,7 +447,7 @@ test('injected Windows platform: the console through stdin and stderr (no /dev/t
   a.pty.type('123456\r');
   assert.deepEqual(await a.end(), { answer: '123456' });
   assert.equal(a.pty.output.slice(typedAt).includes('123456'), false, 'the code was echoed');
-  assert.ok(a.pty.output.includes('mfa/\\x1b[2J\\x1b]0;pwned\\x07x\\x9b1m\\x0d\\x0akops-mfa: forged:'), JSON.stringify(a.pty.output));
+  assert.ok(a.pty.output.includes('mfa/[2J]0;pwnedx1mkops-mfa: forged:'), JSON.stringify(a.pty.output));
   assert.doesNotMatch(a.pty.output, /[\x07\x1b\u009b]/, 'no escape sequence from the message reached the terminal');
 
   const c = await drivePrompt(t, 'win32', 'MFA code for x:');
@@ -460,38 +464,34 @@ test('injected POSIX platform, the same driver: /dev/tty opened, job control and
   const a = await drivePrompt(t, process.platform, HOSTILE);
   // The control for the Windows test above: the descriptor count does see /dev/tty.
   assert.equal(a.during.devTtyFds, 2, '/dev/tty opened for reading and for writing');
-  const platform = platformFor(process.platform);
+  const platform = terminalPlatform(process.platform);
   assert.deepEqual(
     a.during.signals,
     [...new Set(['SIGINT', 'SIGTSTP', 'SIGCONT', ...platform.fatalSignals])].sort(),
   );
   a.pty.type('654321\r');
   assert.deepEqual(await a.end(), { answer: '654321' });
-  assert.ok(a.pty.output.includes('mfa/\\x1b[2J\\x1b]0;pwned\\x07x\\x9b1m\\x0d\\x0akops-mfa: forged:'), JSON.stringify(a.pty.output));
+  assert.ok(a.pty.output.includes('mfa/[2J]0;pwnedx1mkops-mfa: forged:'), JSON.stringify(a.pty.output));
   assert.doesNotMatch(a.pty.output, /[\x07\x1b\u009b]/, 'no escape sequence from the message reached the terminal');
 });
 
-test('platform: what differs on Windows, and the cache folder', () => {
-  const win = platformFor('win32');
-  assert.equal(isWindows(win), true);
-  assert.equal(isWindows(platformFor('linux')), false);
+test('terminal platform: what differs on Windows', () => {
+  const win = terminalPlatform('win32');
   assert.equal(win.openTerminal(), undefined, 'Windows has no /dev/tty');
   assert.equal(win.jobControl, undefined, 'no Ctrl-Z job control');
-  assert.equal(win.fileModes, false, 'mode bits are not access control');
   assert.deepEqual([...win.fatalSignals].sort(), ['SIGBREAK', 'SIGHUP'], 'only signals Windows delivers (others throw ENOSYS)');
-  assert.ok(platformFor('linux').fileModes && platformFor('darwin').fileModes);
-  assert.deepEqual(platformFor('darwin').jobControl, { stop: 'SIGTSTP', resume: 'SIGCONT' });
-
-  assert.equal(userCacheBase(win, { LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local' }, 'C:\\Users\\a'), 'C:\\Users\\a\\AppData\\Local');
-  assert.equal(userCacheBase(win, {}, 'C:\\Users\\a'), 'C:\\Users\\a\\AppData\\Local');
-  const linux = platformFor('linux');
-  assert.equal(userCacheBase(linux, { XDG_CACHE_HOME: '/x/cache' }, '/home/a'), '/x/cache');
-  assert.equal(userCacheBase(linux, { XDG_CACHE_HOME: 'rel/cache' }, '/home/a'), '/home/a/.cache', 'a relative XDG_CACHE_HOME is ignored');
-  assert.equal(userCacheBase(linux, {}, '/home/a'), '/home/a/.cache');
+  assert.deepEqual(win.ignoredByNode, []);
+  assert.ok(win.endOfInputKeys.includes('\x1a'), "Ctrl-Z is Windows' end of input");
+  for (const os of ['linux', 'darwin', 'freebsd'] as const) {
+    const p = terminalPlatform(os);
+    assert.deepEqual(p.jobControl, { stop: 'SIGTSTP', resume: 'SIGCONT' }, os);
+    assert.ok(p.fatalSignals.includes('SIGQUIT') && p.fatalSignals.includes('SIGUSR1') && !p.fatalSignals.includes('SIGINT'), os);
+    assert.deepEqual(p.endOfInputKeys, ['\x04'], os);
+  }
 });
 
 test('platform: on Linux every signal is accounted for: listened to as fatal, or one the prompt must leave alone', { skip: process.platform !== 'linux' }, () => {
-  const fatal = new Set<string>(platformFor('linux').fatalSignals);
+  const fatal = new Set<string>(terminalPlatform('linux').fatalSignals);
   const leftAlone = new Set([
     'SIGINT', // cancels the prompt
     'SIGKILL', 'SIGSTOP', // cannot be caught

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import type { EnvOp } from '../src/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
-import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/shells/index.ts';
+import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/render/index.ts';
 import { needTool, ROOT, runRaw, tempDir } from './helpers.ts';
 
 // ---------------------------------------------------------------------------

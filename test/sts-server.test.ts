@@ -20,7 +20,7 @@ import {
   type IssueOverrides,
   type StsServer,
   type StsServerOptions,
-} from './sts-server.ts';
+} from '../scripts/sts-server.ts';
 
 const USER = {
   accessKeyId: 'AKIAUSERTESTKEY00001',
@@ -312,6 +312,176 @@ test('GetSessionToken with MFA; its credentials satisfy an MFA role and cannot c
   // Without MFA the session does not count as MFA-authenticated.
   const noMfa = await failure(client(t, server, keysOf(plain.Credentials)).send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'x1' })));
   assertAws(noMfa, 'AccessDenied', MESSAGES.notAuthorized(USER.arn, ROLE), 403);
+});
+
+// -- The MFA session of issue 10: GetSessionToken with a code, then roles without one.
+
+const SECOND_ROLE = `arn:aws:iam::${DEFAULT_ACCOUNT}:role/kops-second`;
+
+test('an MFA session assumes MFA roles with no code, for at most an hour; the log shows one call with a code', async (t) => {
+  const server = await setup(t, { now: () => new Date('2030-03-01T10:00:00Z') });
+  server.addRole({ arn: SECOND_ROLE, maxSessionDuration: 43200, trust: [USER.arn] });
+  const code = server.nextCode(USER.mfaSerial);
+  const mfaOut = await client(t, server).send(new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: code, DurationSeconds: 43200 }));
+  const mfaKeys = keysOf(mfaOut.Credentials);
+  assert.deepEqual(server.session(mfaKeys.accessKeyId), {
+    action: 'GetSessionToken',
+    arn: USER.arn,
+    userArn: USER.arn,
+    mfa: true,
+    expiration: new Date('2030-03-01T22:00:00Z'),
+  });
+  assert.equal(server.session(USER.accessKeyId), undefined, 'long-term keys are no session');
+  assert.equal(server.session('ASIANOTISSUEDATALL00'), undefined);
+
+  const session = client(t, server, mfaKeys);
+  const roleKeys: string[] = [];
+  for (const roleArn of [ROLE, SECOND_ROLE]) {
+    const out = await session.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'day', DurationSeconds: 3600 }));
+    assert.deepEqual(out.Credentials?.Expiration, new Date('2030-03-01T11:00:00Z'));
+    const key = keysOf(out.Credentials).accessKeyId;
+    roleKeys.push(key);
+    assert.deepEqual(server.session(key), {
+      action: 'AssumeRole',
+      arn: `arn:aws:sts::${DEFAULT_ACCOUNT}:assumed-role/${roleArn.split('/').pop()}/day`,
+      userArn: USER.arn,
+      mfa: true,
+      expiration: new Date('2030-03-01T11:00:00Z'),
+    });
+    // The role session works (and carries MFA on, for a further hop).
+    const me = await client(t, server, keysOf(out.Credentials)).send(new GetCallerIdentityCommand({}));
+    assert.equal(me.Arn, server.session(key)?.arn);
+  }
+  assert.notEqual(roleKeys[0], roleKeys[1]);
+
+  // Both roles allow 12 hours, but not to session credentials: the role-chaining limit, as AWS.
+  for (const DurationSeconds of [3601, 43200]) {
+    const e = await failure(session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'day', DurationSeconds })));
+    assertAws(e, 'ValidationError', MESSAGES.roleChainingLimit, 400);
+  }
+  // No DurationSeconds: AWS's default hour.
+  const plainDuration = await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'day' }));
+  assert.deepEqual(plainDuration.Credentials?.Expiration, new Date('2030-03-01T11:00:00Z'));
+  // The code bought the session; it is spent for everything else.
+  const reused = await failure(session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'day', SerialNumber: USER.mfaSerial, TokenCode: code })));
+  assertAws(reused, 'AccessDenied', MESSAGES.badCode, 403);
+
+  // The log: one successful call with a code, per call the key that signed it and what it handed out.
+  assert.deepEqual(
+    server.calls.map((c) => [c.action, c.accessKeyId === USER.accessKeyId ? 'user' : c.accessKeyId === mfaKeys.accessKeyId ? 'mfa-session' : 'role', c.tokenCode, c.status]),
+    [
+      ['GetSessionToken', 'user', true, 200],
+      ['AssumeRole', 'mfa-session', false, 200],
+      ['GetCallerIdentity', 'role', false, 200],
+      ['AssumeRole', 'mfa-session', false, 200],
+      ['GetCallerIdentity', 'role', false, 200],
+      ['AssumeRole', 'mfa-session', false, 400],
+      ['AssumeRole', 'mfa-session', false, 400],
+      ['AssumeRole', 'mfa-session', false, 200],
+      ['AssumeRole', 'mfa-session', true, 403],
+    ],
+  );
+  assert.equal(server.calls.filter((c) => c.tokenCode && c.status === 200).length, 1);
+  assert.deepEqual(
+    server.calls.filter((c) => c.action === 'AssumeRole').map((c) => c.issuedAccessKeyId),
+    [roleKeys[0], roleKeys[1], undefined, undefined, plainDuration.Credentials?.AccessKeyId, undefined],
+  );
+  assert.equal(server.calls[0]?.issuedAccessKeyId, mfaKeys.accessKeyId);
+  assert.equal(server.issued.length, 4, 'refused calls hand out nothing');
+});
+
+test('an MFA session past its expiry is refused with ExpiredToken; role sessions it made live on until their own end', async (t) => {
+  let clock = new Date('2030-03-01T10:00:00Z').getTime();
+  const server = await setup(t, { now: () => new Date(clock) });
+  const mfaOut = await client(t, server).send(
+    new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: server.nextCode(USER.mfaSerial), DurationSeconds: 900 }),
+  );
+  const mfaKeys = keysOf(mfaOut.Credentials);
+  const session = client(t, server, mfaKeys);
+  clock += 899_000; // one second left
+  const role = keysOf((await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'late' }))).Credentials);
+
+  clock += 1000; // exactly at the MFA session's Expiration
+  for (const cmd of [new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'late' }), new GetCallerIdentityCommand({})]) {
+    const e = await failure(session.send(cmd as AssumeRoleCommand));
+    assertAws(e, 'ExpiredToken', MESSAGES.expiredToken, 403);
+  }
+  const me = await client(t, server, role).send(new GetCallerIdentityCommand({}));
+  assert.equal(me.Arn, `arn:aws:sts::${DEFAULT_ACCOUNT}:assumed-role/kops-admin/late`);
+
+  clock += 3600_000 - 1000; // the role session's own end
+  assertAws(await failure(client(t, server, role).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', MESSAGES.expiredToken, 403);
+
+  // A new code buys a new session (what a person does once a day).
+  const fresh = await client(t, server).send(
+    new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: server.nextCode(USER.mfaSerial), DurationSeconds: 900 }),
+  );
+  await client(t, server, keysOf(fresh.Credentials)).send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'next' }));
+  // expireCredentials moves what session() reports.
+  server.expireCredentials(fresh.Credentials!.AccessKeyId);
+  assert.ok(server.session(fresh.Credentials!.AccessKeyId!)!.expiration.getTime() < clock);
+});
+
+test('roleSessionSeconds and sessionTokenSeconds cut sessions to seconds (option and setters); Expiration says so', async (t) => {
+  let clock = new Date('2030-03-01T10:00:00Z').getTime();
+  const at = (s: number) => new Date(new Date('2030-03-01T10:00:00Z').getTime() + s * 1000);
+  const server = await setup(t, { now: () => new Date(clock), roleSessionSeconds: 3 });
+  const mfaOut = await client(t, server).send(new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: server.nextCode(USER.mfaSerial) }));
+  assert.deepEqual(mfaOut.Credentials?.Expiration, at(43200), 'GetSessionToken is not capped by roleSessionSeconds');
+  const session = client(t, server, keysOf(mfaOut.Credentials));
+
+  // The request is still validated as AWS does; only the lifetime is cut.
+  assertAws(
+    await failure(session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run', DurationSeconds: 3601 }))),
+    'ValidationError',
+    MESSAGES.roleChainingLimit,
+    400,
+  );
+  const first = await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run', DurationSeconds: 3600 }));
+  assert.deepEqual(first.Credentials?.Expiration, at(3));
+  const firstKeys = keysOf(first.Credentials);
+  clock += 2000;
+  await client(t, server, firstKeys).send(new GetCallerIdentityCommand({}));
+  clock += 1000;
+  assertAws(await failure(client(t, server, firstKeys).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', MESSAGES.expiredToken, 403);
+  // The MFA session renews it with no code: a second role session, another key.
+  const second = await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run' }));
+  assert.deepEqual(second.Credentials?.Expiration, at(6));
+  assert.notEqual(second.Credentials?.AccessKeyId, firstKeys.accessKeyId);
+
+  server.setRoleSessionSeconds(10);
+  assert.deepEqual((await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run' }))).Credentials?.Expiration, at(13));
+  server.setRoleSessionSeconds(undefined);
+  assert.deepEqual((await session.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run', DurationSeconds: 900 }))).Credentials?.Expiration, at(903));
+  assert.equal(server.session(second.Credentials!.AccessKeyId!)?.expiration.getTime(), at(6).getTime(), 'issued sessions keep their end');
+
+  server.setSessionTokenSeconds(4);
+  const shortMfa = await client(t, server).send(
+    new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: server.nextCode(USER.mfaSerial), DurationSeconds: 129600 }),
+  );
+  assert.deepEqual(shortMfa.Credentials?.Expiration, at(7));
+  clock += 4000;
+  assertAws(
+    await failure(client(t, server, keysOf(shortMfa.Credentials)).send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run' }))),
+    'ExpiredToken',
+    MESSAGES.expiredToken,
+    403,
+  );
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => server.setRoleSessionSeconds(bad), RangeError);
+    assert.throws(() => server.setSessionTokenSeconds(bad), RangeError);
+  }
+  await assert.rejects(startStsServer({ roleSessionSeconds: 0 }), RangeError);
+});
+
+test('roleSessionSeconds on the real clock: a role session really ends after a few seconds', async (t) => {
+  const server = await setup(t, { roleSessionSeconds: 1 });
+  const mfaOut = await client(t, server).send(new GetSessionTokenCommand({ SerialNumber: USER.mfaSerial, TokenCode: server.nextCode(USER.mfaSerial) }));
+  const role = await client(t, server, keysOf(mfaOut.Credentials)).send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'run' }));
+  const end = role.Credentials!.Expiration!.getTime();
+  assert.ok(end - Date.now() <= 1000 && end > Date.now() - 1000, `Expiration ${role.Credentials!.Expiration!.toISOString()} is about 1 s away`);
+  await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now()) + 50));
+  assertAws(await failure(client(t, server, keysOf(role.Credentials)).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', MESSAGES.expiredToken, 403);
 });
 
 test('issued credentials: GetCallerIdentity as the assumed role; token required; expiry', async (t) => {

@@ -1,12 +1,14 @@
-// The session of this shell (AWS_CREDENTIAL_EXPIRATION and the marker) and the
-// newest cached one of the profile. Cheap enough for a prompt: no AWS SDK,
-// no AWS call, a few small files.
-import { cacheDir, listEntries, secondsLeft } from '../cache.js';
+// `kops-mfa status`: the session of this shell, the newest cached one of the
+// profile, and the MFA session of its device. Cheap enough for a prompt: no
+// AWS SDK, no AWS call, a few small files.
+import { cacheDir, listEntries } from '../cache.js';
 import { profileName } from '../config.js';
-import { describeExpiry, type Context } from '../context.js';
-import { MARKER } from '../env-ops.js';
+import type { Context, Outcome } from '../context.js';
+import { describeExpiry, secondsLeft } from '../credentials.js';
+import { holdsOwnSession, MARKER } from '../env-ops.js';
 import { ExitCode } from '../errors.js';
-import type { Outcome } from '../main.js';
+import type { Flags } from '../options.js';
+import { printable } from '../printable.js';
 
 interface Seen {
   profile: string;
@@ -17,35 +19,40 @@ interface Seen {
   valid: boolean;
 }
 
-export async function statusCommand(o: { profile?: string | undefined; json: boolean }, ctx: Context): Promise<Outcome> {
+export function statusCommand(flags: Flags, ctx: Context): Outcome {
   const now = ctx.now();
-  const profile = profileName({ profile: o.profile }, ctx.env);
+  const profile = profileName(flags, ctx.env);
   // Read-only and quiet, as a prompt needs: a damaged file is the next login's to report and replace.
   const entries = listEntries(cacheDir(ctx.env), () => {}, false);
   const seen = (p: string, arn: string | undefined, expiration: string): Seen => {
-    const left = Math.floor(secondsLeft({ expiration } as never, now));
+    const left = Math.floor(secondsLeft({ expiration }, now));
     return { profile: p, arn: arn ?? null, expiration, secondsLeft: left, valid: left > 0 };
   };
 
   let shell: Seen | null = null;
   const marker = ctx.env[MARKER];
   const expiration = ctx.env.AWS_CREDENTIAL_EXPIRATION;
-  if (marker && expiration && !Number.isNaN(Date.parse(expiration))) {
+  if (marker && holdsOwnSession(ctx.env) && expiration && !Number.isNaN(Date.parse(expiration))) {
     const own = entries.find((e) => e.entry.credentials.accessKeyId === ctx.env.AWS_ACCESS_KEY_ID);
     shell = seen(marker, own?.entry.arn, expiration);
   }
-  const newest = entries
-    .filter((e) => e.entry.profile === profile)
-    .sort((a, b) => Date.parse(b.entry.credentials.expiration) - Date.parse(a.entry.credentials.expiration))[0];
-  const cache = newest ? seen(profile, newest.entry.arn ?? newest.entry.roleArn, newest.entry.credentials.expiration) : null;
-  const valid = shell ? shell.valid : (cache?.valid ?? false);
+  const newest = (list: typeof entries) =>
+    list.sort((a, b) => Date.parse(b.entry.credentials.expiration) - Date.parse(a.entry.credentials.expiration))[0];
+  const role = newest(entries.filter((e) => e.entry.kind === undefined && e.entry.profile === profile));
+  const cache = role ? seen(profile, role.entry.arn ?? role.entry.roleArn, role.entry.credentials.expiration) : null;
+  // The MFA session of the profile's device (the newest role session names it), or one the profile made itself.
+  const serial = role?.entry.serialNumber;
+  const mfaEntry = newest(entries.filter((e) => e.entry.kind === 'mfa' && (e.entry.serialNumber === serial || e.entry.profile === profile)));
+  const mfaSession = mfaEntry ? seen(mfaEntry.entry.profile, mfaEntry.entry.serialNumber, mfaEntry.entry.credentials.expiration) : null;
+  const valid = shell ? shell.valid : (cache?.valid ?? mfaSession?.valid ?? false);
   const code = valid ? ExitCode.ok : ExitCode.general;
 
-  if (o.json) return { stdout: `${JSON.stringify({ valid, shell, cache })}\n`, code };
+  if (flags.json === true) return { stdout: `${JSON.stringify({ valid, shell, cache, mfaSession })}\n`, code };
   const line = (s: Seen | null, none: string) =>
-    s ? `${s.arn ? `${s.arn} (profile ${s.profile})` : `profile ${s.profile}`}, ${describeExpiry(s.expiration, now)}` : none;
+    s ? `${printable(s.arn ? `${s.arn} (profile ${s.profile})` : `profile ${s.profile}`)}, ${describeExpiry(s.expiration, now)}` : none;
+  const mfaLine = mfaSession ? `MFA session: ${printable(mfaSession.arn ?? '')}, ${describeExpiry(mfaSession.expiration, now)}\n` : '';
   return {
-    stdout: `this shell: ${line(shell, 'not logged in')}\ncache:      ${line(cache, `no session for profile ${profile}`)}\n`,
+    stdout: `this shell: ${line(shell, 'not logged in')}\ncache:      ${line(cache, `no session for profile ${printable(profile)}`)}\n${mfaLine}`,
     code,
   };
 }

@@ -1,6 +1,6 @@
-// A local STS for the tests: the real AWS SDK talks to it over HTTP on
-// 127.0.0.1 (endpoint option or AWS_ENDPOINT_URL_STS), so no test ever calls
-// AWS and nothing in the SDK is mocked.
+// A local STS for the tests, `npm run demo` and `npm run bench`; never real AWS.
+// It listens on 127.0.0.1 only, and the real AWS SDK talks to it over HTTP
+// (endpoint option or AWS_ENDPOINT_URL_STS), so nothing in the SDK is mocked.
 //
 // It speaks the STS Query protocol (form-encoded POST, XML answers shaped like
 // AWS's), verifies SigV4 by re-signing each request with @smithy/signature-v4,
@@ -8,7 +8,14 @@
 // authenticate later calls (role chaining, GetCallerIdentity), records every
 // call and can be told to misbehave (throttle, 5xx, hang, garbage, drop).
 //
-// Run it by hand:  node --import tsx test/sts-server.ts [--port 4566]
+// It remembers, per issued access key, who it belongs to, whether it is
+// MFA-authenticated and when it expires, as AWS does: a GetSessionToken session
+// bought with an MFA code assumes roles that require MFA without a code, and
+// expired keys are refused. roleSessionSeconds / sessionTokenSeconds shorten
+// issued sessions to a few seconds, so that runs longer than a session are
+// tested in seconds.
+//
+// Run it by hand:  node --import tsx scripts/sts-server.ts [--port 4566] [--role-session-seconds 30]
 // It prints one JSON line (url, keys, role, serial) and then a fresh MFA code
 // for every line read on stdin; calls are logged on stderr.
 
@@ -143,6 +150,10 @@ export interface StsCall {
   accessKeyId?: string;
   /** Whether the request carried X-Amz-Security-Token. */
   sessionToken: boolean;
+  /** Whether the request carried a TokenCode (an MFA code), right or wrong. */
+  tokenCode: boolean;
+  /** The access key of the credentials this call handed out, when it did. */
+  issuedAccessKeyId?: string;
   /** The decoded form (and query string) parameters. */
   params: Record<string, string>;
   /** The HTTP status sent; 0 when none was (hang, dropConnection). */
@@ -173,6 +184,27 @@ export interface StsServerOptions {
   roles?: StsRole[];
   /** Called after every request (the CLI entry uses it to log). */
   onCall?: (call: StsCall) => void;
+  /**
+   * Role sessions (AssumeRole) last at most this many seconds, whatever
+   * DurationSeconds asked for; Expiration says so. For tests of runs that
+   * outlive a role session. Default: no cap.
+   */
+  roleSessionSeconds?: number;
+  /** The same for GetSessionToken sessions. */
+  sessionTokenSeconds?: number;
+}
+
+/** What the server remembers about one issued access key. */
+export interface SessionInfo {
+  action: 'AssumeRole' | 'GetSessionToken';
+  /** The identity: an assumed-role ARN, or the user's ARN for GetSessionToken. */
+  arn: string;
+  /** The long-term user at the start of the chain. */
+  userArn: string;
+  /** Whether the session is MFA-authenticated (it can assume roles that require MFA without a code). */
+  mfa: boolean;
+  /** When the server stops accepting it (expireCredentials moves it). */
+  expiration: Date;
 }
 
 export interface StsServer {
@@ -197,6 +229,12 @@ export interface StsServer {
   disableUser(accessKeyId: string): void;
   /** Make issued credentials expired (all of them when no key is given). */
   expireCredentials(accessKeyId?: string): void;
+  /** What the server knows about an issued access key (undefined for long-term or unknown keys). */
+  session(accessKeyId: string): SessionInfo | undefined;
+  /** Cap role sessions issued from now on (undefined: no cap). */
+  setRoleSessionSeconds(seconds: number | undefined): void;
+  /** Cap GetSessionToken sessions issued from now on (undefined: no cap). */
+  setSessionTokenSeconds(seconds: number | undefined): void;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
   close(): Promise<void>;
@@ -389,6 +427,16 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     delayMs: 0,
   });
   const faults: StsFaults = noFaults();
+  const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
+  function setCap(action: 'AssumeRole' | 'GetSessionToken', seconds: number | undefined): void {
+    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+      throw new RangeError(`a session cap must be a whole number of seconds > 0, not ${seconds}`);
+    }
+    if (seconds === undefined) delete caps[action];
+    else caps[action] = seconds;
+  }
+  setCap('AssumeRole', options.roleSessionSeconds);
+  setCap('GetSessionToken', options.sessionTokenSeconds);
 
   function addUser(user: StsUser): StsUser {
     const entry: UserEntry = { ...user, userId: user.userId ?? randomId('AIDA', 21) };
@@ -589,18 +637,20 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
   }
 
   function issue(
-    ctx: Omit<IssueContext, 'defaults' | 'now'>,
+    ctx: Omit<IssueContext, 'defaults' | 'now'> & { call: StsCall },
     identity: { arn: string; userId: string; account: string; roleArn?: string },
     caller: Principal,
   ): IssuedCredentials {
     const t = now();
+    const lifetime = Math.min(ctx.durationSeconds, caps[ctx.action] ?? Infinity);
     const defaults = {
       accessKeyId: randomId('ASIA', 20),
       secretAccessKey: randomSecret(),
       sessionToken: randomSessionToken(),
-      expiration: new Date(Math.floor(t.getTime() / 1000) * 1000 + ctx.durationSeconds * 1000),
+      expiration: new Date(Math.floor(t.getTime() / 1000) * 1000 + lifetime * 1000),
     };
-    const o = options.issue?.({ ...ctx, now: t, defaults: { ...defaults } }) ?? {};
+    const { call: _call, ...hookCtx } = ctx;
+    const o = options.issue?.({ ...hookCtx, now: t, defaults: { ...defaults } }) ?? {};
     const accessKeyId = o.accessKeyId ?? defaults.accessKeyId;
     const secretAccessKey = o.secretAccessKey ?? defaults.secretAccessKey;
     const sessionToken = o.sessionToken ?? defaults.sessionToken;
@@ -626,6 +676,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       mfa: ctx.mfa,
     };
     issued.push(creds);
+    ctx.call.issuedAccessKeyId = accessKeyId;
     sessions.set(accessKeyId, {
       kind: 'session',
       accessKeyId,
@@ -654,7 +705,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     );
   }
 
-  function assumeRole(caller: Principal, p: Record<string, string>): string {
+  function assumeRole(caller: Principal, p: Record<string, string>, call: StsCall): string {
     const v = new Violations();
     v.string(p.RoleArn, 'roleArn', { required: true, min: 20, max: 2048 });
     v.string(p.RoleSessionName, 'roleSessionName', { required: true, min: 2, max: 64, pattern: SESSION_NAME });
@@ -671,9 +722,18 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     if (!role || !trusted(role, caller)) throw denied();
     if (role.externalId !== undefined && p.ExternalId !== role.externalId) throw denied();
     const durationSeconds = duration ?? 3600;
-    if (caller.assumedRole && durationSeconds > 3600) throw validation(MESSAGES.roleChainingLimit);
+    // Any temporary credentials count as role chaining here, GetSessionToken sessions
+    // included: AWS refuses DurationSeconds > 3600 for them with this ValidationError.
+    // AWS knowledge center "iam-role-chaining-limit" ("Users that use MFA with the AWS CLI
+    // use temporary credentials [from GetSessionToken] to assume another role ... limited
+    // to 1 hour"); the exact error as seen through aws-vault's session → AssumeRole path:
+    // github.com/99designs/aws-vault/issues/263 and /pull/369 ("the maximum duration for
+    // AssumeRole is 1h when the request is made with a Session Token").
+    if (caller.kind === 'session' && durationSeconds > 3600) throw validation(MESSAGES.roleChainingLimit);
     if (durationSeconds > role.maxSessionDuration) throw validation(MESSAGES.durationExceedsRoleMax);
     const consume = checkMfa(caller, p.SerialNumber, p.TokenCode);
+    // A session bought with an MFA code (GetSessionToken, or a role assumed with one)
+    // carries the MFA context: aws:MultiFactorAuthPresent holds without a new code.
     if (role.requireMfa && !consume && !caller.mfa) throw denied();
     consume?.();
 
@@ -690,6 +750,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         durationSeconds,
         mfa: !!consume || caller.mfa,
         params: p,
+        call,
       },
       { arn, userId, account, roleArn },
       caller,
@@ -705,7 +766,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     );
   }
 
-  function getSessionToken(caller: Principal, p: Record<string, string>): string {
+  function getSessionToken(caller: Principal, p: Record<string, string>, call: StsCall): string {
     const v = new Violations();
     const duration = v.integer(p.DurationSeconds, 'durationSeconds', 900, 129600);
     v.string(p.SerialNumber, 'serialNumber', { min: 9, max: 256, pattern: SERIAL });
@@ -722,6 +783,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         durationSeconds: duration ?? 43200,
         mfa: !!consume,
         params: p,
+        call,
       },
       { arn: caller.arn, userId: caller.userId, account: caller.account },
       caller,
@@ -791,6 +853,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     const call: StsCall = {
       action: params.Action ?? '',
       sessionToken: req.headers['x-amz-security-token'] !== undefined,
+      tokenCode: params.TokenCode !== undefined,
       params,
       status: 0,
       requestId: randomUUID(),
@@ -849,10 +912,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       let result: string;
       switch (params.Action as StsAction) {
         case 'AssumeRole':
-          result = assumeRole(caller, params);
+          result = assumeRole(caller, params, call);
           break;
         case 'GetSessionToken':
-          result = getSessionToken(caller, params);
+          result = getSessionToken(caller, params, call);
           break;
         case 'GetCallerIdentity':
           result = getCallerIdentity(caller);
@@ -927,6 +990,19 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         if (accessKeyId === undefined || s.accessKeyId === accessKeyId) s.expiration = past;
       }
     },
+    session(accessKeyId: string): SessionInfo | undefined {
+      const s = sessions.get(accessKeyId);
+      if (!s?.expiration) return undefined;
+      return {
+        action: s.assumedRole ? 'AssumeRole' : 'GetSessionToken',
+        arn: s.arn,
+        userArn: s.sourceUser.arn,
+        mfa: s.mfa,
+        expiration: new Date(s.expiration.getTime()),
+      };
+    },
+    setRoleSessionSeconds: (seconds) => setCap('AssumeRole', seconds),
+    setSessionTokenSeconds: (seconds) => setCap('GetSessionToken', seconds),
     reset() {
       calls.length = 0;
       issued.length = 0;
@@ -958,15 +1034,19 @@ export const DEMO = {
 } as const;
 
 async function main(argv: string[]): Promise<void> {
-  const i = argv.indexOf('--port');
-  const port = i >= 0 ? Number(argv[i + 1]) : 0;
+  const flag = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
   const server = await startStsServer({
-    port,
+    port: flag('--port') ?? 0,
+    roleSessionSeconds: flag('--role-session-seconds'),
+    sessionTokenSeconds: flag('--session-token-seconds'),
     users: [{ ...DEMO.user }],
     roles: [{ ...DEMO.role }],
     onCall: (c) =>
       process.stderr.write(
-        `${c.at.toISOString()} ${c.action || '-'} key=${c.accessKeyId ?? '-'} -> ${c.status}${c.errorCode ? ` ${c.errorCode}` : ''}\n`,
+        `${c.at.toISOString()} ${c.action || '-'} key=${c.accessKeyId ?? '-'}${c.tokenCode ? ' +code' : ''} -> ${c.status}${c.errorCode ? ` ${c.errorCode}` : ''}${c.issuedAccessKeyId ? ` issued=${c.issuedAccessKeyId}` : ''}\n`,
       ),
   });
   process.stdout.write(

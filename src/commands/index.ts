@@ -1,0 +1,84 @@
+// The commands kops-mfa has, one entry each: name, usage, options (from the
+// option table), examples and the function that runs it. main.ts registers
+// them with cac; each command's body lives in its own module.
+import type { Context, Outcome } from '../context.js';
+import { LOGIN_OPTIONS, LOGOUT_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { usageError } from '../errors.js';
+import { envCommand } from './env.js';
+import { execCommand } from './exec.js';
+import { credentialProcessCommand } from './credential-process.js';
+import { initText } from './init.js';
+import { statusCommand } from './status.js';
+import { logoutCommand } from './logout.js';
+
+export type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
+
+export interface Entry {
+  name: string;
+  /** As cac reads it: the name and its arguments. */
+  raw: string;
+  usage: string;
+  description: string;
+  options: readonly OptionSpec[];
+  examples?: string[];
+  action: Action;
+}
+
+export const commands = (ctx: Context): Entry[] => [
+  {
+    name: 'env',
+    raw: 'env',
+    usage: 'env [options]',
+    description: 'Log in with MFA and print statements that set the session in your shell',
+    options: [SHELL_OPTION, ...LOGIN_OPTIONS],
+    examples: ['eval "$(kops-mfa env)"', 'kops-mfa env --shell fish | source', 'kops-mfa env --shell powershell | Out-String | Invoke-Expression'],
+    action: (flags) => envCommand(flags, ctx),
+  },
+  {
+    name: 'exec',
+    raw: 'exec [...command]',
+    usage: 'exec [options] -- <command> [args...]',
+    description: 'Run a command with the session in its environment',
+    options: LOGIN_OPTIONS,
+    examples: ['kops-mfa exec -- kops get clusters', "alias kops='kops-mfa exec -- kops'"],
+    action: (flags, _args, dashed) => execCommand(flags, dashed, ctx),
+  },
+  {
+    name: 'credential-process',
+    raw: 'credential-process',
+    usage: 'credential-process [options]',
+    description: 'Print the session as credential_process JSON for any AWS SDK',
+    options: LOGIN_OPTIONS,
+    examples: ['credential_process = kops-mfa credential-process --profile kops-mfa   (in ~/.aws/config)'],
+    action: (flags) => credentialProcessCommand(flags, ctx),
+  },
+  {
+    name: 'init',
+    raw: 'init [shell]',
+    usage: 'init <bash|zsh|fish|powershell> [--path]',
+    description: 'Print the shell integration (kops-login, kops-logout, kops_mfa_prompt) for an rc file',
+    options: [{ name: 'path', help: 'Print the path of the snippet file instead of its text' }],
+    examples: ['eval "$(kops-mfa init zsh)"        # ~/.zshrc', 'kops-mfa init fish | source        # ~/.config/fish/config.fish', 'kops-mfa init powershell | Out-String | Invoke-Expression   # $PROFILE'],
+    action: (flags, args) => {
+      if (args.length !== 1) throw usageError('init needs one shell: kops-mfa init bash|zsh|fish|powershell');
+      return { stdout: initText(args[0] as string, { path: flags.path === true }) };
+    },
+  },
+  {
+    name: 'status',
+    raw: 'status',
+    usage: 'status [options]',
+    description: 'Show the session of this shell and of the cache; exit 0 when valid',
+    options: STATUS_OPTIONS,
+    action: (flags) => statusCommand(flags, ctx),
+  },
+  {
+    name: 'logout',
+    raw: 'logout',
+    usage: 'logout [options]',
+    description: 'Forget cached sessions and print statements that clear the shell',
+    options: [SHELL_OPTION, ...LOGOUT_OPTIONS],
+    examples: ['eval "$(kops-mfa logout)"'],
+    action: (flags) => logoutCommand(flags, ctx),
+  },
+];
