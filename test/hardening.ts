@@ -1,13 +1,16 @@
 // Helpers shared by the hardening tests (issue 8): run the built CLI, log in
 // through a real bash eval, and look at the cache folder.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { BIN as BUILT, ok, run, shellAfter, type RunResult } from './helpers.ts';
 import type { World } from './fixture.ts';
 
 // SCAFFOLD: KOPS_MFA_TEST_BIN points the tests at another build once (to see them fail on an old commit).
-export const BIN = process.env.KOPS_MFA_TEST_BIN ?? BUILT;
+export const BIN = process.env.KOPS_MFA_TEST_BIN || BUILT;
 
 /** Run the built kops-mfa with no terminal. */
 export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
@@ -51,4 +54,20 @@ export function lines(r: RunResult): string[] {
 /** The STS calls that bought a session (AssumeRole or GetSessionToken). */
 export function logins(w: World) {
   return w.server.calls.filter((c) => c.action === 'AssumeRole' || c.action === 'GetSessionToken');
+}
+
+/** A tmpfs mounted for this test (root only): its path, or undefined when the test was skipped. */
+export function tinyTmpfs(t: TestContext, options: string): string | undefined {
+  const mnt = mkdtempSync(join(tmpdir(), 'kops-mfa-mnt-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    rmdirSync(mnt);
+    t.skip(`cannot mount a tmpfs here (${(mounted.stderr || mounted.error?.message || '').trim()}): it needs root`);
+    return undefined;
+  }
+  t.after(() => {
+    spawnSync('umount', [mnt]);
+    rmdirSync(mnt);
+  });
+  return mnt;
 }
