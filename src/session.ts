@@ -9,7 +9,8 @@ import type { Settings } from './config.js';
 import type { Context } from './context.js';
 import { secondsLeft } from './credentials.js';
 import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from './cache.js';
-import { CacheError } from './errors.js';
+import { envValueProblem } from './env-ops.js';
+import { CacheError, networkError } from './errors.js';
 import { lock } from './lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
 import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
@@ -136,9 +137,36 @@ class Orchestrator {
       });
     }
     const mfaCredentials = mfa.credentials;
-    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfaCredentials));
+    const entry = this.entry(this.usable(await roleFromMfaSession(s, this.ctx.env, mfaCredentials)));
     this.save(this.dir ? roleFile : undefined, entry);
     return { entry, how, mfa };
+  }
+
+  /**
+   * A session no shell could use is refused before it is cached or announced,
+   * so the next run does not trip over it again: one that has already expired
+   * (this computer's clock is likely ahead), or a value the OS would not pass
+   * to a command (over 128 KiB; every command of that shell would fail).
+   */
+  private usable(session: Session): Session {
+    const c = session.credentials;
+    const now = this.ctx.now();
+    if (secondsLeft(c, now) <= 0) {
+      const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      throw networkError(
+        `STS answered with a session that expired at ${c.expiration}, before this computer's time ${at}: check this computer's clock (clock skew), then try again; nothing was saved`,
+      );
+    }
+    const values: Array<[string, string]> = [
+      ['AWS_ACCESS_KEY_ID', c.accessKeyId],
+      ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey],
+      ['AWS_SESSION_TOKEN', c.sessionToken],
+    ];
+    for (const [name, value] of values) {
+      const problem = envValueProblem(name, value);
+      if (problem) throw networkError(`STS answered with an ${name} that no shell can hold: ${problem}; nothing was saved`);
+    }
+    return session;
   }
 
   /** Get a code and make the call, asking again after a code AWS refused (prompt only). */
@@ -157,7 +185,7 @@ class Orchestrator {
         const session = await call(code);
         this.ctx.debug(`STS answered in ${Date.now() - t0} ms`);
         codes.spent(code);
-        return session;
+        return this.usable(session);
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
         retry = e;
