@@ -56,7 +56,7 @@ test('long-term keys in the environment: a re-login signs with them, and logout 
 
 test('logout in a shell that never logged in prints only the header and changes nothing', async (t) => {
   const { env } = await wrapperWorld(t);
-  const mine = { ...env, AWS_SESSION_TOKEN: 'user-own-token', AWS_PROFILE: 'dev', AWS_REGION: 'ap-south-1' };
+  const mine: NodeJS.ProcessEnv = { ...env, AWS_SESSION_TOKEN: 'user-own-token', AWS_PROFILE: 'dev', AWS_REGION: 'ap-south-1' };
   const r = ok(await cli(['logout', '--shell', 'bash'], { env: mine }), 'logout');
   assert.equal(r.stdout, HEADER);
   const after = await shellAfter(mine, r.stdout);
