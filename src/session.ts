@@ -9,8 +9,8 @@ import type { Settings } from './config.js';
 import type { Context } from './context.js';
 import { secondsLeft } from './credentials.js';
 import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from './cache.js';
-import { envValueProblem } from './env-ops.js';
 import { CacheError, networkError } from './errors.js';
+import { envValueProblem } from './env-ops.js';
 import { lock } from './lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
 import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
@@ -91,8 +91,19 @@ class Orchestrator {
     }
   }
 
+  /** A session no shell could use is refused before it is cached or exported. */
   private entry(session: Session, kind?: 'mfa'): CacheEntry {
     const { s } = this;
+    const c = session.credentials;
+    if (secondsLeft(c, this.ctx.now()) <= 0) {
+      throw networkError(
+        `STS answered with a session that expired at ${c.expiration}, before this machine's time (${this.ctx.now().toISOString()}); check the system clock (clock skew)`,
+      );
+    }
+    for (const [name, value] of [['AWS_ACCESS_KEY_ID', c.accessKeyId], ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey], ['AWS_SESSION_TOKEN', c.sessionToken]] as const) {
+      const problem = envValueProblem(name, value);
+      if (problem) throw networkError(`STS answered with a session that cannot be used: ${name}: ${problem}; nothing was saved`);
+    }
     return { v: 1, kind, profile: s.profile, roleArn: kind ? undefined : s.roleArn, serialNumber: s.serialNumber, arn: session.arn, credentials: session.credentials };
   }
 
@@ -103,7 +114,8 @@ class Orchestrator {
     const mfaFile = this.dir && usesMfaSession ? mfaSessionFile(this.dir, s) : undefined;
     if (!s.refresh) {
       const hit = this.read(roleFile ?? mfaFile, s.minRemainingSeconds);
-      if (hit) return { entry: hit, how: 'cache' };
+      // A role session from the cache still names its MFA session: exec renews from it.
+      if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
     if (!usesMfaSession) {
       return this.locked(roleFile, async () => {
@@ -137,36 +149,9 @@ class Orchestrator {
       });
     }
     const mfaCredentials = mfa.credentials;
-    const entry = this.entry(this.usable(await roleFromMfaSession(s, this.ctx.env, mfaCredentials)));
+    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfaCredentials));
     this.save(this.dir ? roleFile : undefined, entry);
     return { entry, how, mfa };
-  }
-
-  /**
-   * A session no shell could use is refused before it is cached or announced,
-   * so the next run does not trip over it again: one that has already expired
-   * (this computer's clock is likely ahead), or a value the OS would not pass
-   * to a command (over 128 KiB; every command of that shell would fail).
-   */
-  private usable(session: Session): Session {
-    const c = session.credentials;
-    const now = this.ctx.now();
-    if (secondsLeft(c, now) <= 0) {
-      const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-      throw networkError(
-        `STS answered with a session that expired at ${c.expiration}, before this computer's time ${at}: check this computer's clock (clock skew), then try again; nothing was saved`,
-      );
-    }
-    const values: Array<[string, string]> = [
-      ['AWS_ACCESS_KEY_ID', c.accessKeyId],
-      ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey],
-      ['AWS_SESSION_TOKEN', c.sessionToken],
-    ];
-    for (const [name, value] of values) {
-      const problem = envValueProblem(name, value);
-      if (problem) throw networkError(`STS answered with an ${name} that no shell can hold: ${problem}; nothing was saved`);
-    }
-    return session;
   }
 
   /** Get a code and make the call, asking again after a code AWS refused (prompt only). */
@@ -185,7 +170,7 @@ class Orchestrator {
         const session = await call(code);
         this.ctx.debug(`STS answered in ${Date.now() - t0} ms`);
         codes.spent(code);
-        return this.usable(session);
+        return session;
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
         retry = e;
