@@ -6,11 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
-import { BIN as BUILT, ok, run, shellAfter, type RunResult } from './helpers.ts';
+import { BIN, ok, run, shellAfter, type RunResult } from './helpers.ts';
 import type { World } from './fixture.ts';
 
-// SCAFFOLD: KOPS_MFA_TEST_BIN points the tests at another build once (to see them fail on an old commit).
-export const BIN = process.env.KOPS_MFA_TEST_BIN || BUILT;
+export { BIN };
 
 /** Run the built kops-mfa with no terminal. */
 export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
