@@ -6,7 +6,6 @@
 // seconds, so runs that outlive several role sessions take seconds.
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
@@ -280,6 +279,19 @@ describe('issue 10: the MFA session', { concurrency: 4 }, () => {
     assert.equal(w.server.calls.length, calls);
   });
 
+  test('credential-process: when no fresh session can be had without a code, the one with 10 minutes left is handed out', async (t) => {
+    // The MFA session (30 s) is inside its 60 s margin at once: a renewal would need a code.
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 600, sessionTokenSeconds: 30 });
+    const first = ok(await login(w, 'a', ['--token-code', w.code()]));
+    const key = exported(first.stdout, 'AWS_ACCESS_KEY_ID');
+    const calls = w.server.calls.length;
+    // No terminal: as the mfa_session_duration = 0 path would, the valid session goes out rather than exit 6.
+    const r = await runCli(['credential-process', '--profile', 'a'], { env: w.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId, key);
+    assert.equal(w.server.calls.length, calls, 'no call');
+  });
+
   test("status (text and --json) shows the MFA session's time left next to the role session's", async (t) => {
     const w = await mfaWorld(t, 3600, { roleSessionSeconds: 600 });
     ok(await login(w, 'a', ['--token-code', w.code()]));
@@ -396,6 +408,30 @@ describe('issue 10: the MFA session', { concurrency: 4 }, () => {
     assert.match(pty.output, /new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access/);
     assert.equal(withCode(w).length, 2, 'only the fresh code was sent');
     assert.ok(withCode(w).every((c) => c.status === 200));
+  });
+
+  test('exec: a renewal that would need a code serves the current role session while it lasts, and never resends --token-code', async (t) => {
+    // Role sessions of 10 min (under the 15 min exec renews at), an MFA session inside its margin at once.
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 600, sessionTokenSeconds: 30 });
+    const r = await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '0', '0'], { env: w.env, cwd: ROOT });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.deepEqual(childCalls(r.stdout).map((c) => c.ok), [true]);
+    const role = w.server.calls.find((c) => c.action === 'AssumeRole')!.issuedAccessKeyId;
+    assert.equal(w.server.calls.at(-1)!.accessKeyId, role, 'the child signed with the role session exec started with');
+    assert.equal(withCode(w).length, 1, 'the spent code was not sent again');
+    assert.doesNotMatch(r.stderr, /this code was just used/);
+    assert.equal(r.stderr.match(/it keeps the current session, valid until/g)?.length, 1, r.stderr);
+  });
+
+  test('exec --refresh: one new code at the start; the renewals during the run need none', async (t) => {
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
+    ok(await login(w, 'a', ['--token-code', w.code()]));
+    const r = await runCli(['exec', '--profile', 'a', '--refresh', '--token-code', w.code(), '--', process.execPath, CHILD, '3500', '200'], { env: w.env, cwd: ROOT });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.ok(childCalls(r.stdout).every((c) => c.ok));
+    assert.equal(w.server.calls.filter((c) => c.action === 'GetSessionToken').length, 2, 'the new MFA session of --refresh, and no other');
+    assert.equal(withCode(w).length, 2);
+    assert.ok(new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId)).size >= 2);
   });
 
   test("exec: when the MFA session ends during the run, one note says so on stderr", async (t) => {
