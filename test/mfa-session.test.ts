@@ -78,7 +78,196 @@ const childCalls = (stdout: string): ChildCall[] =>
 
 // Each test has its own STS server and HOME; a few at a time keeps the file short
 // without starving the 2-3 s role sessions of CPU on a small machine.
-describe('issue 10: the MFA session', { concurrency: 4 }, () => {
+describe('issue 10: the MFA session', { concurrency: 6 }, () => {
+  // The longest first: they set the length of the file.
+  test('a scripted day: 3 roles, 4 renewals and one long exec cost one typed code', async (t) => {
+    // Each step runs on a real terminal; any MFA prompt that appears is answered
+    // with a fresh code and counted. Role sessions last 2 s, so "an hour later"
+    // is 2 s later; KOPS_MFA_MIN_REMAINING=0 reuses a role session to its end.
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
+    const env = { ...w.env, KOPS_MFA_MIN_REMAINING: '0' };
+    const dir = tempDir(t);
+    let typed = 0;
+    const transcript: string[] = [];
+    const step = async (shown: string, args: string[]): Promise<string> => {
+      const out = join(dir, `stdout-${transcript.length}`);
+      // stdout (the statements, the child's lines) to a file; the terminal shows stderr and the prompt.
+      const pty = spawnPty(['sh', '-c', 'exec "$@" > "$KOPS_DAY_OUT"', 'sh', process.execPath, BIN, ...args], { env: { ...env, KOPS_DAY_OUT: out } });
+      t.after(() => pty.kill('SIGKILL'));
+      let answered = 0;
+      const answer = setInterval(() => {
+        if (pty.output.split(MFA_PROMPT).length - 1 > answered) {
+          answered++;
+          typed++;
+          pty.type(`${w.code()}\r`);
+        }
+      }, 20);
+      const exit = await pty.exited;
+      clearInterval(answer);
+      const screen = pty.output.replace(/\r/g, '').trimEnd();
+      transcript.push(`$ ${shown}${answered ? `        [${answered} code typed]` : ''}`, ...(screen ? screen.split('\n') : []));
+      assert.equal(exit.code, 0, `${shown}: ${screen}`);
+      return readFileSync(out, 'utf8');
+    };
+    const expiresOf = (statements: string) => Date.parse(exported(statements, 'AWS_CREDENTIAL_EXPIRATION'));
+    const untilEnded = async (expires: number) => sleep(Math.max(0, expires - Date.now()) + 50);
+    const eval_ = (p: string) => `eval "$(kops-mfa env --profile ${p})"`;
+    const envArgs = (p: string) => ['env', '--shell', 'bash', '--profile', p];
+
+    const a1 = await step(eval_('a'), envArgs('a'));
+    await step(eval_('b'), envArgs('b'));
+    await step(eval_('c'), envArgs('c'));
+    await untilEnded(expiresOf(a1));
+    transcript.push('# an hour later: every role session has ended');
+    const a2 = await step(eval_('a'), envArgs('a'));
+    await step(eval_('b'), envArgs('b'));
+    await step(eval_('c'), envArgs('c'));
+    await untilEnded(expiresOf(a2));
+    transcript.push('# an hour later');
+    await step(eval_('a'), envArgs('a'));
+    transcript.push('# a long run: kops rolling-update, here a JS SDK client over 2+ role sessions');
+    w.server.setRoleSessionSeconds(3);
+    const lines = await step('kops-mfa exec --profile b -- node sdk-loop.mjs', ['exec', '--profile', 'b', '--', process.execPath, CHILD, '3500', '250']);
+    const calls = childCalls(lines);
+    transcript.push(`# the child made ${calls.length} calls, ${calls.filter((c) => c.ok).length} succeeded`);
+    const status = await step('kops-mfa status --profile b', ['status', '--profile', 'b']);
+    transcript.push(...status.trimEnd().split('\n'));
+    transcript.push(`# codes typed all day: ${typed}`);
+    if (process.env.KOPS_MFA_DAY_TRANSCRIPT) writeFileSync(process.env.KOPS_MFA_DAY_TRANSCRIPT, `${transcript.join('\n')}\n`);
+
+    assert.equal(typed, 1, transcript.join('\n'));
+    assert.equal(withCode(w).length, 1);
+    assert.equal(w.server.calls.filter((c) => c.action === 'GetSessionToken').length, 1);
+    assert.ok(calls.length > 3 && calls.every((c) => c.ok && c.arn === assumed(ROLE_B)), lines);
+    assert.equal(transcript.filter((l) => /renewed from the MFA session, no code needed/.test(l)).length, 2 + 4, 'b and c at first, then 4 renewals');
+  });
+
+  test('credential-process over role sessions: fromProcess works longer than a role lifetime, every call succeeds, one code', async (t) => {
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
+    w.writeAws(
+      `${readFileSync(join(w.home, '.aws', 'config'), 'utf8')}\n[profile consumer]\ncredential_process = "${process.execPath}" "${BIN}" credential-process --profile a\nregion = eu-west-1\n`,
+    );
+    ok(await runCli(['credential-process', '--profile', 'a', '--token-code', w.code()], { env: w.env }));
+    // A consumer as any application would be: fromProcess on the consumer
+    // profile, GetCallerIdentity in a loop. The client runs credential_process
+    // again whenever the credentials are near their end (always, at 3 s).
+    const consumer = `
+      import { fromProcess } from '@aws-sdk/credential-providers';
+      import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+      const client = new STSClient({ region: 'eu-west-1', credentials: fromProcess({ profile: 'consumer' }), maxAttempts: 1 });
+      let failed = 0;
+      let first;
+      for (;;) {
+        const at = Date.now();
+        first ??= at;
+        try {
+          const id = await client.send(new GetCallerIdentityCommand({}));
+          console.log(JSON.stringify({ ok: true, at, arn: id.Arn }));
+        } catch (e) {
+          failed++;
+          console.log(JSON.stringify({ ok: false, at, error: e.name + ': ' + e.message }));
+        }
+        if (at - first >= 3500) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      process.exit(failed ? 1 : 0);
+    `;
+    const r = await run(process.execPath, ['--input-type=module', '-e', consumer], { env: { ...w.env, AWS_PROFILE: 'consumer' }, cwd: ROOT });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const calls = childCalls(r.stdout);
+    assert.deepEqual(calls.filter((c) => !c.ok), []);
+    assert.ok(calls.length >= 2, r.stdout);
+    assert.ok(calls.every((c) => c.arn === assumed(ROLE_ARN)));
+    assert.ok(calls.at(-1)!.at - calls[0]!.at >= 3500, 'longer than one role lifetime (3 s)');
+    const keys = new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId));
+    assert.ok(keys.size >= 2, `${keys.size} access keys`);
+    assert.equal(withCode(w).length, 1);
+  });
+
+  test('exec over role sessions: a real SDK child works over more than 2 role lifetimes with one code; the endpoint is guarded', async (t) => {
+    // 3 s role sessions: at 2 s a loaded machine sometimes signed with a session that ended in flight.
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
+    const dir = tempDir(t);
+    const info = join(dir, 'info.json');
+    const running = runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '7000', '150', info], { env: w.env, cwd: ROOT });
+
+    // While the child runs: the endpoint it was given, probed from this process.
+    for (let i = 0; i < 100 && !existsSync(info); i++) await sleep(50);
+    const seen = JSON.parse(readFileSync(info, 'utf8')) as { uri: string; token: string; present: string[]; sharedCredentialsFile: string | null };
+    const url = new URL(seen.uri);
+    assert.equal(url.protocol, 'http:');
+    assert.equal(url.hostname, '127.0.0.1', 'loopback only');
+    assert.match(seen.token, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(seen.present, [], 'no static keys, no profile in the child');
+    const before = w.server.calls.length;
+    const missing = await fetch(seen.uri);
+    assert.equal(missing.status, 401);
+    assert.doesNotMatch(await missing.text(), /AccessKeyId/);
+    const wrongToken = seen.token.slice(0, -1) + (seen.token.endsWith('A') ? 'B' : 'A');
+    const wrong = await fetch(seen.uri, { headers: { Authorization: wrongToken } });
+    assert.equal(wrong.status, 403);
+    assert.doesNotMatch(await wrong.text(), /AccessKeyId/);
+    const right = await fetch(seen.uri, { headers: { Authorization: seen.token } });
+    assert.equal(right.status, 200);
+    const served = (await right.json()) as { AccessKeyId: string; Expiration: string };
+    assert.equal(w.server.session(served.AccessKeyId)?.arn, assumed(ROLE_ARN));
+    assert.ok(w.server.calls.length >= before);
+
+    const r = await running;
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const calls = childCalls(r.stdout);
+    assert.deepEqual(calls.filter((c) => !c.ok), [], 'every call of the child succeeded');
+    assert.ok(calls.every((c) => c.arn === assumed(ROLE_ARN)), 'as the role');
+    assert.ok(calls.at(-1)!.at - calls[0]!.at >= 7000, 'over more than 2 role lifetimes of 3 s');
+
+    const identity = w.server.calls.filter((c) => c.action === 'GetCallerIdentity');
+    assert.equal(identity.length, calls.length);
+    assert.ok(identity.every((c) => c.status === 200));
+    const keys = new Set(identity.map((c) => c.accessKeyId));
+    assert.ok(keys.size >= 3, `${keys.size} access keys over the run`);
+    assert.equal(withCode(w).length, 1, 'one code for the whole run');
+    // Every role session of the run came from the one MFA session.
+    const mfaKey = w.server.calls.find((c) => c.action === 'GetSessionToken')!.issuedAccessKeyId;
+    assert.ok(w.server.calls.filter((c) => c.action === 'AssumeRole').every((c) => c.accessKeyId === mfaKey && !c.tokenCode));
+
+    // The endpoint closed with the child.
+    await assert.rejects(fetch(seen.uri, { headers: { Authorization: seen.token } }));
+  });
+
+  test("exec: when the MFA session ends during the run, one note says so on stderr", async (t) => {
+    // An MFA session of 5 minutes is inside exec's 10-minute warning at once.
+    const w = await mfaWorld(t, 3600, { sessionTokenSeconds: 300, roleSessionSeconds: 2 });
+    const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '1200', '200'], { env: w.env, cwd: ROOT }));
+    const notes = r.stderr.split('\n').filter((l) => /after that the command gets no new credentials/.test(l));
+    assert.equal(notes.length, 1, r.stderr);
+    assert.match(notes[0]!, /^kops-mfa: the MFA session valid until \d\d:\d\d \([34] min left\); after that the command gets no new credentials unless you run kops-login --refresh in another terminal$/);
+    assert.ok(childCalls(r.stdout).every((c) => c.ok));
+
+    // Control: an MFA session of an hour says nothing of the kind.
+    const long = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
+    const quiet = ok(await runCli(['exec', '--profile', 'a', '--token-code', long.code(), '--', process.execPath, CHILD, '0', '0'], { env: long.env, cwd: ROOT }));
+    assert.doesNotMatch(quiet.stderr, /no new credentials/);
+  });
+
+  test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
+    const env = { KOPS_MFA_MIN_REMAINING: '0' };
+    const first = ok(await login(w, 'a', ['--token-code', w.code()], env));
+    const firstKey = exported(first.stdout, 'AWS_ACCESS_KEY_ID');
+    const expires = Date.parse(exported(first.stdout, 'AWS_CREDENTIAL_EXPIRATION'));
+    await sleep(Math.max(0, expires - Date.now()) + 100);
+    const again = ok(await login(w, 'a', [], env));
+    const key = exported(again.stdout, 'AWS_ACCESS_KEY_ID');
+    assert.notEqual(key, firstKey);
+    assert.match(again.stderr, /renewed from the MFA session, no code needed/);
+    assert.equal(withCode(w).length, 1);
+    assert.equal(w.server.session(key)?.arn, assumed(ROLE_ARN));
+    assert.deepEqual(
+      w.server.calls.map((c) => c.action),
+      ['GetSessionToken', 'AssumeRole', 'AssumeRole'],
+    );
+  });
+
   test('one code, two roles: the second role needs no code, no prompt and no terminal; one call carried a code', async (t) => {
     const w = await mfaWorld(t);
     const first = ok(await login(w, 'a', ['--token-code', w.code()]));
@@ -132,75 +321,6 @@ describe('issue 10: the MFA session', { concurrency: 4 }, () => {
     assert.ok(left > 3500 && left <= 3600, `${left} s left`);
   });
 
-  test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
-    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
-    const env = { KOPS_MFA_MIN_REMAINING: '0' };
-    const first = ok(await login(w, 'a', ['--token-code', w.code()], env));
-    const firstKey = exported(first.stdout, 'AWS_ACCESS_KEY_ID');
-    const expires = Date.parse(exported(first.stdout, 'AWS_CREDENTIAL_EXPIRATION'));
-    await sleep(Math.max(0, expires - Date.now()) + 100);
-    const again = ok(await login(w, 'a', [], env));
-    const key = exported(again.stdout, 'AWS_ACCESS_KEY_ID');
-    assert.notEqual(key, firstKey);
-    assert.match(again.stderr, /renewed from the MFA session, no code needed/);
-    assert.equal(withCode(w).length, 1);
-    assert.equal(w.server.session(key)?.arn, assumed(ROLE_ARN));
-    assert.deepEqual(
-      w.server.calls.map((c) => c.action),
-      ['GetSessionToken', 'AssumeRole', 'AssumeRole'],
-    );
-  });
-
-  test('exec over role sessions: a real SDK child works over more than 2 role lifetimes with one code; the endpoint is guarded', async (t) => {
-    // 3 s role sessions: at 2 s a loaded machine sometimes signed with a session that ended in flight.
-    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
-    const dir = tempDir(t);
-    const info = join(dir, 'info.json');
-    const running = runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '7000', '150', info], { env: w.env, cwd: ROOT });
-
-    // While the child runs: the endpoint it was given, probed from this process.
-    for (let i = 0; i < 100 && !existsSync(info); i++) await sleep(50);
-    const seen = JSON.parse(readFileSync(info, 'utf8')) as { uri: string; token: string; present: string[]; sharedCredentialsFile: string | null };
-    const url = new URL(seen.uri);
-    assert.equal(url.protocol, 'http:');
-    assert.equal(url.hostname, '127.0.0.1', 'loopback only');
-    assert.match(seen.token, /^[A-Za-z0-9_-]{43}$/);
-    assert.deepEqual(seen.present, [], 'no static keys, no profile in the child');
-    const before = w.server.calls.length;
-    const missing = await fetch(seen.uri);
-    assert.equal(missing.status, 401);
-    assert.doesNotMatch(await missing.text(), /AccessKeyId/);
-    const wrongToken = seen.token.slice(0, -1) + (seen.token.endsWith('A') ? 'B' : 'A');
-    const wrong = await fetch(seen.uri, { headers: { Authorization: wrongToken } });
-    assert.equal(wrong.status, 403);
-    assert.doesNotMatch(await wrong.text(), /AccessKeyId/);
-    const right = await fetch(seen.uri, { headers: { Authorization: seen.token } });
-    assert.equal(right.status, 200);
-    const served = (await right.json()) as { AccessKeyId: string; Expiration: string };
-    assert.equal(w.server.session(served.AccessKeyId)?.arn, assumed(ROLE_ARN));
-    assert.ok(w.server.calls.length >= before);
-
-    const r = await running;
-    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
-    const calls = childCalls(r.stdout);
-    assert.deepEqual(calls.filter((c) => !c.ok), [], 'every call of the child succeeded');
-    assert.ok(calls.every((c) => c.arn === assumed(ROLE_ARN)), 'as the role');
-    assert.ok(calls.at(-1)!.at - calls[0]!.at >= 7000, 'over more than 2 role lifetimes of 3 s');
-
-    const identity = w.server.calls.filter((c) => c.action === 'GetCallerIdentity');
-    assert.equal(identity.length, calls.length);
-    assert.ok(identity.every((c) => c.status === 200));
-    const keys = new Set(identity.map((c) => c.accessKeyId));
-    assert.ok(keys.size >= 3, `${keys.size} access keys over the run`);
-    assert.equal(withCode(w).length, 1, 'one code for the whole run');
-    // Every role session of the run came from the one MFA session.
-    const mfaKey = w.server.calls.find((c) => c.action === 'GetSessionToken')!.issuedAccessKeyId;
-    assert.ok(w.server.calls.filter((c) => c.action === 'AssumeRole').every((c) => c.accessKeyId === mfaKey && !c.tokenCode));
-
-    // The endpoint closed with the child.
-    await assert.rejects(fetch(seen.uri, { headers: { Authorization: seen.token } }));
-  });
-
   test('exec with keys in a [default] profile of ~/.aws/credentials: the child still uses the role', async (t) => {
     const w = await mfaWorld(t);
     const config = readFileSync(join(w.home, '.aws', 'config'), 'utf8');
@@ -212,48 +332,6 @@ describe('issue 10: the MFA session', { concurrency: 4 }, () => {
     assert.deepEqual(calls.map((c) => c.arn), [assumed(ROLE_ARN)], 'the role, not alice of [default]');
     assert.equal((JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile, '/dev/null');
     assert.notEqual(w.server.calls.at(-1)!.accessKeyId, USER.accessKeyId);
-  });
-
-  test('credential-process over role sessions: fromProcess works longer than a role lifetime, every call succeeds, one code', async (t) => {
-    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
-    w.writeAws(
-      `${readFileSync(join(w.home, '.aws', 'config'), 'utf8')}\n[profile consumer]\ncredential_process = "${process.execPath}" "${BIN}" credential-process --profile a\nregion = eu-west-1\n`,
-    );
-    ok(await runCli(['credential-process', '--profile', 'a', '--token-code', w.code()], { env: w.env }));
-    // A consumer as any application would be: fromProcess on the consumer
-    // profile, GetCallerIdentity in a loop. The client runs credential_process
-    // again whenever the credentials are near their end (always, at 3 s).
-    const consumer = `
-      import { fromProcess } from '@aws-sdk/credential-providers';
-      import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-      const client = new STSClient({ region: 'eu-west-1', credentials: fromProcess({ profile: 'consumer' }), maxAttempts: 1 });
-      let failed = 0;
-      let first;
-      for (;;) {
-        const at = Date.now();
-        first ??= at;
-        try {
-          const id = await client.send(new GetCallerIdentityCommand({}));
-          console.log(JSON.stringify({ ok: true, at, arn: id.Arn }));
-        } catch (e) {
-          failed++;
-          console.log(JSON.stringify({ ok: false, at, error: e.name + ': ' + e.message }));
-        }
-        if (at - first >= 3500) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      process.exit(failed ? 1 : 0);
-    `;
-    const r = await run(process.execPath, ['--input-type=module', '-e', consumer], { env: { ...w.env, AWS_PROFILE: 'consumer' }, cwd: ROOT });
-    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
-    const calls = childCalls(r.stdout);
-    assert.deepEqual(calls.filter((c) => !c.ok), []);
-    assert.ok(calls.length >= 2, r.stdout);
-    assert.ok(calls.every((c) => c.arn === assumed(ROLE_ARN)));
-    assert.ok(calls.at(-1)!.at - calls[0]!.at >= 3500, 'longer than one role lifetime (3 s)');
-    const keys = new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId));
-    assert.ok(keys.size >= 2, `${keys.size} access keys`);
-    assert.equal(withCode(w).length, 1);
   });
 
   test('credential-process never hands out a session with under 15 minutes left when a fresh one needs no code', async (t) => {
@@ -426,26 +504,11 @@ describe('issue 10: the MFA session', { concurrency: 4 }, () => {
   test('exec --refresh: one new code at the start; the renewals during the run need none', async (t) => {
     const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
     ok(await login(w, 'a', ['--token-code', w.code()]));
-    const r = await runCli(['exec', '--profile', 'a', '--refresh', '--token-code', w.code(), '--', process.execPath, CHILD, '3500', '200'], { env: w.env, cwd: ROOT });
+    const r = await runCli(['exec', '--profile', 'a', '--refresh', '--token-code', w.code(), '--', process.execPath, CHILD, '600', '200'], { env: w.env, cwd: ROOT });
     assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
     assert.ok(childCalls(r.stdout).every((c) => c.ok));
     assert.equal(w.server.calls.filter((c) => c.action === 'GetSessionToken').length, 2, 'the new MFA session of --refresh, and no other');
     assert.equal(withCode(w).length, 2);
     assert.ok(new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId)).size >= 2);
-  });
-
-  test("exec: when the MFA session ends during the run, one note says so on stderr", async (t) => {
-    // An MFA session of 5 minutes is inside exec's 10-minute warning at once.
-    const w = await mfaWorld(t, 3600, { sessionTokenSeconds: 300, roleSessionSeconds: 2 });
-    const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '2500', '200'], { env: w.env, cwd: ROOT }));
-    const notes = r.stderr.split('\n').filter((l) => /after that the command gets no new credentials/.test(l));
-    assert.equal(notes.length, 1, r.stderr);
-    assert.match(notes[0]!, /^kops-mfa: the MFA session valid until \d\d:\d\d \([34] min left\); after that the command gets no new credentials unless you run kops-login --refresh in another terminal$/);
-    assert.ok(childCalls(r.stdout).every((c) => c.ok));
-
-    // Control: an MFA session of an hour says nothing of the kind.
-    const long = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
-    const quiet = ok(await runCli(['exec', '--profile', 'a', '--token-code', long.code(), '--', process.execPath, CHILD, '500', '200'], { env: long.env, cwd: ROOT }));
-    assert.doesNotMatch(quiet.stderr, /no new credentials/);
   });
 });
