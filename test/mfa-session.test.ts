@@ -89,7 +89,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const dir = tempDir(t);
     let typed = 0;
     const transcript: string[] = [];
-    const step = async (shown: string, args: string[]): Promise<string> => {
+    const step = async (shown: string, args: string[], anyExit = false): Promise<string> => {
       const out = join(dir, `stdout-${transcript.length}`);
       // stdout (the statements, the child's lines) to a file; the terminal shows stderr and the prompt.
       const pty = spawnPty(['sh', '-c', 'exec "$@" > "$KOPS_DAY_OUT"', 'sh', process.execPath, BIN, ...args], { env: { ...env, KOPS_DAY_OUT: out } });
@@ -106,7 +106,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
       clearInterval(answer);
       const screen = pty.output.replace(/\r/g, '').trimEnd();
       transcript.push(`$ ${shown}${answered ? `        [${answered} code typed]` : ''}`, ...(screen ? screen.split('\n') : []));
-      assert.equal(exit.code, 0, `${shown}: ${screen}`);
+      if (!anyExit) assert.equal(exit.code, 0, `${shown}: ${screen}`);
       return readFileSync(out, 'utf8');
     };
     const expiresOf = (statements: string) => Date.parse(exported(statements, 'AWS_CREDENTIAL_EXPIRATION'));
@@ -130,7 +130,8 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const lines = await step('kops-mfa exec --profile b -- node sdk-loop.mjs', ['exec', '--profile', 'b', '--', process.execPath, CHILD, '3500', '250']);
     const calls = childCalls(lines);
     transcript.push(`# the child made ${calls.length} calls, ${calls.filter((c) => c.ok).length} succeeded`);
-    const status = await step('kops-mfa status --profile b', ['status', '--profile', 'b']);
+    // Its exit status says whether the 3 s role session is still valid by then: either is fine here.
+    const status = await step('kops-mfa status --profile b', ['status', '--profile', 'b'], true);
     transcript.push(...status.trimEnd().split('\n'));
     transcript.push(`# codes typed all day: ${typed}`);
     if (process.env.KOPS_MFA_DAY_TRANSCRIPT) writeFileSync(process.env.KOPS_MFA_DAY_TRANSCRIPT, `${transcript.join('\n')}\n`);
