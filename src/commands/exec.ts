@@ -9,6 +9,7 @@ import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../env-ops.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../printable.js';
+import { forwardedSignals, type Platform } from '../platform.js';
 import type { CacheEntry } from '../cache.js';
 import { roleFromMfaSession } from '../sts.js';
 import { withSession, type WithSession } from './with-session.js';
@@ -18,7 +19,6 @@ const SERVE_MIN_SECONDS = 15 * 60;
 /** Say this long before the MFA session ends that the command will then get no new credentials. */
 const WARN_BEFORE_END_SECONDS = 10 * 60;
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** Signals a terminal sends to its whole foreground group, the child included. */
 const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
@@ -133,7 +133,8 @@ export function inForeground(): boolean {
   }
 }
 
-export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Context): Promise<number> {
+export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Context, platform: Platform = process.platform): Promise<number> {
+  const FORWARDED = forwardedSignals(platform);
   // Loaded here, off the other commands' start-up.
   const { spawn } = process.getBuiltinModule('node:child_process');
   const [file, ...args] = command as [string, ...string[]];
