@@ -1,4 +1,5 @@
 // Shared test utilities: finding the tools a test needs and running the built CLI.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,4 +118,61 @@ export async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Pr
     if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/** A POSIX single-quoted word holding exactly `s` (for scripts the tests build). */
+export const posixQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** What a failed kops-mfa run left: spawned (RunResult) or in-process (runMain). */
+export interface Outcome {
+  code: number | null;
+  signal?: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The failure contract, the one place it is written: exit status `code` (never
+ * 0), no signal, nothing on stdout, and exactly one line on stderr that starts
+ * "kops-mfa: " and matches every pattern; no stack trace.
+ */
+export function failsCleanly(r: Outcome, code: number, ...patterns: RegExp[]): void {
+  const seen = `\nstderr: ${JSON.stringify(r.stderr)}\nstdout: ${JSON.stringify(r.stdout.slice(0, 200))}`;
+  assert.notEqual(code, 0, 'failsCleanly needs a failing exit status');
+  assert.equal(r.signal ?? null, null, `killed by a signal${seen}`);
+  assert.equal(r.code, code, `exit status${seen}`);
+  assert.equal(r.stdout, '', `stdout must stay empty on failure${seen}`);
+  assert.match(r.stderr, /^kops-mfa: [^\n]+\n$/, `exactly one line on stderr, starting "kops-mfa: "${seen}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `a stack trace on stderr${seen}`);
+  for (const p of patterns) assert.match(r.stderr, p, `stderr should match ${p}${seen}`);
+}
+
+/**
+ * PowerShell's tokenizer reads these five as a single quote (the language
+ * spec's single-quote-character): inside a verbatim string two in a row stand
+ * for the second one, one alone ends the string.
+ */
+export const PS_QUOTES: ReadonlySet<string> = new Set(["'", '\u2018', '\u2019', '\u201A', '\u201B']);
+
+/**
+ * Read one PowerShell verbatim string ('…') starting at `start` (an opening
+ * quote), as PowerShell does: the value, and the offset just after the closing quote.
+ */
+export function readPowerShellString(text: string, start: number): { value: string; end: number } {
+  if (!PS_QUOTES.has(text[start] ?? '')) throw new Error(`no verbatim string at offset ${start}`);
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    const c = text[i];
+    if (c === undefined) throw new Error('verbatim string not terminated');
+    if (PS_QUOTES.has(c)) {
+      const next = text[i + 1];
+      if (next === undefined || !PS_QUOTES.has(next)) return { value, end: i + 1 };
+      value += next;
+      i += 2;
+    } else {
+      value += c;
+      i += 1;
+    }
+  }
 }
