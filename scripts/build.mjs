@@ -1,17 +1,24 @@
-// Two bundles in dist/:
-// - cli.cjs: all of kops-mfa, CommonJS, minified. Node starts a CommonJS entry
+// The bundles in dist/, and the esbuild options that make them (bench.ts
+// imports these options to rebuild cli.cjs with a source map):
+// - cli.cjs: kops-mfa, CommonJS, minified. Node starts a CommonJS entry
 //   without its ES module loader (about 25 ms at every start), and the cached
 //   path needs nothing else.
 // - sdk.mjs: the AWS SDK, an ES module that sts.ts imports only when an STS
 //   call is due. --main-fields=module,main avoids the "Dynamic require of
 //   node:https" crash of a plain ESM bundle of the SDK; the banner gives the
 //   SDK's CommonJS parts a require().
+// - read.cjs, shell-quote.cjs: the two small libraries only a prompt or an
+//   mfa_process needs, each a CommonJS bundle of its own, so the cached path
+//   neither reads nor compiles them.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = new URL('..', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 
-const common = {
+export const common = {
+  absWorkingDir: new URL('.', root).pathname,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -20,24 +27,40 @@ const common = {
   minify: true,
   // init.ts reads import.meta.url only where __dirname is missing (tsx).
   logOverride: { 'empty-import-meta': 'silent' },
+  // The version as a constant: bundling package.json put all of it on every start.
+  define: { KOPS_MFA_VERSION: JSON.stringify(pkg.version) },
 };
 
-/** sts.ts imports './sdk.js' (the source); in dist it is the separate './sdk.mjs'. */
-const sdkExternal = {
-  name: 'sdk-external',
+/** Libraries loaded with import() only when needed: each is a bundle of its own in dist/. */
+export const LAZY = { read: 'read.cjs', 'shell-quote': 'shell-quote.cjs' };
+
+/** sts.ts imports './sdk.js' (the source); in dist it is the separate './sdk.mjs'. The lazy libraries likewise. */
+export const separate = {
+  name: 'separate-bundles',
   setup(b) {
     b.onResolve({ filter: /^\.\/sdk\.js$/ }, () => ({ path: './sdk.mjs', external: true }));
+    b.onResolve({ filter: /^(read|shell-quote)$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${LAZY[args.path]}`, external: true } : undefined,
+    );
   },
 };
 
-await Promise.all([
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [sdkExternal] }),
-  build({
-    ...common,
-    entryPoints: ['src/sdk.ts'],
-    outfile: 'dist/sdk.mjs',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire as __kopsMfaCreateRequire } from 'node:module'; const require = __kopsMfaCreateRequire(import.meta.url);" },
-  }),
-]);
+export const cliOptions = { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  rmSync(new URL('dist', root), { recursive: true, force: true });
+  await Promise.all([
+    build(cliOptions),
+    build({
+      ...common,
+      entryPoints: ['src/sdk.ts'],
+      outfile: 'dist/sdk.mjs',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      banner: { js: "import { createRequire as __kopsMfaCreateRequire } from 'node:module'; const require = __kopsMfaCreateRequire(import.meta.url);" },
+    }),
+    ...Object.entries(LAZY).map(([lib, file]) =>
+      build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(lib)});`, resolveDir: new URL('.', root).pathname }, outfile: `dist/${file}`, format: 'cjs' }),
+    ),
+  ]);
+}

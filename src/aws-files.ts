@@ -13,9 +13,9 @@
 // and cost about a tenth of the start-up budget. test/aws-files.test.ts runs
 // both over the same files, and the real aws CLI over the names.
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configError } from './errors.js';
+import { homeDir } from './platform.js';
 
 export type Profile = Record<string, string | undefined>;
 
@@ -27,7 +27,7 @@ export interface AwsFiles {
 }
 
 export function loadAwsFiles(env: NodeJS.ProcessEnv): AwsFiles {
-  const home = env.HOME || homedir();
+  const home = homeDir(env);
   const configPath = expandHome(env.AWS_CONFIG_FILE || join(home, '.aws', 'config'), home);
   const credentialsPath = expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), home);
   const config = readText(configPath);

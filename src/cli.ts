@@ -1,6 +1,7 @@
 // The bin entry: build the context, run main, exit with its code. Bundled as
 // CommonJS (dist/cli.cjs): node starts it without its ES module loader, which
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
+import { writeSync } from 'node:fs';
 import { main } from './main.js';
 import { terminalPrompt } from './prompt.js';
 
@@ -13,14 +14,35 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const argv = process.argv;
 const dashes = argv.indexOf('--');
 const debugOn = argv.slice(2, dashes === -1 ? undefined : dashes).includes('--debug') || !!env.KOPS_MFA_DEBUG;
-const say = (message: string) => process.stderr.write(`kops-mfa: ${message}\n`);
+
+/**
+ * Write all of `text` to a file descriptor. Straight to the descriptor, not
+ * through process.stdout/stderr: creating those streams loads node:net and
+ * node:stream, a few milliseconds of every start. A pipe left non-blocking
+ * by someone else answers EAGAIN: wait a moment and go on.
+ */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(fd, bytes, done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+const say = (message: string) => {
+  try {
+    writeAll(2, `kops-mfa: ${message}\n`);
+  } catch {
+    // stderr is gone: nothing left to tell
+  }
+};
 
 /** The one write of the output; a failure (a full disk, a closed pipe) rejects with its errno. */
-const stdout = (text: string) =>
-  new Promise<void>((resolve, reject) => {
-    process.stdout.once('error', reject);
-    process.stdout.write(text, (e) => (e ? reject(e) : resolve()));
-  });
+const stdout = async (text: string) => writeAll(1, text);
 
 void main(argv, {
   env,

@@ -17,7 +17,10 @@ export function secondsLeft(c: Pick<SessionCredentials, 'expiration'>, now: Date
 /** "valid until 14:05 (59 min left)" in local time, for notes. */
 export function describeExpiry(expiration: string, now: Date): string {
   const at = new Date(expiration);
-  const minutes = Math.floor((at.getTime() - now.getTime()) / 60_000);
-  const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
-  return minutes <= 0 ? `expired at ${hhmm}` : `valid until ${hhmm} (${minutes} min left)`;
+  const ms = at.getTime() - now.getTime();
+  const two = (n: number) => String(n).padStart(2, '0');
+  const hhmm = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  if (ms <= 0) return `expired at ${hhmm}`;
+  if (ms < 60_000) return `valid until ${hhmm}:${two(at.getSeconds())} (under a minute left)`;
+  return `valid until ${hhmm} (${Math.floor(ms / 60_000)} min left)`;
 }

@@ -3,7 +3,6 @@
 // output, and main writes it after everything succeeded; everything else
 // goes to stderr or the terminal.
 import { cac, type Command } from 'cac';
-import pkg from '../package.json' with { type: 'json' };
 import { addOptions, captureInfo, normalize, readFlags, tidyHelp, usageMessage } from './argv.js';
 import type { Context, Outcome } from './context.js';
 import { ExitCode, KopsMfaError, usageError } from './errors.js';
@@ -11,6 +10,7 @@ import { DEBUG_OPTION, helpText } from './options.js';
 import { printable } from './printable.js';
 import { commands, type Entry } from './commands/index.js';
 import { completeCommand } from './commands/complete.js';
+import { VERSION } from './version.js';
 
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
   const cli = cac('kops-mfa');
@@ -19,7 +19,10 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
   const args = normalize(argv.slice(2), all);
   let outcome: Outcome = {};
   let running: Entry | undefined;
-  for (const e of entries) {
+  // Only the command that runs is registered (cac parses argv once per
+  // command); all of them when none matched, for the help and the error.
+  const named = entries.find((e) => e.name === args.find((a) => !a.startsWith('-')));
+  for (const e of named ? [named] : entries) {
     const c: Command = cli.command(e.raw, e.description).usage(e.usage);
     addOptions(c, e.options);
     for (const example of e.examples ?? []) c.example(`  ${example}`);
@@ -32,7 +35,7 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
   }
   cli.option(`--${DEBUG_OPTION.name}`, helpText(DEBUG_OPTION));
   cli.help(tidyHelp);
-  cli.version(pkg.version);
+  cli.version(VERSION);
 
   try {
     // complete takes the words being completed as they are: `--pro` is a word, not an option.
@@ -52,7 +55,7 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
       outcome = { stdout: shown };
     } else if (o.version || o.v) {
       // cac prints the version only without a command: `env --version` printed nothing.
-      outcome = { stdout: `${pkg.version}\n` };
+      outcome = { stdout: `${VERSION}\n` };
     } else if (!cli.matchedCommand) {
       if (cli.args.length > 0) throw usageError(`unknown command ${printable(String(cli.args[0]))}; commands: ${entries.map((e) => e.name).join(', ')}`);
       // No command: help, but on stderr, since stdout carries only results.

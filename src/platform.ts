@@ -1,7 +1,5 @@
 // What differs between the operating systems kops-mfa runs on, named in one
 // place and passed in where it matters, so tests can inject Windows on Linux.
-import { homedir } from 'node:os';
-
 export type Platform = NodeJS.Platform;
 
 /** Whether the OS keeps Unix permission bits (0600, 0700): not Windows, where ACLs decide. */
@@ -11,5 +9,6 @@ export function hasFileModes(platform: Platform): boolean {
 
 /** The user's home: $HOME, else the OS's idea of it (USERPROFILE on Windows). */
 export function homeDir(env: NodeJS.ProcessEnv): string {
-  return env.HOME || homedir();
+  // node:os only when HOME is missing: loading it costs every start a little.
+  return env.HOME || process.getBuiltinModule('node:os').homedir();
 }

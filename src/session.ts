@@ -9,7 +9,8 @@ import type { Settings } from './config.js';
 import type { Context } from './context.js';
 import { secondsLeft } from './credentials.js';
 import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from './cache.js';
-import { CacheError } from './errors.js';
+import { CacheError, networkError } from './errors.js';
+import { envValueProblem } from './env-ops.js';
 import { lock } from './lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
 import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
@@ -90,8 +91,19 @@ class Orchestrator {
     }
   }
 
+  /** A session no shell could use is refused before it is cached or exported. */
   private entry(session: Session, kind?: 'mfa'): CacheEntry {
     const { s } = this;
+    const c = session.credentials;
+    if (secondsLeft(c, this.ctx.now()) <= 0) {
+      throw networkError(
+        `STS answered with a session that expired at ${c.expiration}, before this machine's time (${this.ctx.now().toISOString()}); check the system clock (clock skew)`,
+      );
+    }
+    for (const [name, value] of [['AWS_ACCESS_KEY_ID', c.accessKeyId], ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey], ['AWS_SESSION_TOKEN', c.sessionToken]] as const) {
+      const problem = envValueProblem(name, value);
+      if (problem) throw networkError(`STS answered with a session that cannot be used: ${name}: ${problem}; nothing was saved`);
+    }
     return { v: 1, kind, profile: s.profile, roleArn: kind ? undefined : s.roleArn, serialNumber: s.serialNumber, arn: session.arn, credentials: session.credentials };
   }
 
@@ -102,7 +114,8 @@ class Orchestrator {
     const mfaFile = this.dir && usesMfaSession ? mfaSessionFile(this.dir, s) : undefined;
     if (!s.refresh) {
       const hit = this.read(roleFile ?? mfaFile, s.minRemainingSeconds);
-      if (hit) return { entry: hit, how: 'cache' };
+      // A role session from the cache still names its MFA session: exec renews from it.
+      if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
     if (!usesMfaSession) {
       return this.locked(roleFile, async () => {

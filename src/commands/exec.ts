@@ -2,13 +2,21 @@
 // as the old wrapper's `exec kops "$@"` did: secrets in the environment only,
 // never in argv; the child's status returned; signals forwarded.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { constants } from 'node:os';
+import { loadAwsFiles } from '../aws-files.js';
 import type { Context, Outcome } from '../context.js';
-import { childEnv } from '../env-ops.js';
+import { describeExpiry, secondsLeft, type SessionCredentials } from '../credentials.js';
+import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../env-ops.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../printable.js';
-import { withSession } from './with-session.js';
+import type { CacheEntry } from '../cache.js';
+import { roleFromMfaSession } from '../sts.js';
+import { withSession, type WithSession } from './with-session.js';
+
+/** Hand out no credentials with less than this left when fresh ones can be had silently (botocore refreshes at 15 min). */
+const SERVE_MIN_SECONDS = 15 * 60;
+/** Say this long before the MFA session ends that the command will then get no new credentials. */
+const WARN_BEFORE_END_SECONDS = 10 * 60;
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** Signals a terminal sends to its whole foreground group, the child included. */
@@ -18,8 +26,72 @@ export async function execCommand(flags: Flags, command: readonly string[], ctx:
   if (command.length === 0) throw usageError('exec needs a command after --: kops-mfa exec [options] -- kops get clusters');
   // Like aws-vault exec: quiet while a cached session serves, so an alias
   // for kops prints nothing of its own before every run.
-  const { ops } = await withSession(flags, ctx, { quietReuse: true });
-  return { code: await run(command, childEnv(ctx.env, ops), ctx) };
+  const session = await withSession(flags, ctx, { quietReuse: true });
+  // Without an MFA session the child gets static keys, which last as long as the role session.
+  if (!session.obtained.mfa) return { code: await run(command, childEnv(ctx.env, session.ops), ctx) };
+  return { code: await serve(flags, command, session, ctx) };
+}
+
+/**
+ * With an MFA session: the child gets no static keys but the loopback
+ * endpoint every AWS SDK reads (AWS_CONTAINER_CREDENTIALS_FULL_URI and its
+ * token), and each time it asks, a role session is renewed from the MFA
+ * session without a code. The run outlives any one role session, for as
+ * long as the MFA session lasts.
+ */
+async function serve(flags: Flags, command: readonly string[], session: WithSession, ctx: Context): Promise<number> {
+  const { settings } = session;
+  let current: SessionCredentials = session.obtained.entry.credentials;
+  let mfa = session.obtained.mfa as CacheEntry;
+  const quiet: Context = { ...ctx, note: () => {} };
+  const provide = async (): Promise<SessionCredentials> => {
+    if (secondsLeft(current, ctx.now()) > SERVE_MIN_SECONDS) return current;
+    if (settings.useCache) {
+      // The cache may hold a newer MFA session (a kops-login --refresh in another terminal).
+      const again = await withSession({ ...flags, 'no-prompt': true }, quiet, { quiet: true, silentRenewalSeconds: SERVE_MIN_SECONDS });
+      if (again.obtained.mfa) mfa = again.obtained.mfa;
+      current = again.obtained.entry.credentials;
+    } else {
+      current = (await roleFromMfaSession({ ...settings, noPrompt: true }, ctx.env, mfa.credentials)).credentials;
+    }
+    ctx.debug(`exec: served a role session ${describeExpiry(current.expiration, ctx.now())}`);
+    return current;
+  };
+  const { startCredentialServer, SHADOWING_VARIABLES } = await import('../credential-server.js');
+  const server = await startCredentialServer(provide, {
+    onRefused: (status, reason) => ctx.debug(`exec: credential request refused (${status}: ${reason})`),
+    onError: (e) => ctx.note(`cannot renew the command's credentials: ${printable(e instanceof Error ? e.message : String(e))}`),
+  });
+  const env = childEnv(ctx.env, session.ops);
+  for (const name of [...SHADOWING_VARIABLES, MARKER, EXPIRES, KEY_ID, SAVED]) delete env[name];
+  Object.assign(env, server.env);
+  // Keys of a [default] profile in the credentials file come before the endpoint in every SDK's chain.
+  if (loadAwsFiles(ctx.env).credentials.default?.aws_access_key_id) env.AWS_SHARED_CREDENTIALS_FILE = process.platform === 'win32' ? 'NUL' : '/dev/null';
+  const warner = warnBeforeEnd(() => mfa, ctx);
+  try {
+    return await run(command, env, ctx);
+  } finally {
+    warner.stop();
+    await server.close();
+  }
+}
+
+/** Once, ten minutes before the MFA session ends (if it has not been renewed by then): the command will lose its credentials. */
+function warnBeforeEnd(mfa: () => CacheEntry, ctx: Context): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    const left = secondsLeft(mfa().credentials, ctx.now());
+    const wait = Math.max(0, left - WARN_BEFORE_END_SECONDS) * 1000;
+    timer = setTimeout(() => {
+      if (secondsLeft(mfa().credentials, ctx.now()) > WARN_BEFORE_END_SECONDS + 1) return schedule();
+      ctx.note(
+        `the MFA session ${describeExpiry(mfa().credentials.expiration, ctx.now())}; after that the command gets no new credentials unless you run kops-login --refresh in another terminal`,
+      );
+    }, Math.min(wait, 2 ** 31 - 1));
+    timer.unref();
+  };
+  schedule();
+  return { stop: () => clearTimeout(timer) };
 }
 
 /**
@@ -71,7 +143,7 @@ export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Con
     }
     child.once('error', (e: NodeJS.ErrnoException) => done(failed(e, shown, ctx)));
     child.once('exit', (code, signal) => {
-      if (signal) done(128 + (constants.signals[signal] ?? 0));
+      if (signal) done(128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0));
       else done(code ?? ExitCode.general);
     });
   });
