@@ -31,8 +31,15 @@ export const common = {
   define: { KOPS_MFA_VERSION: JSON.stringify(pkg.version) },
 };
 
-/** Libraries loaded with import() only when needed: each is a bundle of its own in dist/. */
-export const LAZY = { read: 'read.cjs', 'shell-quote': 'shell-quote.cjs' };
+/**
+ * Libraries loaded with import() only when needed: each is a bundle of its
+ * own in dist/, with the names kops-mfa uses assigned one by one, which is
+ * how Node's ES module loader finds the named exports of a CommonJS file.
+ */
+export const LAZY = {
+  read: { file: 'read.cjs', names: ['read'] },
+  'shell-quote': { file: 'shell-quote.cjs', names: ['parse'] },
+};
 
 /** sts.ts imports './sdk.js' (the source); in dist it is the separate './sdk.mjs'. The lazy libraries likewise. */
 export const separate = {
@@ -40,7 +47,7 @@ export const separate = {
   setup(b) {
     b.onResolve({ filter: /^\.\/sdk\.js$/ }, () => ({ path: './sdk.mjs', external: true }));
     b.onResolve({ filter: /^(read|shell-quote)$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: `./${LAZY[args.path]}`, external: true } : undefined,
+      args.kind === 'dynamic-import' ? { path: `./${LAZY[args.path].file}`, external: true } : undefined,
     );
   },
 };
@@ -59,8 +66,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       mainFields: ['module', 'main'],
       banner: { js: "import { createRequire as __kopsMfaCreateRequire } from 'node:module'; const require = __kopsMfaCreateRequire(import.meta.url);" },
     }),
-    ...Object.entries(LAZY).map(([lib, file]) =>
-      build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(lib)});`, resolveDir: new URL('.', root).pathname }, outfile: `dist/${file}`, format: 'cjs' }),
+    ...Object.entries(LAZY).map(([lib, { file, names }]) =>
+      build({
+        ...common,
+        stdin: {
+          contents: `const lib = require(${JSON.stringify(lib)});\n${names.map((n) => `exports.${n} = lib.${n};`).join('\n')}\n`,
+          resolveDir: new URL('.', root).pathname,
+        },
+        outfile: `dist/${file}`,
+        format: 'cjs',
+      }),
     ),
   ]);
 }

@@ -1,74 +1,268 @@
-# kops-mfa shell integration for PowerShell (Windows PowerShell 5.1 and
-# PowerShell 7). In $PROFILE:
+# kops-mfa shell integration for PowerShell 7 (and Windows PowerShell 5.1).
+# In $PROFILE:
 #
 #   kops-mfa init powershell | Out-String | Invoke-Expression
 #
 # kops-login [options]   log in with MFA; sets the AWS_* session in this shell
 # kops-logout [options]  forget the session; gives AWS_PROFILE back
-# kops [args]            only with $env:KOPS_MFA_AUTO_REFRESH = '1' when this
-#                        is loaded: kops-login, then the real kops
+# kops_mfa_prompt        the time left of this shell's session: 42m, 1h05m,
+#                        expired; nothing without one. Starts no process.
+# kops [args]            only with $env:KOPS_MFA_AUTO_REFRESH = '1' or 'prompt'
+#                        when this is loaded: kops-login --quiet when the
+#                        session has 5 minutes or less left, then the real kops
+# prompt                 with KOPS_MFA_AUTO_REFRESH = 'prompt': your prompt
+#                        function, wrapped so that it renews a session near its
+#                        end from the cache without ever asking for a code
+# Tab completion of the options and profile names of kops-login/kops-logout.
 #
-# kops-mfa prints statements only when everything succeeded; these functions
-# run them only when kops-mfa exited 0, so a failure (wrong code, Ctrl-C at
-# the prompt = 130, no network) changes nothing. PowerShell functions have no
-# exit status: $LASTEXITCODE keeps kops-mfa's (and kops's) exit code.
+# kops-mfa's stdout is evaluated only when kops-mfa exited 0 and its first
+# line is "# kops-mfa statements v1"; exit 0 without it (--help, --version)
+# prints the output and evaluates nothing. On failure (wrong code, Ctrl-C =
+# 130, no network) nothing changes, $LASTEXITCODE is kops-mfa's status, and
+# kops-login ends with a terminating error, so $? is $false and the rest of
+# the command line does not run: a PowerShell function can make $? false in
+# no other way (Write-Error in a plain function leaves it $true, and an
+# advanced function would eat -v, -d and -- meant for kops-mfa).
 #
-# The statements only touch $env:, which is process-wide, so running them in
-# the function's scope is enough. The functions are defined in the global
-# scope (function global:…), so they outlive whatever scope runs this text.
-# Inside them,
-# $PSNativeCommandUseErrorActionPreference is turned off (PowerShell 7.3+):
-# with it on and $ErrorActionPreference = 'Stop', a non-zero exit of kops-mfa
-# would throw instead of being returned in $LASTEXITCODE.
+# The functions work under Set-StrictMode -Version Latest, with
+# $ErrorActionPreference = 'Stop' and $PSNativeCommandUseErrorActionPreference
+# = $true in the caller: they use only defined variables, and set both
+# preferences locally. The statements only touch $env:, which is process-wide,
+# so evaluating them in a function's scope is enough; the functions are
+# global, so they outlive whatever scope runs this text.
 #
-# Arguments are passed as they are with PowerShell 7.3+; older versions may
-# mangle arguments that contain double quotes.
+# Encoding: PowerShell decodes a native command's stdout with
+# [Console]::OutputEncoding, which on Windows is the console's OEM code page
+# (437, 850, ...) unless the system uses UTF-8. kops-mfa writes UTF-8, so it
+# is set to UTF-8 (no BOM) around each kops-mfa run and put back after.
+#
+# Arguments reach kops-mfa exactly with PowerShell 7.3 and later; older
+# versions mangle arguments that contain double quotes.
 
-# The output comes back as an array of lines; -join puts it back together
-# exactly. Invoke-Expression refuses an empty string, hence the check.
-function global:_kops_mfa_apply {
-    param([string] $Command, [object[]] $Options)
+$global:_kops_mfa_header = '# kops-mfa statements v1'
+# The key ID of a session whose renewal needs a code (the prompt hook found).
+$global:_kops_mfa_needs_code = ''
+# When the prompt hook last tried a renewal (epoch seconds).
+$global:_kops_mfa_last_try = [long]0
+# The kops application the wrapper runs, and the PATH it was found with.
+$global:_kops_mfa_kops_exe = $null
+$global:_kops_mfa_kops_path = ''
+
+# Run kops-mfa with its stdout decoded as UTF-8; returns the lines of stdout.
+# $LASTEXITCODE is kops-mfa's status (127 when there is none on PATH).
+function global:_kops_mfa_run {
+    param([object[]] $KopsMfaArgs, [switch] $Quiet)
+    $ErrorActionPreference = 'Continue'
     $PSNativeCommandUseErrorActionPreference = $false
-    if (-not (Get-Command -Name kops-mfa -ErrorAction SilentlyContinue)) {
-        Write-Error -Message 'kops-mfa: command not found'
+    $kopsMfaExe = Get-Command -Name kops-mfa -CommandType Application, ExternalScript -ErrorAction Ignore |
+        Select-Object -First 1
+    if ($null -eq $kopsMfaExe) {
+        if (-not $Quiet) { [Console]::Error.WriteLine('kops-mfa: command not found') }
         $global:LASTEXITCODE = 127
         return
     }
-    $kopsMfaOut = & kops-mfa $Command --shell powershell @Options
-    if ($LASTEXITCODE -ne 0) { return }
-    $kopsMfaText = @($kopsMfaOut) -join "`n"
-    if (-not [string]::IsNullOrWhiteSpace($kopsMfaText)) {
-        Invoke-Expression -Command $kopsMfaText
+    $kopsMfaEncoding = [Console]::OutputEncoding
+    try {
+        try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }
+        if ($Quiet) {
+            & $kopsMfaExe @KopsMfaArgs 2>$null
+        } else {
+            & $kopsMfaExe @KopsMfaArgs
+        }
+    } finally {
+        try { [Console]::OutputEncoding = $kopsMfaEncoding } catch { }
     }
+}
+
+# kops-mfa <command> --shell powershell <options>, applied as the header
+# says; $LASTEXITCODE is kops-mfa's status. Output that is not statements
+# (help, version) is passed on, never run.
+function global:_kops_mfa_apply {
+    param([string] $Command, [object[]] $Options, [switch] $Quiet)
+    $ErrorActionPreference = 'Continue'
+    $kopsMfaOut = @(_kops_mfa_run -KopsMfaArgs (@($Command, '--shell', 'powershell') + @($Options)) -Quiet:$Quiet)
+    $kopsMfaRc = $global:LASTEXITCODE
+    if ($kopsMfaRc -ne 0) { return }
+    if ($kopsMfaOut.Count -gt 0 -and $kopsMfaOut[0] -ceq $global:_kops_mfa_header) {
+        # -join puts the lines back together exactly.
+        Invoke-Expression -Command ($kopsMfaOut -join "`n")
+        $global:LASTEXITCODE = $kopsMfaRc
+    } elseif (-not $Quiet) {
+        $kopsMfaOut
+    }
+}
+
+# After a failed kops-mfa: a terminating error naming its status, so $? is
+# $false; $LASTEXITCODE stays kops-mfa's status.
+function global:_kops_mfa_fail {
+    param([string] $Name)
+    $kopsMfaRc = $global:LASTEXITCODE
+    $kopsMfaError = New-Object System.Management.Automation.ErrorRecord (
+        (New-Object System.Exception "${Name}: kops-mfa exited with status $kopsMfaRc; nothing was changed"),
+        'KopsMfaFailed', [System.Management.Automation.ErrorCategory]::NotSpecified, $kopsMfaRc)
+    throw $kopsMfaError
 }
 
 function global:kops-login {
     _kops_mfa_apply -Command env -Options $args
+    if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops-login }
 }
 
 function global:kops-logout {
     _kops_mfa_apply -Command logout -Options $args
+    if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops-logout }
 }
 
-if ($env:KOPS_MFA_AUTO_REFRESH -eq '1') {
-    # Always kops-login rather than comparing AWS_CREDENTIAL_EXPIRATION with
-    # the clock here: the same rule in every shell (ISO-date arithmetic is not
-    # portable across GNU and BSD date in the POSIX shells), and a kops-login
-    # that reuses the cached session (more than 5 minutes left) costs one node
-    # start-up and asks nothing; it prompts only when the session has really
-    # ended.
-    function global:kops {
-        $PSNativeCommandUseErrorActionPreference = $false
-        kops-login --quiet
-        if ($LASTEXITCODE -ne 0) { return }
-        # The application, never this function again.
-        $kopsExe = Get-Command -Name kops -CommandType Application -ErrorAction SilentlyContinue |
-            Select-Object -First 1
-        if (-not $kopsExe) {
-            Write-Error -Message 'kops: command not found'
-            $global:LASTEXITCODE = 127
-            return
+# Seconds left of this shell's own session, or $null when the shell holds
+# none: the marker is set, the exported key is the one kops-mfa exported, and
+# the expiry is a number.
+function global:_kops_mfa_left {
+    $kopsMfaExpires = [string] $env:KOPS_MFA_EXPIRES
+    if ([string]::IsNullOrEmpty($env:KOPS_MFA_SESSION) -or
+        [string]::IsNullOrEmpty($env:KOPS_MFA_KEY_ID) -or
+        $env:KOPS_MFA_KEY_ID -cne $env:AWS_ACCESS_KEY_ID -or
+        $kopsMfaExpires -cnotmatch '\A[0-9]{1,18}\z') {
+        return $null
+    }
+    return [long] $kopsMfaExpires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+}
+
+# The reuse window in seconds: KOPS_MFA_MIN_REMAINING minutes, else 5.
+function global:_kops_mfa_window {
+    $kopsMfaMin = [string] $env:KOPS_MFA_MIN_REMAINING
+    if ($kopsMfaMin -cmatch '\A[0-9]{1,6}\z') { return 60 * [long] $kopsMfaMin }
+    return 300
+}
+
+function global:kops_mfa_prompt {
+    $kopsMfaLeft = _kops_mfa_left
+    if ($null -eq $kopsMfaLeft) { return }
+    if ($kopsMfaLeft -le 0) {
+        $kopsMfaText = 'expired'
+    } else {
+        $kopsMfaMinutes = [Math]::Floor($kopsMfaLeft / 60)
+        if ($kopsMfaMinutes -lt 60) {
+            $kopsMfaText = '{0}m' -f $kopsMfaMinutes
+        } else {
+            $kopsMfaText = '{0}h{1:00}m' -f [Math]::Floor($kopsMfaMinutes / 60), ($kopsMfaMinutes % 60)
         }
-        & $kopsExe @args
+    }
+    if ($global:_kops_mfa_needs_code -ne '' -and $global:_kops_mfa_needs_code -ceq $env:KOPS_MFA_KEY_ID) {
+        $kopsMfaText += ' needs code'
+    }
+    return $kopsMfaText
+}
+
+# Completion: kops-mfa complete <login|logout> <previous word> <current word>
+# prints the candidates; each is inserted as one word, single-quoted unless
+# it is plain.
+Register-ArgumentCompleter -Native -CommandName kops-login, kops-logout -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $ErrorActionPreference = 'Continue'
+    # The word under the cursor, as the parser reads it (a quote the user
+    # opened is not part of it), and the last word that ends before it.
+    $current = [string] $wordToComplete
+    $start = $cursorPosition - $current.Length
+    $elements = @($commandAst.CommandElements | Select-Object -Skip 1)
+    foreach ($element in $elements) {
+        if ($element.Extent.StartOffset -lt $cursorPosition -and $element.Extent.EndOffset -ge $cursorPosition) {
+            $start = $element.Extent.StartOffset
+            if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
+                $current = $element.Value
+            }
+        }
+    }
+    $previous = [string] $commandAst.GetCommandName()
+    foreach ($element in $elements) {
+        if ($element.Extent.EndOffset -lt $start) {
+            if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
+                $previous = $element.Value
+            } else {
+                $previous = $element.Extent.Text
+            }
+        }
+    }
+    $verb = if ($commandAst.GetCommandName() -eq 'kops-logout') { 'logout' } else { 'login' }
+    $candidates = @(_kops_mfa_run -KopsMfaArgs @('complete', $verb, $previous, $current) -Quiet)
+    if ($global:LASTEXITCODE -ne 0) { return }
+    foreach ($candidate in $candidates) {
+        $text = [string] $candidate
+        if ($text -eq '') { continue }
+        if ($text -cmatch '\A--?[A-Za-z0-9][A-Za-z0-9-]*\z' -and $previous -ne '--profile') {
+            $kind = [System.Management.Automation.CompletionResultType]::ParameterName
+            $insert = $text
+        } else {
+            $kind = [System.Management.Automation.CompletionResultType]::ParameterValue
+            if ($text -cmatch '\A[A-Za-z0-9_][A-Za-z0-9_./:=+@-]*\z') {
+                $insert = $text
+            } else {
+                $insert = "'" + ($text -replace "(['‘’‚‛])", '$1$1') + "'"
+            }
+        }
+        New-Object System.Management.Automation.CompletionResult $insert, $text, $kind, $text
+    }
+}
+
+if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
+    # While the session has more than the reuse window left, the real kops
+    # runs at once: no kops-mfa start, no clock other than .NET's.
+    function global:kops {
+        $ErrorActionPreference = 'Continue'
+        $PSNativeCommandUseErrorActionPreference = $false
+        $kopsMfaLeft = _kops_mfa_left
+        if ($null -eq $kopsMfaLeft -or $kopsMfaLeft -le (_kops_mfa_window)) {
+            _kops_mfa_apply -Command env -Options @('--quiet')
+            if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops }
+        }
+        # The application, never this function again. Looking it up costs
+        # about 10 ms, so it is kept until PATH changes.
+        if ($null -eq $global:_kops_mfa_kops_exe -or $global:_kops_mfa_kops_path -cne $env:PATH) {
+            $global:_kops_mfa_kops_exe = Get-Command -Name kops -CommandType Application -ErrorAction Ignore |
+                Select-Object -First 1
+            $global:_kops_mfa_kops_path = $env:PATH
+        }
+        if ($null -eq $global:_kops_mfa_kops_exe) {
+            $global:LASTEXITCODE = 127
+            throw 'kops: command not found'
+        }
+        & $global:_kops_mfa_kops_exe @args
+    }
+}
+
+if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
+    # Inside the reuse window (or expired), at most once a minute: a renewal
+    # that never asks (--no-prompt); on failure kops_mfa_prompt says
+    # "needs code" for this session. Prints nothing.
+    function global:_kops_mfa_hook {
+        $ErrorActionPreference = 'Continue'
+        $kopsMfaLeft = _kops_mfa_left
+        if ($null -eq $kopsMfaLeft -or $kopsMfaLeft -gt (_kops_mfa_window)) { return }
+        if ($global:_kops_mfa_needs_code -ceq $env:KOPS_MFA_KEY_ID) { return }
+        $kopsMfaNow = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        if ($kopsMfaNow - $global:_kops_mfa_last_try -lt 60) { return }
+        $global:_kops_mfa_last_try = $kopsMfaNow
+        $kopsMfaKey = [string] $env:KOPS_MFA_KEY_ID
+        _kops_mfa_apply -Command env -Options @('--quiet', '--no-prompt') -Quiet
+        if ($global:LASTEXITCODE -ne 0) { $global:_kops_mfa_needs_code = $kopsMfaKey }
+    }
+
+    # The prompt function in force now (PowerShell's default, or yours when
+    # it is defined before this loads), with the hook before it. $? and
+    # $LASTEXITCODE are the user's again when it runs.
+    $global:_kops_mfa_user_prompt = $function:prompt
+    function global:prompt {
+        $kopsMfaOk = $?
+        # The value, not the variable (Get-Variable gives the live variable).
+        $kopsMfaHadRc = Test-Path -Path Variable:global:LASTEXITCODE
+        $kopsMfaRc = if ($kopsMfaHadRc) { $global:LASTEXITCODE } else { $null }
+        try { _kops_mfa_hook } catch { }
+        if ($kopsMfaHadRc) {
+            $global:LASTEXITCODE = $kopsMfaRc
+        } else {
+            Remove-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
+        }
+        if ($null -eq $global:_kops_mfa_user_prompt) { return 'PS> ' }
+        if (-not $kopsMfaOk) { Write-Error -Message '' -ErrorAction Ignore }
+        & $global:_kops_mfa_user_prompt
     }
 }

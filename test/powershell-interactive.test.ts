@@ -1,0 +1,253 @@
+// PowerShell used the way a person does, in a pseudo-terminal (script(1)
+// through test/pty.ts): load the integration with the README's $PROFILE
+// line, kops-login, read the MFA prompt, type the code, look at $env: in that
+// very engine, and use the values from another process; then refresh, get a
+// code wrong, cancel with Ctrl-C, ask for help and log out. Once as
+// PowerShell starts, once under StrictMode Latest with $ErrorActionPreference
+// = 'Stop' and $PSNativeCommandUseErrorActionPreference = $true.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, test, type TestContext } from 'node:test';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { needTool } from './helpers.ts';
+import { kopsMfaOnPath, needPowerShell, psEnv } from './powershell/pwsh.ts';
+import { spawnPty, type Pty } from './pty.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const PROMPT = 'KMFA-PROMPT> ';
+const MFA_PROMPT = `MFA code for ${USER.mfaSerial}:`;
+const WRONG = '000000';
+const STEP_MS = 30_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The screen as text: no escape sequences; CR starts a new line. */
+function clean(raw: string): string {
+  return raw
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[ -~]/g, '')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
+    .replace(/\r+\n/g, '\n')
+    .replace(/\r/g, '\n');
+}
+
+/** Every process under `root`, from /proc. */
+function descendants(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => kids.get(p)?.forEach((c) => (walk(c), out.push(c)));
+  walk(root);
+  return out;
+}
+
+class Session {
+  readonly pty: Pty;
+  private ended = false;
+  constructor(t: TestContext, exe: string, env: NodeJS.ProcessEnv) {
+    const init = `function global:prompt { '${PROMPT}' }`;
+    this.pty = spawnPty([exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env) });
+    void this.pty.exited.then(() => (this.ended = true));
+    // PowerShell's console host asks the terminal where the cursor is
+    // (ESC [6n) before it reads a line, and takes the first keys typed as the
+    // answer when nothing answers; script(1) is no terminal emulator, so the
+    // test answers each query as one would.
+    let answered = 0;
+    const dsr = setInterval(() => {
+      const asked = this.pty.output.split('\x1b[6n').length - 1;
+      for (; answered < asked; answered++) this.pty.type('\x1b[1;1R');
+    }, 5);
+    t.after(() => {
+      clearInterval(dsr);
+      const pid = this.pty.pid;
+      if (pid === undefined || this.ended) return;
+      for (const p of [...descendants(pid), pid]) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    });
+  }
+  mark(): number {
+    return this.pty.output.length;
+  }
+  screen(from = 0): string {
+    return clean(this.pty.output.slice(from));
+  }
+  type(s: string) {
+    this.pty.type(s);
+  }
+  async until<T>(what: string, from: number, ok: (s: string) => T | undefined | false): Promise<T> {
+    const deadline = Date.now() + STEP_MS;
+    for (;;) {
+      const got = ok(this.screen(from));
+      if (got !== undefined && got !== false) return got;
+      if (this.ended) throw new Error(`PowerShell ended before ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(25);
+    }
+  }
+  prompt(from: number) {
+    return this.until('the prompt', from, (s) => s.endsWith(PROMPT));
+  }
+  mfaPrompt(from: number, n = 1) {
+    return this.until(`MFA prompt #${n}`, from, (s) => {
+      const parts = s.split(MFA_PROMPT);
+      return parts.length - 1 >= n && /^ *$/.test(parts.at(-1)!);
+    });
+  }
+  async run(command: string, done: RegExp): Promise<RegExpExecArray> {
+    const from = this.mark();
+    this.type(`${command}\r`);
+    return this.until(`the output of: ${command}`, from, (s) => {
+      const m = done.exec(s);
+      return m && s.slice(m.index + m[0].length).endsWith(PROMPT) ? m : undefined;
+    });
+  }
+  /** $? and $LASTEXITCODE of the last command line, and the AWS_* / KOPS_MFA_* of $env:. */
+  async state(): Promise<{ q: string; rc: string; vars: Record<string, string> }> {
+    const m = await this.run(
+      `"ST=$?=$LASTEXITCODE="; Get-ChildItem Env: | Where-Object Name -Match '^(AWS|KOPS_MFA)_' | ForEach-Object { 'VAR:' + $_.Name + '=' + $_.Value }; 'VARS-' + 'END'`,
+      /^ST=(\w+)=(\d*)=\n([\s\S]*?)^VARS-END$/m,
+    );
+    const vars: Record<string, string> = {};
+    for (const line of (m[3] ?? '').split('\n')) {
+      const v = /^VAR:([A-Z_]+)=(.*)$/.exec(line);
+      if (v) vars[v[1]!] = v[2]!;
+    }
+    return { q: m[1]!, rc: m[2]!, vars };
+  }
+}
+
+async function callerArn(w: World, vars: Record<string, string>): Promise<string | undefined> {
+  const sts = new STSClient({
+    region: 'eu-west-1',
+    endpoint: w.server.url,
+    credentials: {
+      accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
+      sessionToken: vars.AWS_SESSION_TOKEN ?? '',
+    },
+  });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+  } finally {
+    sts.destroy();
+  }
+}
+
+const showsCode = (screen: string, code: string) => new RegExp(`(?<!\\d)${code}(?!\\d)`).test(screen);
+
+async function fullSession(t: TestContext, strict: boolean): Promise<void> {
+  const exe = needPowerShell(t);
+  if (!exe || !needTool(t, 'script')) return;
+  const w = await world(t);
+  const env = { ...w.env, PATH: `${kopsMfaOnPath(t)}:${w.env.PATH}` };
+  const s = new Session(t, exe, env);
+  try {
+    await s.prompt(0);
+    if (strict) {
+      await s.run(
+        "Set-StrictMode -Version Latest; $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true; 'STRICT-' + 'ON'",
+        /^STRICT-ON$/m,
+      );
+    }
+    await s.run("kops-mfa init powershell | Out-String | Invoke-Expression; 'LOADED-' + 'OK'", /^LOADED-OK$/m);
+    const before = await s.state();
+    assert.deepEqual(before.vars, { AWS_ENDPOINT_URL_STS: w.server.url, AWS_PROFILE: 'kops' });
+
+    // Log in: the prompt on the terminal, the code never shown.
+    const login = async (command: string) => {
+      const from = s.mark();
+      s.type(`${command}\r`);
+      await s.mfaPrompt(from);
+      const code = w.code();
+      const typed = s.mark();
+      s.type(`${code}\r`);
+      await s.prompt(typed);
+      assert.ok(!showsCode(s.screen(typed), code), `the code ${code} was shown on the terminal`);
+    };
+    await login('kops-login');
+    const one = await s.state();
+    assert.deepEqual([one.q, one.rc], ['True', '0'], 'kops-login succeeded');
+    const c1 = w.server.issued.at(-1)!;
+    assert.equal(one.vars.AWS_ACCESS_KEY_ID, c1.accessKeyId);
+    assert.equal(one.vars.AWS_SESSION_TOKEN, c1.sessionToken);
+    assert.equal(one.vars.KOPS_MFA_SESSION, 'kops');
+    assert.equal(one.vars.AWS_PROFILE, undefined, 'AWS_PROFILE unset');
+    assert.equal(await callerArn(w, one.vars), c1.arn, 'a real SDK call with the values from $env:');
+
+    // --refresh in the logged-in engine signs with the long-term key.
+    await login('kops-login --refresh');
+    const two = await s.state();
+    assert.deepEqual([two.q, two.rc], ['True', '0']);
+    const call = w.server.calls.filter((c) => c.action === 'AssumeRole').at(-1)!;
+    assert.equal(call.accessKeyId, USER.accessKeyId, 'signed with the long-term key');
+    assert.equal(call.params.RoleArn, ROLE_ARN);
+    assert.equal(two.vars.AWS_ACCESS_KEY_ID, w.server.issued.at(-1)!.accessKeyId);
+
+    // Three wrong codes: AWS refuses each; $env: as it was, $? false, 4.
+    let from = s.mark();
+    s.type('kops-login --refresh\r');
+    for (let i = 1; i <= 3; i++) {
+      await s.mfaPrompt(from, i);
+      s.type(`${WRONG}\r`);
+    }
+    await s.prompt(from);
+    const wrong = await s.state();
+    assert.deepEqual([wrong.q, wrong.rc], ['False', '4'], 'three rejected codes');
+    assert.deepEqual(wrong.vars, two.vars, 'a failed login changes nothing');
+
+    // Ctrl-C at the prompt: $env: as it was, $? false, 130.
+    from = s.mark();
+    s.type('kops-login --refresh\r');
+    await s.mfaPrompt(from);
+    s.type('\x03');
+    await s.prompt(from);
+    const cancelled = await s.state();
+    assert.equal(cancelled.q, 'False', 'Ctrl-C: $? false');
+    assert.equal(cancelled.rc, '130', 'Ctrl-C: $LASTEXITCODE 130');
+    assert.deepEqual(cancelled.vars, two.vars, 'a cancelled login changes nothing');
+
+    // Help: shown, nothing evaluated.
+    await s.run("kops-login --help; 'HELP-' + 'DONE'", /Usage[\s\S]*^HELP-DONE$/m);
+    const help = await s.state();
+    assert.deepEqual([help.q, help.rc], ['True', '0']);
+    assert.deepEqual(help.vars, two.vars, 'help changes nothing');
+
+    // Log out: AWS_PROFILE back, the session gone.
+    await s.run("kops-logout; 'OUT-' + 'DONE'", /^OUT-DONE$/m);
+    const out = await s.state();
+    assert.deepEqual([out.q, out.rc], ['True', '0']);
+    assert.equal(out.vars.AWS_PROFILE, 'kops', 'AWS_PROFILE given back');
+    assert.equal(out.vars.AWS_ACCESS_KEY_ID, undefined);
+    assert.equal(out.vars.AWS_SESSION_TOKEN, undefined);
+    assert.equal(out.vars.KOPS_MFA_SESSION, undefined);
+    // What a person saw of kops-mfa and the functions (not the echo of typed commands).
+    const seen = s.screen().split('\n').filter((l) => /^(kops-mfa:|kops-login:|MFA code)|Exception|Error/.test(l));
+    t.diagnostic(`the terminal showed:\n${[...new Set(seen)].join('\n')}`);
+  } catch (e) {
+    // The console host redraws the whole line at every key, so only the end of the screen.
+    if (e instanceof Error) e.message += `\n--- the end of what the terminal showed ---\n${s.screen().slice(-3000)}\n--- end ---`;
+    throw e;
+  }
+}
+
+describe('PowerShell in a pseudo-terminal', () => {
+  test('kops-login, --refresh, wrong codes, Ctrl-C, --help, kops-logout', (t) => fullSession(t, false));
+  test('the same under StrictMode Latest, $ErrorActionPreference Stop, native errors on', (t) => fullSession(t, true));
+});
+
