@@ -232,18 +232,21 @@ esac
 
 if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
   # Before each prompt: when the session is within the reuse window of its end
-  # (or past it), renew it without a code, at most once a minute. No terminal
+  # (or past it), renew it without a code, at most once a minute per session. No terminal
   # input (--no-prompt, stdin /dev/null), no output; on failure the prompt
   # function says " needs code". $? of the user's command is kept.
   function _kops_mfa_hook {
     local _kops_mfa_status=$? _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
     if _kops_mfa_time_left && _kops_mfa_reuse_window &&
-      [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" &&
+      [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" ]] &&
+      [[ "${_kops_mfa_tried_key-}" != "${KOPS_MFA_KEY_ID}" ||
       $((_kops_mfa_now - ${_kops_mfa_tried:-0})) -ge 60 ]]; then
       _kops_mfa_tried=${_kops_mfa_now}
       if ! _kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1; then
         _kops_mfa_needs_code=${KOPS_MFA_KEY_ID}
       fi
+      # The session now in the shell (the renewed one) waits its minute too.
+      _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
     fi
     return "${_kops_mfa_status}"
   }

@@ -133,7 +133,8 @@ end
 
 if test "$KOPS_MFA_AUTO_REFRESH" = prompt
     # Before each prompt: when the session is within the reuse window of its
-    # end (or past it), renew it without a code, at most once a minute. No
+    # end (or past it), renew it without a code, at most once a minute per
+    # session. No
     # terminal input (--no-prompt, stdin /dev/null), no output; on failure the
     # prompt function says " needs code". $status of the user's command is kept.
     function __kops_mfa_hook --on-event fish_prompt --description 'Renew the kops-mfa session without a code'
@@ -141,11 +142,16 @@ if test "$KOPS_MFA_AUTO_REFRESH" = prompt
         set -l left (__kops_mfa_time_left)
         and set -l window (__kops_mfa_reuse_window)
         and test $left[1] -le $window
-        and test (math "$left[2] - 0$__kops_mfa_tried") -ge 60
+        and begin
+            test "$__kops_mfa_tried_key" != "$KOPS_MFA_KEY_ID"
+            or test (math "$left[2] - 0$__kops_mfa_tried") -ge 60
+        end
         and begin
             set -g __kops_mfa_tried $left[2]
             __kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1
             or set -g __kops_mfa_needs_code $KOPS_MFA_KEY_ID
+            # The session now in the shell (the renewed one) waits its minute too.
+            set -g __kops_mfa_tried_key $KOPS_MFA_KEY_ID
         end
         return $saved
     end
