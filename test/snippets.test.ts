@@ -169,8 +169,25 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
   assert.equal(r.code, 0, r.stderr);
   const [bad, snippet] = JSON.parse(r.stdout) as { bad: string[]; functions: string[] }[];
   assert.notDeepEqual(bad?.bad, [], 'the parse check found nothing wrong in broken PowerShell');
-  assert.deepEqual(snippet?.bad, []);
-  assert.deepEqual(snippet?.functions, ['global:_kops_mfa_apply', 'global:kops-login', 'global:kops-logout', 'global:kops']);
+  // tree-sitter-powershell 0.26 does not parse a comma list as a command
+  // argument (`-CommandType Application, ExternalScript`), which PowerShell
+  // reads as an array; those ERROR nodes alone are the grammar's, not the
+  // file's. (powershell-snippet.test.ts loads the file in the real engine.)
+  const grammarGap = /^ERROR at \d+:\d+: , [\w-]+ -\w/;
+  assert.deepEqual(snippet?.bad.filter((b) => !grammarGap.test(b)), []);
+  assert.deepEqual(snippet?.functions, [
+    'global:_kops_mfa_run',
+    'global:_kops_mfa_apply',
+    'global:_kops_mfa_fail',
+    'global:kops-login',
+    'global:kops-logout',
+    'global:_kops_mfa_left',
+    'global:_kops_mfa_window',
+    'global:kops_mfa_prompt',
+    'global:kops',
+    'global:_kops_mfa_hook',
+    'global:prompt',
+  ]);
 });
 
 // ---------------------------------------------------------------------------
