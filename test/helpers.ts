@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import type { EnvOp } from '../src/env-ops.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
@@ -175,4 +176,58 @@ export function readPowerShellString(text: string, start: number): { value: stri
       i += 1;
     }
   }
+}
+
+const CHAR_TERM = /^\[char\]0x([0-9A-F]{4})/;
+
+/** Read one value expression from `start` as PowerShell's tokenizer would; where it ends. */
+function readValue(text: string, start: number): { value: string; end: number } {
+  let value = '';
+  let i = start;
+  for (let first = true; ; first = false) {
+    const ch = CHAR_TERM.exec(text.slice(i, i + 14));
+    if (ch?.[1] && !first) {
+      value += String.fromCharCode(parseInt(ch[1], 16));
+      i += ch[0].length;
+    } else {
+      const lit = readPowerShellString(text, i);
+      value += lit.value;
+      i = lit.end;
+    }
+    if (text.startsWith(' + ', i)) i += 3;
+    else return { value, end: i };
+  }
+}
+
+/**
+ * kops-mfa's PowerShell statements read back the way PowerShell's tokenizer
+ * would (a model, for machines without PowerShell): the header, then
+ * `$env:NAME = VALUE` and `Remove-Item Env:NAME -ErrorAction SilentlyContinue`
+ * lines. VALUE is verbatim literals and [char]0xNNNN terms joined by ` + `,
+ * starting with a literal. Anything after a value but the newline is code: an error.
+ */
+export function readPowerShellStatements(text: string): EnvOp[] {
+  const header = '# kops-mfa statements v1\n';
+  assert.ok(text.startsWith(header), 'the header comes first');
+  const ops: EnvOp[] = [];
+  let i = header.length;
+  while (i < text.length) {
+    const rest = text.slice(i, i + 200);
+    const set = /^\$env:([A-Za-z_][A-Za-z0-9_]*) = /.exec(rest);
+    const unset = /^Remove-Item Env:([A-Za-z_][A-Za-z0-9_]*) -ErrorAction SilentlyContinue\n/.exec(rest);
+    if (set?.[1]) {
+      const { value, end } = readValue(text, i + set[0].length);
+      if (text[end] !== '\n') {
+        throw new Error(`code after the string at offset ${end}: ${JSON.stringify(text.slice(end, end + 40))}`);
+      }
+      ops.push({ op: 'set', name: set[1], value });
+      i = end + 1;
+    } else if (unset?.[1]) {
+      ops.push({ op: 'unset', name: unset[1] });
+      i += unset[0].length;
+    } else {
+      throw new Error(`not one of our statements at offset ${i}: ${JSON.stringify(rest.slice(0, 40))}`);
+    }
+  }
+  return ops;
 }

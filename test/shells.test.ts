@@ -14,7 +14,7 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 import { loginOps, type EnvOp } from '../src/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/render/index.ts';
-import { needTool, readPowerShellString, ROOT, runRaw, tempDir } from './helpers.ts';
+import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './helpers.ts';
 import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
 
 // ---------------------------------------------------------------------------
@@ -192,59 +192,12 @@ const FISH_RUNNERS: readonly Runner[] = [
 // with a literal: printable ASCII inside literals (' doubled), every other
 // UTF-16 unit as a [char].
 
-const CHAR_TERM = /^\[char\]0x([0-9A-F]{4})/;
-
-/** Read one value expression from `start` as PowerShell's tokenizer would; where it ends. */
-function readValue(text: string, start: number): { value: string; end: number } {
-  let value = '';
-  let i = start;
-  for (let first = true; ; first = false) {
-    const ch = CHAR_TERM.exec(text.slice(i, i + 14));
-    if (ch?.[1] && !first) {
-      value += String.fromCharCode(parseInt(ch[1], 16));
-      i += ch[0].length;
-    } else {
-      const lit = readPowerShellString(text, i);
-      value += lit.value;
-      i = lit.end;
-    }
-    if (text.startsWith(' + ', i)) i += 3;
-    else return { value, end: i };
-  }
-}
-
 /** Decode one literal as the grammar delimits it; PowerShell must agree on where it ends. */
 function decodeLiteral(literal: string): string {
   assert.ok(literal.startsWith("'") && literal.endsWith("'") && literal.length >= 2, `not a '…' literal: ${literal}`);
   const { value, end } = readPowerShellString(literal, 0);
   assert.equal(end, literal.length, `PowerShell would end this literal early: ${JSON.stringify(literal)}`);
   return value;
-}
-
-/** Read our statement forms back the way PowerShell's tokenizer would. */
-function readAsPowerShell(text: string): EnvOp[] {
-  assert.ok(text.startsWith(`${HEADER}\n`), 'the header comes first');
-  const ops: EnvOp[] = [];
-  let i = HEADER.length + 1;
-  while (i < text.length) {
-    const rest = text.slice(i, i + 200);
-    const set = /^\$env:([A-Za-z_][A-Za-z0-9_]*) = /.exec(rest);
-    const unset = /^Remove-Item Env:([A-Za-z_][A-Za-z0-9_]*) -ErrorAction SilentlyContinue\n/.exec(rest);
-    if (set?.[1]) {
-      const { value, end } = readValue(text, i + set[0].length);
-      if (text[end] !== '\n') {
-        throw new Error(`code after the string at offset ${end}: ${JSON.stringify(text.slice(end, end + 40))}`);
-      }
-      ops.push({ op: 'set', name: set[1], value });
-      i = end + 1;
-    } else if (unset?.[1]) {
-      ops.push({ op: 'unset', name: unset[1] });
-      i += unset[0].length;
-    } else {
-      throw new Error(`not one of our statements at offset ${i}: ${JSON.stringify(rest.slice(0, 40))}`);
-    }
-  }
-  return ops;
 }
 
 let parserPromise: Promise<Parser> | undefined;
