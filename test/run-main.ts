@@ -21,7 +21,7 @@ export interface MainResult {
   notes: string[];
   /** The messages the prompt was called with (one per question asked). */
   asked: string[];
-  signal?: null;
+  signal: null;
 }
 
 export interface MainOptions {
