@@ -15,12 +15,14 @@ const BIN = fileURLToPath(new URL('../bin/kops-mfa.cjs', import.meta.url));
 const bold = (s: string) => (process.stderr.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = '') => process.stderr.write(`${s}\n`);
 
-const server = await startStsServer({ users: [{ ...DEMO.user }], roles: [{ ...DEMO.role }] });
+const READONLY = { arn: DEMO.role.arn.replace('kops-admin', 'kops-readonly'), requireMfa: true, maxSessionDuration: 43200 };
+const server = await startStsServer({ users: [{ ...DEMO.user }], roles: [{ ...DEMO.role }, READONLY] });
 const home = mkdtempSync(join(tmpdir(), 'kops-mfa-demo-'));
 mkdirSync(join(home, '.aws'), { mode: 0o700 });
 writeFileSync(
   join(home, '.aws', 'config'),
-  `[profile demo]\nrole_arn = ${DEMO.role.arn}\nmfa_serial = ${DEMO.user.mfaSerial}\nsource_profile = demo-keys\nregion = eu-west-1\n`,
+  `[profile demo]\nrole_arn = ${DEMO.role.arn}\nmfa_serial = ${DEMO.user.mfaSerial}\nsource_profile = demo-keys\nregion = eu-west-1\nmfa_session_duration = 43200\n\n` +
+    `[profile demo-readonly]\nrole_arn = ${READONLY.arn}\nmfa_serial = ${DEMO.user.mfaSerial}\nsource_profile = demo-keys\nregion = eu-west-1\nmfa_session_duration = 43200\n`,
 );
 writeFileSync(
   join(home, '.aws', 'credentials'),
@@ -53,6 +55,8 @@ try {
   say(`A local STS server at ${server.url} plays AWS. A throw-away HOME (${home}) has:`);
   say(`  [profile demo]  role_arn = ${DEMO.role.arn}`);
   say(`                  mfa_serial = ${DEMO.user.mfaSerial}, source_profile = demo-keys`);
+  say(`                  mfa_session_duration = 43200 (one code serves every role of the device for 12 h)`);
+  say(`  [profile demo-readonly]  the same, with role_arn = ${READONLY.arn}`);
   say();
   const code = server.nextCode(DEMO.user.mfaSerial);
   const interactive = process.stdin.isTTY === true;
@@ -93,15 +97,24 @@ try {
     say(`   same keys: ${again.stdout === first.stdout ? 'yes' : 'NO'}, in ${ms.toFixed(0)} ms, STS calls so far: ${server.calls.length}`);
 
     say();
-    say(bold("4. Or run a command with the session, like the old wrapper's exec kops:"));
-    say("   $ kops-mfa exec -- sh -c 'echo kops would see $AWS_ACCESS_KEY_ID, AWS_PROFILE=${AWS_PROFILE-unset}'");
-    spawnSync(process.execPath, [BIN, 'exec', '-q', '--', 'sh', '-c', 'echo "   kops would see $AWS_ACCESS_KEY_ID, AWS_PROFILE=${AWS_PROFILE-unset}"'], {
-      env,
-      stdio: ['inherit', 'inherit', 'inherit'],
+    say(bold('4. Another role of the same device: no code, no prompt (the MFA session renews it)'));
+    const other = await kopsMfa(['env', '--shell', 'bash', '--profile', 'demo-readonly']);
+    say(`   exit ${other.code}; STS calls that carried a code so far: ${server.calls.filter((c) => c.tokenCode).length}`);
+
+    say();
+    say(bold("5. Or run a command with the session, like the old wrapper's exec kops:"));
+    say("   $ kops-mfa exec -- sh -c 'echo …'   (with an MFA session: renewing credentials on loopback, no static keys)");
+    await new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [BIN, 'exec', '-q', '--', 'sh', '-c', 'echo "   kops would ask $AWS_CONTAINER_CREDENTIALS_FULL_URI; static keys: ${AWS_ACCESS_KEY_ID:-none}"'],
+        { env, stdio: ['inherit', 'inherit', 'inherit'] },
+      );
+      child.on('close', resolve);
     });
 
     say();
-    say(bold('5. kops-mfa status'));
+    say(bold('6. kops-mfa status'));
     const status = spawnSync(process.execPath, [BIN, 'status'], { env, encoding: 'utf8' });
     for (const line of status.stdout.trimEnd().split('\n')) say(`   ${line}`);
     say();

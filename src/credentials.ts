@@ -22,5 +22,7 @@ export function describeExpiry(expiration: string, now: Date): string {
   const hhmm = `${two(at.getHours())}:${two(at.getMinutes())}`;
   if (ms <= 0) return `expired at ${hhmm}`;
   if (ms < 60_000) return `valid until ${hhmm}:${two(at.getSeconds())} (under a minute left)`;
-  return `valid until ${hhmm} (${Math.floor(ms / 60_000)} min left)`;
+  const minutes = Math.floor(ms / 60_000);
+  const left = minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return `valid until ${hhmm} (${left} left)`;
 }

@@ -131,8 +131,11 @@ function holderAlive(h: Holder, startOf: (pid: number) => string | undefined): b
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   // A live process that reused the pid is not the writer: its start time differs.
+  // Where the OS shows start times, every lock kops-mfa writes carries one, so
+  // a lock without it (0.1's format, or a damaged file) proves no live writer.
   const now = startOf(h.pid);
-  return h.start === undefined || now === undefined || now === h.start;
+  if (now === undefined) return true;
+  return h.start === now;
 }
 
 function breakLock(lockFile: string): void {

@@ -12,3 +12,12 @@ export function homeDir(env: NodeJS.ProcessEnv): string {
   // node:os only when HOME is missing: loading it costs every start a little.
   return env.HOME || process.getBuiltinModule('node:os').homedir();
 }
+
+/**
+ * The signals exec passes on to its command. Windows has no SIGQUIT, SIGUSR1
+ * or SIGUSR2 (Node refuses a listener for them there); it delivers SIGINT
+ * (Ctrl-C), SIGBREAK (Ctrl-Break) and SIGHUP (the console window closed).
+ */
+export function forwardedSignals(platform: Platform): NodeJS.Signals[] {
+  return platform === 'win32' ? ['SIGINT', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+}

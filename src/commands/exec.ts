@@ -9,6 +9,7 @@ import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../env-ops.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../printable.js';
+import { forwardedSignals, type Platform } from '../platform.js';
 import type { CacheEntry } from '../cache.js';
 import { roleFromMfaSession } from '../sts.js';
 import { withSession, type WithSession } from './with-session.js';
@@ -18,7 +19,6 @@ const SERVE_MIN_SECONDS = 15 * 60;
 /** Say this long before the MFA session ends that the command will then get no new credentials. */
 const WARN_BEFORE_END_SECONDS = 10 * 60;
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** Signals a terminal sends to its whole foreground group, the child included. */
 const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
@@ -44,15 +44,32 @@ async function serve(flags: Flags, command: readonly string[], session: WithSess
   let current: SessionCredentials = session.obtained.entry.credentials;
   let mfa = session.obtained.mfa as CacheEntry;
   const quiet: Context = { ...ctx, note: () => {} };
+  // Renewals never use a code: not the one typed at the start (spent, and
+  // refused locally or by AWS), and not --refresh (which asks for a new one).
+  const renewFlags: Flags = { ...flags, 'no-prompt': true, 'token-code': undefined, refresh: undefined };
+  let kept = false;
+  const renew = async (): Promise<SessionCredentials> => {
+    if (!settings.useCache) return (await roleFromMfaSession({ ...settings, noPrompt: true }, ctx.env, mfa.credentials)).credentials;
+    // The cache may hold a newer MFA session (a kops-login --refresh in another terminal).
+    const again = await withSession(renewFlags, quiet, { quiet: true, silentRenewalSeconds: SERVE_MIN_SECONDS });
+    if (again.obtained.mfa) mfa = again.obtained.mfa;
+    return again.obtained.entry.credentials;
+  };
   const provide = async (): Promise<SessionCredentials> => {
     if (secondsLeft(current, ctx.now()) > SERVE_MIN_SECONDS) return current;
-    if (settings.useCache) {
-      // The cache may hold a newer MFA session (a kops-login --refresh in another terminal).
-      const again = await withSession({ ...flags, 'no-prompt': true }, quiet, { quiet: true, silentRenewalSeconds: SERVE_MIN_SECONDS });
-      if (again.obtained.mfa) mfa = again.obtained.mfa;
-      current = again.obtained.entry.credentials;
-    } else {
-      current = (await roleFromMfaSession({ ...settings, noPrompt: true }, ctx.env, mfa.credentials)).credentials;
+    try {
+      current = await renew();
+    } catch (e) {
+      // No new session without a code (the MFA session ended, STS is away):
+      // the current one still works until it ends, which beats an error now.
+      if (secondsLeft(current, ctx.now()) <= 0) throw e;
+      if (!kept) {
+        kept = true;
+        ctx.note(
+          `cannot renew the command's credentials (${printable(e instanceof Error ? e.message : String(e))}); it keeps the current session, ${describeExpiry(current.expiration, ctx.now())}`,
+        );
+      }
+      return current;
     }
     ctx.debug(`exec: served a role session ${describeExpiry(current.expiration, ctx.now())}`);
     return current;
@@ -116,7 +133,8 @@ export function inForeground(): boolean {
   }
 }
 
-export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Context): Promise<number> {
+export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Context, platform: Platform = process.platform): Promise<number> {
+  const FORWARDED = forwardedSignals(platform);
   // Loaded here, off the other commands' start-up.
   const { spawn } = process.getBuiltinModule('node:child_process');
   const [file, ...args] = command as [string, ...string[]];
