@@ -31,6 +31,8 @@ export interface Settings {
   roleArn?: string | undefined;
   serialNumber: string;
   durationSeconds: number;
+  /** What the flag, variable or profile asked for, before AWS's one-hour cap for sessions from an MFA session. */
+  requestedDurationSeconds: number;
   roleSessionName: string;
   externalId?: string | undefined;
   /** Region for the STS client (us-east-1 when nothing else says). */
@@ -76,7 +78,7 @@ export function profileName(flags: Flags, env: NodeJS.ProcessEnv): string {
 const str = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Resolve everything a login needs. Throws a config error that says what to set. */
-export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles, onWarn: (m: string) => void = () => {}): Settings {
+export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): Settings {
   const profile = profileName(flags, shellEnv);
   const env = baseEnv(shellEnv);
   const p = mergedProfile(files, profile);
@@ -119,10 +121,9 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   if (durationText !== undefined && (!/^\d+$/.test(durationText) || durationSeconds < 900 || durationSeconds > maxDuration)) {
     throw configError(`duration ${JSON.stringify(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
   }
-  if (roleArn && mfaSessionSeconds > 0 && durationSeconds > CHAINED_ROLE_MAX_SECONDS) {
-    onWarn(`a role session assumed from an MFA session lasts at most ${CHAINED_ROLE_MAX_SECONDS} s (AWS's limit); using ${CHAINED_ROLE_MAX_SECONDS} instead of ${durationSeconds}`);
-    durationSeconds = CHAINED_ROLE_MAX_SECONDS;
-  }
+  // AWS caps it; the login says so when it makes such a session (not at every cache hit).
+  const requestedDurationSeconds = durationSeconds;
+  if (roleArn && mfaSessionSeconds > 0 && durationSeconds > CHAINED_ROLE_MAX_SECONDS) durationSeconds = CHAINED_ROLE_MAX_SECONDS;
 
   const roleSessionName = pick('role-session-name') ?? DEFAULT_SESSION_NAME;
   if (!SESSION_NAME.test(roleSessionName)) {
@@ -161,6 +162,7 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     roleArn,
     serialNumber,
     durationSeconds,
+    requestedDurationSeconds,
     roleSessionName,
     externalId,
     region: exportRegion ?? DEFAULT_REGION,

@@ -37,12 +37,13 @@ export function codeSource(s: Settings, ctx: Context, cacheDir: string | undefin
         if (memory.has(s.tokenCode)) throw mfaError('this code was just used; wait for the next one on your device');
         return s.tokenCode;
       }
+      // --no-prompt: no code from anywhere that may wait (mfa_process may want a touch of a key).
+      if (s.noPrompt) throw mfaError(NO_PROMPT);
       if (s.mfaProcess !== undefined) {
         const code = await runMfaProcess(s.mfaProcess, ctx.env);
         if (memory.has(code)) throw mfaError(`mfa_process printed a code that was just used; wait for the next one`);
         return code;
       }
-      if (s.noPrompt) throw mfaError(NO_PROMPT);
       for (;;) {
         if (asked >= TRIES) throw mfaError(`no valid MFA code after ${TRIES} tries (a code is the 6 digits your device shows)`);
         asked++;

@@ -306,15 +306,18 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.deepEqual(mfaFiles(w), []);
   });
 
-  test('duration_seconds 7200 with an MFA session: a one-line warning and a 3600 s role session', async (t) => {
+  test('duration_seconds 7200 with an MFA session: a one-line warning when the session is made (not at a reuse) and a 3600 s role session', async (t) => {
     const w = await mfaWorld(t);
     w.writeAws(profile('long', ROLE_ARN, 'mfa_session_duration = 3600\nduration_seconds = 7200\n'));
     const r = ok(await login(w, 'long', ['--token-code', w.code()]));
     const lines = r.stderr.trimEnd().split('\n');
     const warnings = lines.filter((l) => /3600/.test(l));
     assert.deepEqual(warnings, [
-      'kops-mfa: a role session assumed from an MFA session lasts at most 3600 s (AWS\'s limit); using 3600 instead of 7200',
+      'kops-mfa: a role session assumed from an MFA session lasts at most 3600 s (AWS\'s limit); used 3600 instead of 7200',
     ]);
+    // Said when such a session is made, not at every reuse of it.
+    const again = ok(await login(w, 'long', []));
+    assert.doesNotMatch(again.stderr, /3600/, again.stderr);
     assert.equal(lines.length, 2, r.stderr);
     const assume = w.server.calls.find((c) => c.action === 'AssumeRole')!;
     assert.equal(assume.params.DurationSeconds, '3600');
@@ -390,6 +393,23 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
     assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\(59 min left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
+
+    // Profile b has no role session yet, but it would use the same MFA session: status shows it.
+    const b = JSON.parse((await runCli(['status', '--json', '--profile', 'b'], { env: w.env })).stdout) as { cache: unknown; mfaSession: { arn: string } | null };
+    assert.equal(b.cache, null);
+    assert.equal(b.mfaSession?.arn, USER.mfaSerial);
+  });
+
+  test('--no-prompt runs no mfa_process either (it may wait for a touch): exit 6, no call', async (t) => {
+    const w = await mfaWorld(t);
+    const config = readFileSync(join(w.home, '.aws', 'config'), 'utf8');
+    const marker = join(tempDir(t), 'ran');
+    w.writeAws(config.replace('[profile a]\n', `[profile a]\nmfa_process = sh -c "touch ${marker}; echo 123456"\n`));
+    const r = await login(w, 'a', ['--no-prompt']);
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stderr, /--no-prompt/);
+    assert.equal(existsSync(marker), false, 'mfa_process ran');
+    assert.equal(w.server.calls.length, 0);
   });
 
   test('logout forgets the role session but keeps the MFA session; logout --all removes it too', async (t) => {

@@ -1,8 +1,9 @@
 // `kops-mfa status`: the session of this shell, the newest cached one of the
 // profile, and the MFA session of its device. Cheap enough for a prompt: no
 // AWS SDK, no AWS call, a few small files.
+import { loadAwsFiles } from '../aws-files.js';
 import { cacheDir, listEntries } from '../cache.js';
-import { profileName } from '../config.js';
+import { mergedProfile, profileName } from '../config.js';
 import type { Context, Outcome } from '../context.js';
 import { describeExpiry, secondsLeft } from '../credentials.js';
 import { holdsOwnSession, MARKER } from '../env-ops.js';
@@ -40,8 +41,8 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
     list.sort((a, b) => Date.parse(b.entry.credentials.expiration) - Date.parse(a.entry.credentials.expiration))[0];
   const role = newest(entries.filter((e) => e.entry.kind === undefined && e.entry.profile === profile));
   const cache = role ? seen(profile, role.entry.arn ?? role.entry.roleArn, role.entry.credentials.expiration) : null;
-  // The MFA session of the profile's device (the newest role session names it), or one the profile made itself.
-  const serial = role?.entry.serialNumber;
+  // The MFA session of the profile's device: the profile's mfa_serial (or KOPS_MFA_ARN), else the one its newest role session names.
+  const serial = deviceOf(profile, ctx.env) ?? role?.entry.serialNumber;
   const mfaEntry = newest(entries.filter((e) => e.entry.kind === 'mfa' && (e.entry.serialNumber === serial || e.entry.profile === profile)));
   const mfaSession = mfaEntry ? seen(mfaEntry.entry.profile, mfaEntry.entry.serialNumber, mfaEntry.entry.credentials.expiration) : null;
   const valid = shell ? shell.valid : (cache?.valid ?? mfaSession?.valid ?? false);
@@ -55,4 +56,13 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
     stdout: `this shell: ${line(shell, 'not logged in')}\ncache:      ${line(cache, `no session for profile ${printable(profile)}`)}\n${mfaLine}`,
     code,
   };
+}
+
+/** The MFA device a profile names, if the AWS files can be read. */
+function deviceOf(profile: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return env.KOPS_MFA_ARN || mergedProfile(loadAwsFiles(env), profile)?.mfa_serial || undefined;
+  } catch {
+    return undefined; // status only reads: an unreadable file is the next login's to report
+  }
 }

@@ -26,7 +26,7 @@ export interface SessionOptions {
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
   const quiet = opts.quiet || flags.quiet === true;
-  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env), quiet ? () => {} : ctx.note);
+  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
   if (settings.mfaSessionSeconds > 0 && opts.silentRenewalSeconds !== undefined) {
     settings.minRemainingSeconds = Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds);
   }
@@ -38,6 +38,11 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
   );
   const obtained = await obtainSession(settings, ctx);
   const { entry, mfa, how } = obtained;
+  if (!quiet && how !== 'cache' && settings.requestedDurationSeconds > settings.durationSeconds) {
+    ctx.note(
+      `a role session assumed from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit); used ${settings.durationSeconds} instead of ${settings.requestedDurationSeconds}`,
+    );
+  }
   if (!quiet && !(opts.quietReuse && how !== 'code')) {
     const who = printable(entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`);
     const what = { cache: 'reusing the cached session', renewed: 'new session (renewed from the MFA session, no code needed)', code: 'new session' }[how];
