@@ -4,16 +4,22 @@
 #   eval "$(kops-mfa init bash)"
 #
 # kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives AWS_PROFILE back
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 when this is loaded:
-#                        kops-login, then the real kops
+# kops-logout [options]  forget the session; gives back what the login replaced
+# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
+#                        expired), for PS1; nothing when logged out
+# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
+#                        is loaded: the real kops, after a kops-login only when
+#                        the session is within the reuse window of its end
+# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
+# it can do so without a code (cache, MFA session); it never asks for one.
 #
-# kops-mfa prints statements only when everything succeeded; these functions
-# evaluate them only when kops-mfa exited 0, so a failure (wrong code, Ctrl-C
-# at the prompt = 130, no network) changes nothing and returns kops-mfa's
-# status. The MFA prompt is on the terminal, not stdout, so capturing is safe.
-# The statements are `export NAME='v'` and `unset NAME`, which act on the
-# global variables from inside a function too.
+# kops-mfa's statements start with the line "# kops-mfa statements v1". These
+# functions evaluate kops-mfa's output only when it exited 0 AND the output
+# starts with that line. Exit 0 without it (--help, --version) prints the text
+# and evaluates nothing; a failure (wrong code, Ctrl-C = 130, no network)
+# changes nothing and returns kops-mfa's status. The MFA prompt is on the
+# terminal, not stdout, so capturing is safe. The statements are
+# `export NAME='v'` and `unset NAME`, which act on globals from a function too.
 #
 # `set -e` in the calling shell: a failing kops-login returns non-zero like
 # any failing command, so a bare `kops-login` then ends a `set -e` script or
@@ -21,12 +27,16 @@
 # the functions themselves trips `set -e`, `set -u` or `pipefail`.
 #
 # Written for bash 3.2 (macOS): no associative arrays, no ${v,,}, no mapfile.
-# `function name` (not `name()`) keeps an alias of the same name from being
-# expanded while the function is defined. Hyphenated names need bash's
-# default (non-POSIX) mode.
+# The clock is chosen once by version: $EPOCHSECONDS (bash 5), printf %()T
+# (4.2), date +%s (3.2). `function name` (not `name()`) keeps an alias of the
+# same name from being expanded while the function is defined. Hyphenated
+# names need bash's default (non-POSIX) mode. Helpers pass results back in
+# variables the caller declared `local` (bash's dynamic scope), so nothing
+# forks and nothing is left behind.
 
 # Run `kops-mfa <command> --shell bash [options]`; evaluate its output only
-# when it exited 0, else return its status and change nothing.
+# when it exited 0 and starts with the statements header; print it (help,
+# version) when it exited 0 without; else return its status, change nothing.
 function _kops_mfa_apply {
   local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0
   shift
@@ -34,7 +44,12 @@ function _kops_mfa_apply {
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
   fi
-  eval "${_kops_mfa_out}"
+  if [[ "${_kops_mfa_out%%$'\n'*}" = '# kops-mfa statements v1' ]]; then
+    eval "${_kops_mfa_out}"
+  elif [[ -n "${_kops_mfa_out}" ]]; then
+    printf '%s\n' "${_kops_mfa_out}"
+  fi
+  return 0
 }
 
 function kops-login {
@@ -45,77 +60,150 @@ function kops-logout {
   _kops_mfa_apply logout "$@"
 }
 
-# Profile names from the AWS config and credentials files, one per line.
-function _kops_mfa_profiles {
-  local _kops_mfa_file='' _kops_mfa_line='' _kops_mfa_kind=''
-  for _kops_mfa_kind in config credentials; do
-    if [[ "${_kops_mfa_kind}" = config ]]; then
-      _kops_mfa_file=${AWS_CONFIG_FILE:-${HOME-}/.aws/config}
-    else
-      _kops_mfa_file=${AWS_SHARED_CREDENTIALS_FILE:-${HOME-}/.aws/credentials}
+# The clock, in epoch seconds, into the caller's _kops_mfa_now.
+if [[ "${BASH_VERSINFO[0]}" -ge 5 ]]; then
+  function _kops_mfa_clock {
+    _kops_mfa_now=${EPOCHSECONDS-}
+    if [[ -z "${_kops_mfa_now}" ]]; then
+      _kops_mfa_now=$(date +%s) # EPOCHSECONDS was unset
     fi
-    [[ -r "${_kops_mfa_file}" ]] || continue
-    while IFS= read -r _kops_mfa_line || [[ -n "${_kops_mfa_line}" ]]; do
-      # "[profile x]" and "[default]" in config, "[x]" in credentials.
-      case ${_kops_mfa_line} in
-        \[*\]*) ;;
-        *) continue ;;
-      esac
-      _kops_mfa_line=${_kops_mfa_line#\[}
-      _kops_mfa_line=${_kops_mfa_line%%\]*}
-      if [[ "${_kops_mfa_kind}" = config ]]; then
-        case ${_kops_mfa_line} in
-          default) ;;
-          'profile '*) _kops_mfa_line=${_kops_mfa_line#profile } ;;
-          *) continue ;; # [sso-session x], [services x]
-        esac
-      fi
-      printf '%s\n' "${_kops_mfa_line}"
-    done <"${_kops_mfa_file}"
-  done
+  }
+elif [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 2 ]]; then
+  function _kops_mfa_clock {
+    printf -v _kops_mfa_now '%(%s)T' -1
+  }
+else
+  function _kops_mfa_clock {
+    _kops_mfa_now=$(date +%s)
+  }
+fi
+
+# Seconds left of this shell's session into the caller's _kops_mfa_left (and
+# the clock into its _kops_mfa_now); status 1 when the shell holds no session
+# of kops-mfa's: the marker set, the exported key the one kops-mfa exported,
+# and an expiry that is all digits.
+function _kops_mfa_time_left {
+  if [[ -z "${KOPS_MFA_SESSION-}" || -z "${KOPS_MFA_KEY_ID-}" ||
+    "${KOPS_MFA_KEY_ID}" != "${AWS_ACCESS_KEY_ID-}" ]]; then
+    return 1
+  fi
+  case ${KOPS_MFA_EXPIRES-} in
+    '' | *[!0-9]*) return 1 ;;
+    *) ;;
+  esac
+  _kops_mfa_clock
+  _kops_mfa_left=$((10#${KOPS_MFA_EXPIRES} - _kops_mfa_now))
 }
 
-# Completion for kops-login and kops-logout: bash passes the command name, the
-# word being completed and the word before it as $1, $2 and $3.
-function _kops_mfa_complete {
-  local _kops_mfa_words='' _kops_mfa_word=''
-  COMPREPLY=()
-  case ${3-} in
-    --profile) _kops_mfa_words=$(_kops_mfa_profiles) ;;
-    --role-arn | --serial-number | --token-code | --duration-seconds | \
-      --role-session-name | --external-id | --region | --min-remaining)
-      return 0 ;;
-    *)
-      if [[ "${1-}" = kops-logout ]]; then
-        _kops_mfa_words='--profile
---all
---debug'
-      else
-        _kops_mfa_words='--profile
---role-arn
---serial-number
---token-code
---duration-seconds
---role-session-name
---external-id
---region
---min-remaining
---refresh
---no-cache
---quiet
---debug'
-      fi
-      ;;
+# The reuse window in seconds into the caller's _kops_mfa_window; status 1
+# when KOPS_MFA_MIN_REMAINING is not whole minutes (kops-mfa then says why).
+function _kops_mfa_reuse_window {
+  case ${KOPS_MFA_MIN_REMAINING:-5} in
+    *[!0-9]* | ?????*) return 1 ;;
+    *) ;;
   esac
-  # Words are one a line (a profile name may hold a space); keep those that
-  # start with the word being completed.
+  _kops_mfa_window=$((10#${KOPS_MFA_MIN_REMAINING:-5} * 60))
+}
+
+# Prints the time left of this shell's session: 42m, 1h05m, expired; with
+# " needs code" when the prompt hook could not renew it without a code.
+# Nothing when the shell holds no session of kops-mfa's. `-v NAME` stores the
+# text in NAME instead, so a PROMPT_COMMAND can use it without a subshell.
+function kops_mfa_prompt {
+  local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_text=''
+  if _kops_mfa_time_left; then
+    if [[ "${_kops_mfa_left}" -le 0 ]]; then
+      _kops_mfa_text=expired
+    elif [[ "${_kops_mfa_left}" -lt 3600 ]]; then
+      _kops_mfa_text="$((_kops_mfa_left / 60))m"
+    else
+      printf -v _kops_mfa_text '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
+    fi
+    if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
+      _kops_mfa_text+=' needs code'
+    fi
+  fi
+  if [[ "${1-}" = -v && -n "${2-}" ]]; then
+    printf -v "$2" '%s' "${_kops_mfa_text}"
+  else
+    printf '%s' "${_kops_mfa_text}"
+  fi
+}
+
+# Completion for kops-login and kops-logout. The candidates come from
+# `kops-mfa complete <login|logout> <previous word> <current word>`, one a
+# line, raw. bash hands a completion function the word in pieces (split at
+# the COMP_WORDBREAKS characters : and =, with its quotes), so the words are
+# read again here from the line up to the cursor, dequoted. Each candidate is
+# then written as the one word it is, for the text readline replaces ($2):
+# printf %q outside quotes, escaped inside an opening ' or ". A name is never
+# evaluated: `[$(touch x)]` in ~/.aws/credentials completes as \$\(touch\ x\).
+function _kops_mfa_complete {
+  local _kops_mfa_line=${COMP_LINE-} _kops_mfa_i=0 _kops_mfa_c='' _kops_mfa_q='' \
+    _kops_mfa_cur='' _kops_mfa_raw='' _kops_mfa_prev='' _kops_mfa_pre='' \
+    _kops_mfa_fn=login _kops_mfa_out='' _kops_mfa_word='' _kops_mfa_full='' _kops_mfa_keep=''
+  COMPREPLY=()
+  _kops_mfa_line=${_kops_mfa_line:0:${COMP_POINT:-${#_kops_mfa_line}}}
+  if [[ "${1-}" = kops-logout ]]; then
+    _kops_mfa_fn=logout
+  fi
+  while [[ "${_kops_mfa_i}" -lt "${#_kops_mfa_line}" ]]; do
+    _kops_mfa_c=${_kops_mfa_line:${_kops_mfa_i}:1}
+    _kops_mfa_i=$((_kops_mfa_i + 1))
+    if [[ "${_kops_mfa_q}" = "'" ]]; then
+      if [[ "${_kops_mfa_c}" = "'" ]]; then _kops_mfa_q=''; else _kops_mfa_cur+=${_kops_mfa_c}; fi
+    elif [[ "${_kops_mfa_c}" = "\\" ]]; then
+      _kops_mfa_raw+=${_kops_mfa_c}
+      _kops_mfa_c=${_kops_mfa_line:${_kops_mfa_i}:1}
+      _kops_mfa_i=$((_kops_mfa_i + 1))
+      if [[ "${_kops_mfa_q}" = '"' && "${_kops_mfa_c}" != [\"\$\`\\] ]]; then
+        _kops_mfa_cur+="\\"
+      fi
+      _kops_mfa_cur+=${_kops_mfa_c}
+    elif [[ "${_kops_mfa_q}" = '"' ]]; then
+      if [[ "${_kops_mfa_c}" = '"' ]]; then _kops_mfa_q=''; else _kops_mfa_cur+=${_kops_mfa_c}; fi
+    elif [[ "${_kops_mfa_c}" = [\'\"] ]]; then
+      _kops_mfa_q=${_kops_mfa_c}
+    elif [[ "${_kops_mfa_c}" = [[:space:]] ]]; then
+      if [[ -n "${_kops_mfa_raw}" ]]; then
+        _kops_mfa_prev=${_kops_mfa_cur}
+        _kops_mfa_cur=''
+        _kops_mfa_raw=''
+      fi
+      continue
+    else
+      _kops_mfa_cur+=${_kops_mfa_c}
+    fi
+    _kops_mfa_raw+=${_kops_mfa_c}
+  done
+  # --profile=de: the option is the previous word, and stays in front.
+  if [[ -z "${_kops_mfa_q}" && "${_kops_mfa_raw}" = --*=* && "${_kops_mfa_cur}" = --*=* ]]; then
+    _kops_mfa_prev=${_kops_mfa_cur%%=*}
+    _kops_mfa_cur=${_kops_mfa_cur#*=}
+    _kops_mfa_pre="${_kops_mfa_prev}="
+  fi
+  _kops_mfa_out=$(command kops-mfa complete "${_kops_mfa_fn}" "${_kops_mfa_prev}" "${_kops_mfa_cur}" 2>/dev/null </dev/null) || return 0
+  # What readline keeps of the word: the raw text before the part it replaces.
+  _kops_mfa_keep=${_kops_mfa_raw%"${2-}"}
   while IFS= read -r _kops_mfa_word; do
-    case ${_kops_mfa_word} in
-      '') ;;
-      "${2-}"*) COMPREPLY+=("${_kops_mfa_word}") ;;
-      *) ;;
+    [[ -n "${_kops_mfa_word}" ]] || continue
+    case ${_kops_mfa_q}:${_kops_mfa_raw} in
+      "'":"'"*)
+        _kops_mfa_full="'${_kops_mfa_word//\'/\'\\\'\'}" ;; # readline closes the quote
+      '"':'"'*)
+        _kops_mfa_word=${_kops_mfa_word//\\/\\\\}
+        _kops_mfa_word=${_kops_mfa_word//\"/\\\"}
+        _kops_mfa_word=${_kops_mfa_word//\$/\\\$}
+        _kops_mfa_full="\"${_kops_mfa_word//\`/\\\`}" ;;
+      *)
+        printf -v _kops_mfa_full '%q' "${_kops_mfa_word}"
+        _kops_mfa_full=${_kops_mfa_pre}${_kops_mfa_full} ;;
     esac
-  done <<<"${_kops_mfa_words}"
+    case ${_kops_mfa_full} in
+      "${_kops_mfa_keep}"*) COMPREPLY+=("${_kops_mfa_full#"${_kops_mfa_keep}"}") ;;
+      *) ;; # a word typed in a way this cannot continue
+    esac
+  done <<<"${_kops_mfa_out}"
   return 0
 }
 
@@ -123,15 +211,54 @@ if command -v complete >/dev/null 2>&1; then
   complete -F _kops_mfa_complete kops-login kops-logout
 fi
 
-if [[ "${KOPS_MFA_AUTO_REFRESH-}" = 1 ]]; then
-  # Always kops-login rather than comparing AWS_CREDENTIAL_EXPIRATION with the
-  # clock here: ISO-date arithmetic is not portable across GNU and BSD date,
-  # and a kops-login that reuses the cached session (more than 5 minutes left)
-  # costs one node start-up and asks nothing; it prompts only when the session
-  # has really ended.
-  function kops {
-    # --quiet: no "reusing the cached session" note before every kops run.
-    kops-login --quiet || return
-    command kops "$@"
+case ${KOPS_MFA_AUTO_REFRESH-} in
+  1 | prompt)
+    # The session's expiry is in this shell (KOPS_MFA_EXPIRES): while more
+    # than the reuse window is left, kops runs at once and kops-mfa does not
+    # start. Otherwise kops-login first: the cache or the MFA session when it
+    # can, a code only when the session really ended.
+    function kops {
+      local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
+      if ! _kops_mfa_time_left || ! _kops_mfa_reuse_window ||
+        [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" ]]; then
+        # --quiet: no "reusing the cached session" note before a kops run.
+        kops-login --quiet || return
+      fi
+      command kops "$@"
+    }
+    ;;
+  *) ;;
+esac
+
+if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
+  # Before each prompt: when the session is within the reuse window of its end
+  # (or past it), renew it without a code, at most once a minute per session. No terminal
+  # input (--no-prompt, stdin /dev/null), no output; on failure the prompt
+  # function says " needs code". $? of the user's command is kept.
+  function _kops_mfa_hook {
+    local _kops_mfa_status=$? _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
+    if _kops_mfa_time_left && _kops_mfa_reuse_window &&
+      [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" ]] &&
+      [[ "${_kops_mfa_tried_key-}" != "${KOPS_MFA_KEY_ID}" ||
+      $((_kops_mfa_now - ${_kops_mfa_tried:-0})) -ge 60 ]]; then
+      _kops_mfa_tried=${_kops_mfa_now}
+      if ! _kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1; then
+        _kops_mfa_needs_code=${KOPS_MFA_KEY_ID}
+      fi
+      # The session now in the shell (the renewed one) waits its minute too.
+      _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
+    fi
+    return "${_kops_mfa_status}"
   }
+  # First, so that it sees the status of the user's command (and hands it on).
+  if [[ -z "${PROMPT_COMMAND+set}" ]]; then
+    PROMPT_COMMAND=_kops_mfa_hook
+  elif [[ ";${PROMPT_COMMAND[*]};" != *";_kops_mfa_hook;"* ]]; then
+    if [[ "${#PROMPT_COMMAND[@]}" -gt 1 ]]; then
+      PROMPT_COMMAND=(_kops_mfa_hook "${PROMPT_COMMAND[@]}") # bash 5.1 array
+    else
+      # shellcheck disable=SC2178 # one string, or an array of one
+      PROMPT_COMMAND="_kops_mfa_hook;${PROMPT_COMMAND[*]}"
+    fi
+  fi
 fi

@@ -3,14 +3,21 @@
 #   kops-mfa init fish | source
 #
 # kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives AWS_PROFILE back
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 when this is loaded:
-#                        kops-login, then the real kops
+# kops-logout [options]  forget the session; gives back what the login replaced
+# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
+#                        expired), for fish_right_prompt; nothing when logged out
+# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
+#                        is loaded: the real kops, after a kops-login only when
+#                        the session is within the reuse window of its end
+# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
+# it can do so without a code (cache, MFA session); it never asks for one.
 #
-# kops-mfa prints statements only when everything succeeded; these functions
-# evaluate them only when kops-mfa exited 0, so a failure (wrong code, Ctrl-C
-# at the prompt = 130, no network) changes nothing and returns kops-mfa's
-# status. The MFA prompt is on the terminal, not stdout, so capturing is safe.
+# kops-mfa's statements start with the line "# kops-mfa statements v1". These
+# functions source kops-mfa's output only when it exited 0 AND the output
+# starts with that line. Exit 0 without it (--help, --version) prints the text
+# and sources nothing; a failure (wrong code, Ctrl-C = 130, no network)
+# changes nothing and returns kops-mfa's status. The MFA prompt is on the
+# terminal, not stdout, so capturing is safe.
 #
 # `set -l out (cmd)` leaves cmd's exit status in $status. The substitution
 # splits the output at newlines (empty lines included), and `string join`
@@ -18,14 +25,20 @@
 # statements (`set -gx`, `set -e -g`) act on globals from inside a function.
 
 # Run `kops-mfa <command> --shell fish [options]`; source its output only
-# when it exited 0, else return its status and change nothing.
+# when it exited 0 and starts with the statements header; print it (help,
+# version) when it exited 0 without; else return its status, change nothing.
 function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
     set -l kops_mfa_out (command kops-mfa $argv[1] --shell fish $argv[2..])
     set -l kops_mfa_rc $status
     if test $kops_mfa_rc -ne 0
         return $kops_mfa_rc
     end
-    string join \n -- $kops_mfa_out | source
+    if test (count $kops_mfa_out) -gt 0; and test "$kops_mfa_out[1]" = '# kops-mfa statements v1'
+        string join \n -- $kops_mfa_out | source
+    else if test (count $kops_mfa_out) -gt 0
+        printf '%s\n' $kops_mfa_out
+    end
+    return 0
 end
 
 function kops-login --description 'Log in with MFA and set the AWS session in this shell'
@@ -36,48 +49,110 @@ function kops-logout --description 'Forget the MFA session and clear it from thi
     __kops_mfa_apply logout $argv
 end
 
-function __kops_mfa_profiles --description 'AWS profile names, for completion'
-    set -l config ~/.aws/config
-    test -n "$AWS_CONFIG_FILE"; and set config $AWS_CONFIG_FILE
-    set -l credentials ~/.aws/credentials
-    test -n "$AWS_SHARED_CREDENTIALS_FILE"; and set credentials $AWS_SHARED_CREDENTIALS_FILE
-    # "[profile x]" and "[default]" in config, "[x]" in credentials
-    test -r $config
-    and string replace -rf '^\s*\[\s*(?:profile\s+([^\]]*?)|(default))\s*\].*' '$1$2' <$config
-    test -r $credentials
-    and string replace -rf '^\s*\[\s*([^\]]*?)\s*\].*' '$1' <$credentials
+# Prints the seconds left of this shell's session and the clock; status 1 when
+# the shell holds no session of kops-mfa's: the marker set, the exported key
+# the one kops-mfa exported, and an expiry that is all digits.
+function __kops_mfa_time_left --description 'Seconds left of the session in this shell'
+    test -n "$KOPS_MFA_SESSION"; and test -n "$KOPS_MFA_KEY_ID"
+    and test "$KOPS_MFA_KEY_ID" = "$AWS_ACCESS_KEY_ID"
+    and string match -qr '^[0-9]{1,18}$' -- "$KOPS_MFA_EXPIRES"
+    or return 1
+    set -l now (date +%s)
+    math "$KOPS_MFA_EXPIRES - $now"
+    echo $now
+end
+
+# The reuse window in seconds; status 1 when KOPS_MFA_MIN_REMAINING is not
+# whole minutes (kops-mfa then says why).
+function __kops_mfa_reuse_window --description 'The reuse window in seconds'
+    set -l minutes 5
+    set -q KOPS_MFA_MIN_REMAINING; and test -n "$KOPS_MFA_MIN_REMAINING"
+    and set minutes $KOPS_MFA_MIN_REMAINING
+    string match -qr '^[0-9]{1,4}$' -- $minutes; or return 1
+    math "$minutes * 60"
+end
+
+# Prints the time left of this shell's session: 42m, 1h05m, expired; with
+# " needs code" when the prompt hook could not renew it without a code.
+# Nothing when the shell holds no session of kops-mfa's.
+function kops_mfa_prompt --description 'Time left of the kops-mfa session in this shell'
+    set -l left (__kops_mfa_time_left); or return 0
+    if test $left[1] -le 0
+        printf '%s' expired
+    else if test $left[1] -lt 3600
+        printf '%dm' (math --scale=0 "$left[1] / 60")
+    else
+        printf '%dh%02dm' (math --scale=0 "$left[1] / 3600") (math --scale=0 "$left[1] % 3600 / 60")
+    end
+    if set -q __kops_mfa_needs_code; and test "$__kops_mfa_needs_code" = "$KOPS_MFA_KEY_ID"
+        printf '%s' ' needs code'
+    end
     return 0
 end
 
-complete -c kops-login -f
-complete -c kops-login -l profile -x -a '(__kops_mfa_profiles)' -d 'AWS profile'
-complete -c kops-login -l role-arn -x -d 'Role to assume'
-complete -c kops-login -l serial-number -x -d 'MFA device ARN'
-complete -c kops-login -l token-code -x -d 'The MFA code'
-complete -c kops-login -l duration-seconds -x -d 'Session length, 900-43200'
-complete -c kops-login -l role-session-name -x -d 'Session name'
-complete -c kops-login -l external-id -x -d 'External ID for the role'
-complete -c kops-login -l region -x -d 'Region to export and call STS in'
-complete -c kops-login -l min-remaining -x -d 'Reuse a cached session only with more minutes left'
-complete -c kops-login -l refresh -d 'Ask for a new code even if a cached session is valid'
-complete -c kops-login -l no-cache -d 'Neither read nor write the session cache'
-complete -c kops-login -s q -l quiet -d 'No note on stderr about the session'
-complete -c kops-login -l debug -d 'Explain what kops-mfa does on stderr'
+# Completion for kops-login and kops-logout: the candidates come from
+# `kops-mfa complete <login|logout> <previous word> ''`, one a line, raw;
+# fish filters them by what is typed and quotes each as one word.
+function __kops_mfa_complete --description 'Completions from kops-mfa'
+    set -l words (commandline -opc)
+    set -l current (commandline -ct)
+    set -l fn login
+    test "$words[1]" = kops-logout; and set fn logout
+    set -l previous $words[-1]
+    set -l keep ''
+    if string match -qr -- '^--[^=]+=' $current
+        # --profile=de: complete the value, keep the option in front
+        set previous (string replace -r -- '=.*' '' $current)
+        set keep "$previous="
+    end
+    for candidate in (command kops-mfa complete $fn "$previous" '' 2>/dev/null </dev/null)
+        printf '%s%s\n' $keep $candidate
+    end
+end
 
-complete -c kops-logout -f
-complete -c kops-logout -l profile -x -a '(__kops_mfa_profiles)' -d 'Forget the sessions of this profile'
-complete -c kops-logout -l all -d 'Forget every cached session'
-complete -c kops-logout -l debug -d 'Explain what kops-mfa does on stderr'
+complete -c kops-login -f -a '(__kops_mfa_complete)'
+complete -c kops-logout -f -a '(__kops_mfa_complete)'
 
-if test "$KOPS_MFA_AUTO_REFRESH" = 1
-    # Always kops-login rather than comparing AWS_CREDENTIAL_EXPIRATION with
-    # the clock here: ISO-date arithmetic is not portable across GNU and BSD
-    # date, and a kops-login that reuses the cached session (more than 5
-    # minutes left) costs one node start-up and asks nothing; it prompts only
-    # when the session has really ended.
-    function kops --description 'kops-login, then kops'
-        kops-login --quiet
-        or return
+if contains -- "$KOPS_MFA_AUTO_REFRESH" 1 prompt
+    # The session's expiry is in this shell (KOPS_MFA_EXPIRES): while more
+    # than the reuse window is left, kops runs at once and kops-mfa does not
+    # start. Otherwise kops-login first: the cache or the MFA session when it
+    # can, a code only when the session really ended.
+    function kops --description 'kops, after kops-login when the session nears its end'
+        set -l left (__kops_mfa_time_left)
+        and set -l window (__kops_mfa_reuse_window)
+        and test $left[1] -gt $window
+        or begin
+            # --quiet: no "reusing the cached session" note before a kops run.
+            kops-login --quiet
+            or return
+        end
         command kops $argv
+    end
+end
+
+if test "$KOPS_MFA_AUTO_REFRESH" = prompt
+    # Before each prompt: when the session is within the reuse window of its
+    # end (or past it), renew it without a code, at most once a minute per
+    # session. No
+    # terminal input (--no-prompt, stdin /dev/null), no output; on failure the
+    # prompt function says " needs code". $status of the user's command is kept.
+    function __kops_mfa_hook --on-event fish_prompt --description 'Renew the kops-mfa session without a code'
+        set -l saved $status
+        set -l left (__kops_mfa_time_left)
+        and set -l window (__kops_mfa_reuse_window)
+        and test $left[1] -le $window
+        and begin
+            test "$__kops_mfa_tried_key" != "$KOPS_MFA_KEY_ID"
+            or test (math "$left[2] - 0$__kops_mfa_tried") -ge 60
+        end
+        and begin
+            set -g __kops_mfa_tried $left[2]
+            __kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1
+            or set -g __kops_mfa_needs_code $KOPS_MFA_KEY_ID
+            # The session now in the shell (the renewed one) waits its minute too.
+            set -g __kops_mfa_tried_key $KOPS_MFA_KEY_ID
+        end
+        return $saved
     end
 end

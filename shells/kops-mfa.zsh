@@ -3,14 +3,21 @@
 #   eval "$(kops-mfa init zsh)"
 #
 # kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives AWS_PROFILE back
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 when this is loaded:
-#                        kops-login, then the real kops
+# kops-logout [options]  forget the session; gives back what the login replaced
+# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
+#                        expired), for PROMPT/RPROMPT; nothing when logged out
+# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
+#                        is loaded: the real kops, after a kops-login only when
+#                        the session is within the reuse window of its end
+# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
+# it can do so without a code (cache, MFA session); it never asks for one.
 #
-# kops-mfa prints statements only when everything succeeded; these functions
-# evaluate them only when kops-mfa exited 0, so a failure (wrong code, Ctrl-C
-# at the prompt = 130, no network) changes nothing and returns kops-mfa's
-# status. The MFA prompt is on the terminal, not stdout, so capturing is safe.
+# kops-mfa's statements start with the line "# kops-mfa statements v1". These
+# functions evaluate kops-mfa's output only when it exited 0 AND the output
+# starts with that line. Exit 0 without it (--help, --version) prints the text
+# and evaluates nothing; a failure (wrong code, Ctrl-C = 130, no network)
+# changes nothing and returns kops-mfa's status. The MFA prompt is on the
+# terminal, not stdout, so capturing is safe.
 #
 # Every function starts with `emulate -L zsh`: the user's options (nounset,
 # ksh_arrays, sh_word_split, err_exit…) do not reach its body, and are back
@@ -18,14 +25,17 @@
 # `unset NAME`) act on the global parameters from inside a function too.
 # The code outside functions runs in an anonymous function for the same
 # reason. Under `setopt err_exit` a failing kops-login ends the shell like any
-# failing command; write `kops-login || …` there.
+# failing command; write `kops-login || …` there. The clock is $EPOCHSECONDS
+# from zsh/datetime (date +%s only if that module is missing), so the prompt
+# function and the kops wrapper fork nothing.
 #
-# The user functions and _kops_mfa_apply are plain bash-compatible code (but
-# for emulate), so the test suite lints them with shellcheck as bash
-# (shellcheck has no zsh mode).
+# The user functions and their helpers are plain bash-compatible code (but for
+# emulate), so the test suite lints them with shellcheck as bash (shellcheck
+# has no zsh mode).
 
 # Run `kops-mfa <command> --shell zsh [options]`; evaluate its output only
-# when it exited 0, else return its status and change nothing.
+# when it exited 0 and starts with the statements header; print it (help,
+# version) when it exited 0 without; else return its status, change nothing.
 function _kops_mfa_apply {
   emulate -L zsh
   local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0
@@ -34,7 +44,12 @@ function _kops_mfa_apply {
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
   fi
-  eval "${_kops_mfa_out}"
+  if [[ "${_kops_mfa_out%%$'\n'*}" = '# kops-mfa statements v1' ]]; then
+    eval "${_kops_mfa_out}"
+  elif [[ -n "${_kops_mfa_out}" ]]; then
+    printf '%s\n' "${_kops_mfa_out}"
+  fi
+  return 0
 }
 
 function kops-login {
@@ -45,74 +60,129 @@ function kops-logout {
   _kops_mfa_apply logout "$@"
 }
 
-# Profile names from the AWS config and credentials files, for completion.
-function _kops_mfa_profiles {
+# Seconds left of this shell's session into the caller's _kops_mfa_left (and
+# the clock into its _kops_mfa_now); status 1 when the shell holds no session
+# of kops-mfa's: the marker set, the exported key the one kops-mfa exported,
+# and an expiry that is all digits.
+function _kops_mfa_time_left {
   emulate -L zsh
-  local -a profiles match mbegin mend
-  local file line
-  if [[ -r ${AWS_CONFIG_FILE:-$HOME/.aws/config} ]]; then
-    for line in "${(@f)"$(<${AWS_CONFIG_FILE:-$HOME/.aws/config})"}"; do
-      # "[profile x]" and "[default]"; not "[sso-session x]" or "[services x]"
-      if [[ $line =~ '^[[:space:]]*\[[[:space:]]*(profile[[:space:]]+)?([^]]*[^][:space:]])[[:space:]]*\]' ]] &&
-        [[ -n $match[1] || $match[2] == default ]]; then
-        profiles+=("$match[2]")
-      fi
-    done
+  if [[ -z "${KOPS_MFA_SESSION-}" || -z "${KOPS_MFA_KEY_ID-}" ||
+    "${KOPS_MFA_KEY_ID}" != "${AWS_ACCESS_KEY_ID-}" ]]; then
+    return 1
   fi
-  if [[ -r ${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials} ]]; then
-    for line in "${(@f)"$(<${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials})"}"; do
-      if [[ $line =~ '^[[:space:]]*\[[[:space:]]*([^]]*[^][:space:]])[[:space:]]*\]' ]]; then
-        profiles+=("$match[1]")
-      fi
-    done
-  fi
-  _describe -t profiles 'AWS profile' profiles
+  case ${KOPS_MFA_EXPIRES-} in
+    '' | *[!0-9]*) return 1 ;;
+    *) ;;
+  esac
+  _kops_mfa_now=${EPOCHSECONDS:-$(date +%s)}
+  _kops_mfa_left=$((10#${KOPS_MFA_EXPIRES} - _kops_mfa_now))
 }
 
-function _kops_mfa_login {
+# The reuse window in seconds into the caller's _kops_mfa_window; status 1
+# when KOPS_MFA_MIN_REMAINING is not whole minutes (kops-mfa then says why).
+function _kops_mfa_reuse_window {
   emulate -L zsh
-  _arguments -s \
-    '--profile=[AWS profile]:profile:_kops_mfa_profiles' \
-    '--role-arn=[role to assume]:role ARN: ' \
-    '--serial-number=[MFA device ARN]:MFA device ARN: ' \
-    '--token-code=[MFA code]:code: ' \
-    '--duration-seconds=[session length, 900-43200]:seconds: ' \
-    '--role-session-name=[session name]:name: ' \
-    '--external-id=[external ID for the role]:external ID: ' \
-    '--region=[region to export and call STS in]:region: ' \
-    '--min-remaining=[reuse a cached session only with more minutes left]:minutes: ' \
-    '--refresh[ask for a new code even if a cached session is valid]' \
-    '--no-cache[neither read nor write the session cache]' \
-    '(-q --quiet)'{-q,--quiet}'[no note on stderr about the session]' \
-    '--debug[explain what kops-mfa does on stderr]'
+  case ${KOPS_MFA_MIN_REMAINING:-5} in
+    *[!0-9]* | ?????*) return 1 ;;
+    *) ;;
+  esac
+  _kops_mfa_window=$((10#${KOPS_MFA_MIN_REMAINING:-5} * 60))
 }
 
-function _kops_mfa_logout {
+# Prints the time left of this shell's session: 42m, 1h05m, expired; with
+# " needs code" when the prompt hook could not renew it without a code.
+# Nothing when the shell holds no session of kops-mfa's.
+function kops_mfa_prompt {
   emulate -L zsh
-  _arguments -s \
-    '--profile=[forget the sessions of this profile]:profile:_kops_mfa_profiles' \
-    '--all[forget every cached session]' \
-    '--debug[explain what kops-mfa does on stderr]'
+  local _kops_mfa_left=0 _kops_mfa_now=0
+  _kops_mfa_time_left || return 0
+  if [[ "${_kops_mfa_left}" -le 0 ]]; then
+    printf '%s' expired
+  elif [[ "${_kops_mfa_left}" -lt 3600 ]]; then
+    printf '%dm' "$((_kops_mfa_left / 60))"
+  else
+    printf '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
+  fi
+  if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
+    printf '%s' ' needs code'
+  fi
+  return 0
+}
+
+# Completion for kops-login and kops-logout: the candidates come from
+# `kops-mfa complete <login|logout> <previous word> <current word>`, one a
+# line, raw; compadd quotes each as one word (a name `x:y` shows as x:y, and
+# `$(touch x)` is inserted quoted, never run).
+function _kops_mfa_complete {
+  emulate -L zsh
+  local fn=login prev='' cur out
+  local -a candidates
+  [[ ${words[1]} == kops-logout ]] && fn=logout
+  (( CURRENT > 1 )) && prev=${(Q)words[CURRENT-1]}
+  if [[ $PREFIX == --*=* ]]; then
+    # --profile=de: complete the value, keep the option in front
+    prev=${PREFIX%%=*}
+    compset -P '*='
+  fi
+  cur=${(Q)PREFIX}
+  out=$(command kops-mfa complete $fn $prev $cur 2>/dev/null </dev/null) || return 1
+  candidates=(${(f)out})
+  (( ${#candidates} )) || return 1
+  compadd -a candidates
 }
 
 () {
   emulate -L zsh
 
+  zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+
   if (( $+functions[compdef] )); then
-    compdef _kops_mfa_login kops-login
-    compdef _kops_mfa_logout kops-logout
+    compdef _kops_mfa_complete kops-login kops-logout
   fi
 
-  if [[ ${KOPS_MFA_AUTO_REFRESH-} == 1 ]]; then
-    # Always kops-login rather than comparing AWS_CREDENTIAL_EXPIRATION with
-    # the clock here: ISO-date arithmetic is not portable across GNU and BSD
-    # date, and a kops-login that reuses the cached session (more than 5
-    # minutes left) costs one node start-up and asks nothing; it prompts only
-    # when the session has really ended.
+  if [[ ${KOPS_MFA_AUTO_REFRESH-} == (1|prompt) ]]; then
+    # The session's expiry is in this shell (KOPS_MFA_EXPIRES): while more
+    # than the reuse window is left, kops runs at once and kops-mfa does not
+    # start. Otherwise kops-login first: the cache or the MFA session when it
+    # can, a code only when the session really ended.
     function kops {
       emulate -L zsh
-      kops-login --quiet || return
+      local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
+      if ! _kops_mfa_time_left || ! _kops_mfa_reuse_window ||
+        [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" ]]; then
+        # --quiet: no "reusing the cached session" note before a kops run.
+        kops-login --quiet || return
+      fi
       command kops "$@"
     }
+  fi
+
+  if [[ ${KOPS_MFA_AUTO_REFRESH-} == prompt ]]; then
+    # Before each prompt: when the session is within the reuse window of its
+    # end (or past it), renew it without a code, at most once a minute per
+    # session. No
+    # terminal input (--no-prompt, stdin /dev/null), no output; on failure
+    # the prompt function says " needs code". $? of the user's command is kept.
+    function _kops_mfa_hook {
+      local _kops_mfa_status=$?
+      emulate -L zsh
+      local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
+      if _kops_mfa_time_left && _kops_mfa_reuse_window &&
+        (( _kops_mfa_left <= _kops_mfa_window )) &&
+        { [[ ${_kops_mfa_tried_key-} != $KOPS_MFA_KEY_ID ]] || (( _kops_mfa_now - ${_kops_mfa_tried:-0} >= 60 )) }; then
+        typeset -g _kops_mfa_tried=$_kops_mfa_now
+        if ! _kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1; then
+          typeset -g _kops_mfa_needs_code=$KOPS_MFA_KEY_ID
+        fi
+        # The session now in the shell (the renewed one) waits its minute too.
+        typeset -g _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
+      fi
+      return $_kops_mfa_status
+    }
+    typeset -ga precmd_functions
+    if (( ! ${precmd_functions[(Ie)_kops_mfa_hook]} )); then
+      # First, so that it sees the status of the user's command.
+      precmd_functions=(_kops_mfa_hook $precmd_functions)
+    fi
   fi
 }

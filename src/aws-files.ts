@@ -92,7 +92,8 @@ function configProfiles(ini: Record<string, Profile>, path: string): Record<stri
     const name = section === 'default' ? 'default' : section.startsWith('profile') ? profileWord(section) : undefined;
     if (name === undefined) continue;
     if (name === '__proto__') throw configError(`${path}: invalid profile name "${name}"`);
-    out[name] = { ...out[name], ...values };
+    // [default] and [profile default] are one name: the later section wins whole, as in the AWS CLI.
+    out[name] = values;
   }
   return out;
 }

@@ -127,6 +127,8 @@ async function send<T>(c: Call, fn: (client: STSClient) => Promise<T>): Promise<
   const { settings, keys } = c;
   const client = new STSClient({
     region: settings.region,
+    // From the context's environment, not process.env: the call goes where the cache key says.
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken },
     maxAttempts: 3,
     requestHandler: {

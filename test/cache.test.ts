@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './helpers.ts';
 import { world, USER, DEFAULT_CONFIG, type World } from './fixture.ts';
 import { spawnPty } from './pty.ts';
+import { runMain } from './run-main.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -43,9 +44,14 @@ function stderrLines(r: RunResult): string[] {
   return r.stderr.split('\n').filter((l) => l !== '');
 }
 
-/** The files in a cache folder (none when it does not exist). */
-function files(dir: string): string[] {
+/** Every file in a cache folder (none when it does not exist), the spent-code records too. */
+function allFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** The cache folder's files but the spent-code records (used-codes-<hash>, kept 90 s by design). */
+function files(dir: string): string[] {
+  return allFiles(dir).filter((n) => !n.startsWith('used-codes-'));
 }
 
 function entries(dir: string): Array<{ name: string; entry: Entry }> {
@@ -72,7 +78,7 @@ const assumeRoles = (w: World) => w.server.calls.filter((c) => c.action === 'Ass
 
 
 async function login(w: World, extra: string[] = [], env = w.env): Promise<RunResult> {
-  return ok(await runCli(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
+  return ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
 }
 
 test('a cache hit makes no AWS call and asks for no code', async (t) => {
@@ -82,7 +88,7 @@ test('a cache hit makes no AWS call and asks for no code', async (t) => {
   assert.equal(w.server.calls.length, 1);
 
   // No terminal and no --token-code: only the cache can answer.
-  const again = ok(await runCli(['env', '--shell', 'bash'], { env: w.env }));
+  const again = ok(await runMain(['env', '--shell', 'bash'], { env: w.env }));
   assert.equal(w.server.calls.length, 1, 'no AWS call on a hit');
   assert.equal(again.stdout, first.stdout, 'the same credentials, statement for statement');
   assert.match(again.stderr, new RegExp(`^kops-mfa: reusing the cached session for ${ASSUMED_ARN}, valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n$`));
@@ -91,7 +97,7 @@ test('a cache hit makes no AWS call and asks for no code', async (t) => {
   assert.equal(keys.AWS_SESSION_TOKEN, w.server.issued[0]!.sessionToken);
 
   // --quiet drops the note, and a hit still needs nothing.
-  const quiet = ok(await runCli(['env', '--shell', 'bash', '-q'], { env: w.env }));
+  const quiet = ok(await runMain(['env', '--shell', 'bash', '-q'], { env: w.env }));
   assert.equal(quiet.stderr, '');
   assert.equal(quiet.stdout, first.stdout);
   assert.equal(w.server.calls.length, 1);
@@ -110,14 +116,14 @@ test('a session with less than the minimum left is a miss; --min-remaining and K
 
   // Read-only checks, all at once: no code, so only a hit succeeds.
   const [byDefault, flag5, env4, byFlag, byEnv, flagOverEnv, flagOverEnv0] = await Promise.all([
-    runCli(['env'], { env: w.env }), // default 5 minutes: 4 left is not enough
-    runCli(['env', '--min-remaining', '5'], { env: w.env }),
-    runCli(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '4' } }),
-    runCli(['env', '--min-remaining', '3'], { env: w.env }),
-    runCli(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '3' } }),
+    runMain(['env'], { env: w.env }), // default 5 minutes: 4 left is not enough
+    runMain(['env', '--min-remaining', '5'], { env: w.env }),
+    runMain(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '4' } }),
+    runMain(['env', '--min-remaining', '3'], { env: w.env }),
+    runMain(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '3' } }),
     // The flag wins over the environment, both ways.
-    runCli(['env', '--min-remaining', '5'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '0' } }),
-    runCli(['env', '--min-remaining', '0'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '30' } }),
+    runMain(['env', '--min-remaining', '5'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '0' } }),
+    runMain(['env', '--min-remaining', '0'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '30' } }),
   ]);
   needsCode(byDefault);
   needsCode(flag5);
@@ -138,9 +144,9 @@ test('a session with less than the minimum left is a miss; --min-remaining and K
   assert.equal(assumeRoles(w), 2);
   // 60 minutes: the default is a hit, a minimum of 61 a miss.
   const [hit, env61, flag61] = await Promise.all([
-    runCli(['env'], { env: w.env }),
-    runCli(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '61' } }),
-    runCli(['env', '--min-remaining', '61'], { env: w.env }),
+    runMain(['env'], { env: w.env }),
+    runMain(['env'], { env: { ...w.env, KOPS_MFA_MIN_REMAINING: '61' } }),
+    runMain(['env', '--min-remaining', '61'], { env: w.env }),
   ]);
   ok(hit);
   needsCode(env61);
@@ -153,8 +159,8 @@ test('a 900 s session is not reused when 15 minutes must remain, and is at 14', 
   await login(w, ['--duration-seconds', '900']);
   assert.equal(w.server.calls[0]!.params.DurationSeconds, '900');
   const [at15, at14] = await Promise.all([
-    runCli(['env', '--min-remaining', '15'], { env: w.env }),
-    runCli(['env', '--min-remaining', '14'], { env: w.env }),
+    runMain(['env', '--min-remaining', '15'], { env: w.env }),
+    runMain(['env', '--min-remaining', '14'], { env: w.env }),
   ]);
   needsCode(at15);
   ok(at14);
@@ -174,7 +180,7 @@ test('--refresh forces a new code; --no-cache neither reads nor writes', async (
   const mtime = statSync(file).mtimeMs;
 
   // --no-cache does not read: without a code it needs one although the cache holds a session.
-  needsCode(await runCli(['env', '--no-cache'], { env: w.env }));
+  needsCode(await runMain(['env', '--no-cache'], { env: w.env }));
   // ... and does not write: a new session, the cache file untouched.
   const other = await login(w, ['--no-cache']);
   assert.notEqual(exported(other.stdout).AWS_ACCESS_KEY_ID, entry.credentials.accessKeyId);
@@ -184,7 +190,7 @@ test('--refresh forces a new code; --no-cache neither reads nor writes', async (
 
   // --refresh without a code needs one, though the cache holds a valid session, and calls nothing.
   const calls = w.server.calls.length;
-  needsCode(await runCli(['env', '--refresh'], { env: w.env }));
+  needsCode(await runMain(['env', '--refresh'], { env: w.env }));
   assert.equal(w.server.calls.length, calls);
   // With a code: a new AssumeRole, and the cache holds the new session.
   const refreshed = await login(w, ['--refresh']);
@@ -193,7 +199,7 @@ test('--refresh forces a new code; --no-cache neither reads nor writes', async (
   const newKeys = exported(refreshed.stdout);
   assert.notEqual(newKeys.AWS_ACCESS_KEY_ID, exported(first.stdout).AWS_ACCESS_KEY_ID);
   assert.equal(onlyEntry(w).entry.credentials.accessKeyId, newKeys.AWS_ACCESS_KEY_ID);
-  const hit = ok(await runCli(['env', '--shell', 'bash'], { env: w.env }));
+  const hit = ok(await runMain(['env', '--shell', 'bash'], { env: w.env }));
   assert.equal(hit.stdout, refreshed.stdout);
   assert.equal(w.server.calls.length, calls + 1);
 });
@@ -212,6 +218,9 @@ test('under umask 000 the folder is 0700 and the file 0600, with no temp or lock
   const { file } = onlyEntry(w);
   assert.equal(statSync(file).mode & 0o777, 0o600, 'cache file');
   assert.deepEqual(files(w.cacheDir), [file.slice(w.cacheDir.length + 1)], 'nothing but the session file');
+  const records = allFiles(w.cacheDir).filter((n) => n.startsWith('used-codes-'));
+  assert.equal(records.length, 1, 'the spent code is recorded');
+  assert.deepEqual(records.map((n) => statSync(join(w.cacheDir, n)).mode & 0o777), [0o600], 'spent-code record');
 
   // A refresh rewrites the file: still 0600, still alone; a folder someone opened up is closed again.
   chmodSync(w.cacheDir, 0o777);
@@ -237,7 +246,7 @@ test('a cache file others can read is refused with one warning line and replaced
   chmodSync(file, 0o644);
 
   // Without a code: refused (not used), a miss.
-  const refused = await runCli(['env'], { env: w.env });
+  const refused = await runMain(['env'], { env: w.env });
   needsCode(refused);
   const warnings = stderrLines(refused).filter((l) => !/no terminal/.test(l));
   assert.equal(warnings.length, 1, refused.stderr);
@@ -285,7 +294,7 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
       const path = join(xdg, 'kops-mfa', name);
       writeFileSync(path, content, { mode: 0o600 });
       const env = { ...w.env, XDG_CACHE_HOME: xdg };
-      const r = await runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env });
+      const r = await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env });
       return { label, r, path };
     }),
   );
@@ -293,7 +302,7 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
     assert.equal(r.code, 0, `${label}: ${r.stderr}`);
     const lines = stderrLines(r);
     assert.equal(lines.length, 2, `${label}: one warning and the note, got:\n${r.stderr}`);
-    assert.match(lines[0]!, /^kops-mfa: ignoring corrupt cache file .*; it will be replaced$/, label);
+    assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); it will be replaced$/, label);
     assert.match(lines[1]!, /^kops-mfa: new session for /, label);
     const now = JSON.parse(readFileSync(path, 'utf8')) as Entry;
     assert.equal(now.credentials.accessKeyId, exported(r.stdout).AWS_ACCESS_KEY_ID, `${label}: replaced by the new session`);
@@ -303,13 +312,13 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
 
   // Without a code a damaged file is still a plain miss (exit 6, not 1), for status too.
   writeFileSync(file, good.slice(0, 40), { mode: 0o600 });
-  const miss = await runCli(['env'], { env: w.env });
+  const miss = await runMain(['env'], { env: w.env });
   needsCode(miss);
   assert.doesNotMatch(miss.stderr, /unexpected/);
   // status is read-only and quiet (it may run in every prompt): no session, no
   // warning, and the damaged file is left for the next login to report and replace.
   writeFileSync(file, '{"v":1', { mode: 0o600 });
-  const status = await runCli(['status'], { env: w.env });
+  const status = await runMain(['status'], { env: w.env });
   assert.equal(status.code, 1, status.stderr);
   assert.equal(status.stderr, '');
   assert.equal(readFileSync(file, 'utf8'), '{"v":1');
@@ -354,14 +363,14 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   // session still printed although it cannot be saved there.
   unlinkSync(file);
   mkdirSync(file, { mode: 0o700 });
-  const miss = await runCli(['env'], { env: w.env });
+  const miss = await runMain(['env'], { env: w.env });
   needsCode(miss);
   assert.deepEqual(stderrLines(miss).slice(0, -1), [`kops-mfa: ignoring cache file ${file}: it is not a regular file`]);
   const r = await login(w);
   const lines = stderrLines(r);
   assert.equal(lines.length, 3, r.stderr);
   assert.equal(lines[0], `kops-mfa: ignoring cache file ${file}: it is not a regular file`);
-  assert.match(lines[1]!, /^kops-mfa: could not save the session in the cache \(EISDIR.*\); the next login will ask for a code$/);
+  assert.equal(lines[1], `kops-mfa: could not save the session in the cache (cannot save ${file}: it is a folder); the next login will ask for a code`);
   assert.match(lines[2]!, /^kops-mfa: new session for /);
   assert.equal(exported(r.stdout).AWS_ACCESS_KEY_ID, w.server.issued.at(-1)!.accessKeyId);
   assert.deepEqual(files(w.cacheDir), [name], 'no temp file left behind');
@@ -371,7 +380,7 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   writeFileSync(plainFile, 'x');
   const noFolder = await login(w, [], { ...w.env, XDG_CACHE_HOME: plainFile });
   assert.deepEqual(stderrLines(noFolder).map((l) => l.replace(/ for .*/, '')), [
-    `kops-mfa: cannot use the session cache: a parent of ${join(plainFile, 'kops-mfa')} is not a folder; going on without it (set XDG_CACHE_HOME to move it)`,
+    `kops-mfa: cannot use the session cache: ${join(plainFile, 'kops-mfa')} cannot be created: a part of the path is not a folder; going on without it (set XDG_CACHE_HOME to move it)`,
     'kops-mfa: new session',
   ]);
   assert.equal(readFileSync(plainFile, 'utf8'), 'x');
@@ -379,9 +388,9 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   // The lock path is a folder: said once, not spun on for ever.
   const xdg = tempDir(t);
   mkdirSync(join(xdg, 'kops-mfa', `${name}.lock`), { recursive: true, mode: 0o700 });
-  const stuck = await runCli(['env', '--token-code', w.code()], { env: { ...w.env, XDG_CACHE_HOME: xdg }, timeoutMs: 20_000 });
+  const stuck = await runMain(['env', '--token-code', w.code()], { env: { ...w.env, XDG_CACHE_HOME: xdg } });
   ok(stuck, 'login with a folder for a lock');
-  assert.match(stuck.stderr, /^kops-mfa: cannot use the session cache: the lock \S+\.lock cannot be read \(it is a folder\); going on without it/);
+  assert.match(stuck.stderr, /^kops-mfa: cannot use the session cache: the lock \S+\.lock is not a regular file; remove it; going on without it[^\n]*\nkops-mfa: new session [^\n]*\n$/, 'one warning, then the login');
   assert.equal(w.server.calls.length, 4);
 });
 
@@ -395,8 +404,10 @@ test('a lock left behind by a process that died at the prompt, or carrying our o
   const pty = spawnPty([process.execPath, BIN, 'env', '--refresh'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor('MFA code for');
-  const pid = Number(readFileSync(lockFile, 'utf8'));
-  assert.ok(pid > 0);
+  // The lock holds "pid starttime".
+  const holder = readFileSync(lockFile, 'utf8');
+  assert.match(holder, /^\d+ \d+\n$/);
+  const pid = Number(holder.split(' ')[0]);
   pty.kill('SIGKILL');
   await pty.exited;
   const deadline = Date.now() + 10_000;
@@ -556,11 +567,12 @@ test('two logins started at the same instant: one AssumeRole, the same credentia
 interface StatusJson {
   valid: boolean;
   shell: { profile: string; arn?: string; expiration: string; secondsLeft: number; valid: boolean } | null;
+  mfaSession: unknown;
   cache: { profile: string; arn?: string; expiration: string; secondsLeft: number; valid: boolean } | null;
 }
 
 async function status(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ text: RunResult; json: RunResult; data: StatusJson }> {
-  const [text, json] = await Promise.all([runCli(['status', ...args], { env }), runCli(['status', '--json', ...args], { env })]);
+  const [text, json] = await Promise.all([runMain(['status', ...args], { env }), runMain(['status', '--json', ...args], { env })]);
   assert.equal(text.code, json.code, 'text and JSON agree on the exit code');
   return { text, json, data: JSON.parse(json.stdout) as StatusJson };
 }
@@ -572,7 +584,7 @@ test('status: 1 with no session, 0 with a valid cached one, 1 when it expired; J
   const none = await status(w.env);
   assert.equal(none.text.code, 1);
   assert.equal(none.text.stdout, 'this shell: not logged in\ncache:      no session for profile kops\n');
-  assert.deepEqual(none.data, { valid: false, shell: null, cache: null });
+  assert.deepEqual(none.data, { valid: false, shell: null, cache: null, mfaSession: null });
   assert.equal(w.server.calls.length, 0);
 
   const first = await login(w);
@@ -581,8 +593,9 @@ test('status: 1 with no session, 0 with a valid cached one, 1 when it expired; J
   outputs.push(valid.text.stdout, valid.text.stderr, valid.json.stdout, valid.json.stderr);
   assert.equal(valid.text.code, 0, valid.text.stderr);
   assert.match(valid.text.stdout, new RegExp(`^this shell: not logged in\\ncache: {6}${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n$`));
-  assert.deepEqual(Object.keys(valid.data).sort(), ['cache', 'shell', 'valid']);
+  assert.deepEqual(Object.keys(valid.data).sort(), ['cache', 'mfaSession', 'shell', 'valid']);
   assert.equal(valid.data.valid, true);
+  assert.equal(valid.data.mfaSession, null, 'no MFA session: --mfa-session-duration is off');
   assert.equal(valid.data.shell, null);
   const c = valid.data.cache!;
   assert.deepEqual(Object.keys(c).sort(), ['arn', 'expiration', 'profile', 'secondsLeft', 'valid']);
@@ -608,7 +621,7 @@ test('status: 1 with no session, 0 with a valid cached one, 1 when it expired; J
   assert.equal(expired.data.cache!.valid, false);
   assert.equal(expired.data.cache!.expiration, past);
   assert.ok(expired.data.cache!.secondsLeft < 0);
-  needsCode(await runCli(['env'], { env: w.env }));
+  needsCode(await runMain(['env'], { env: w.env }));
 
   for (const out of outputs) {
     for (const secret of [entry.credentials.secretAccessKey, entry.credentials.sessionToken, USER.secretAccessKey]) {
@@ -663,49 +676,63 @@ test('logout forgets the profile (others stay), --all forgets all, and the state
   const byProfile = () => entries(w.cacheDir).map((e) => e.entry.profile).sort();
   assert.deepEqual(byProfile(), ['kops', 'kops', 'other']);
 
-  const r = ok(await runCli(['logout', '--shell', 'bash', '--profile', 'kops'], { env: w.env }));
+  const r = ok(await runMain(['logout', '--shell', 'bash', '--profile', 'kops'], { env: w.env }));
   assert.deepEqual(byProfile(), ['other']);
   assert.equal(r.stderr, 'kops-mfa: forgot 2 cached sessions of profile kops\n');
-  assert.equal(
-    r.stdout,
-    ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'KOPS_MFA_SESSION', 'KOPS_MFA_PREV_PROFILE']
-      .map((n) => `unset ${n}\n`)
-      .join(''),
-  );
-  needsCode(await runCli(['env'], { env: w.env }));
-  ok(await runCli(['env', '--profile', 'other'], { env: w.env }));
+  // This environment holds no session of kops-mfa's: its AWS_* are not kops-mfa's to clear.
+  assert.equal(r.stdout, '# kops-mfa statements v1\n');
+  needsCode(await runMain(['env'], { env: w.env }));
+  ok(await runMain(['env', '--profile', 'other'], { env: w.env }));
 
   await login(w);
-  const all = ok(await runCli(['logout', '--shell', 'bash', '--all'], { env: w.env }));
-  assert.equal(all.stderr, 'kops-mfa: forgot 2 cached sessions\n');
+  const all = ok(await runMain(['logout', '--shell', 'bash', '--all'], { env: w.env }));
+  assert.equal(all.stderr, 'kops-mfa: forgot 2 cached sessions and 0 MFA sessions\n');
   assert.deepEqual(files(w.cacheDir), []);
-  const again = ok(await runCli(['logout', '--shell', 'bash', '--all'], { env: w.env }));
-  assert.equal(again.stderr, 'kops-mfa: forgot 0 cached sessions\n');
+  const again = ok(await runMain(['logout', '--shell', 'bash', '--all'], { env: w.env }));
+  assert.equal(again.stderr, 'kops-mfa: forgot 0 cached sessions and 0 MFA sessions\n');
 });
 
-test('logout in a logged-in shell forgets its profile and gives the previous AWS_PROFILE back', async (t) => {
+test('logout in a logged-in shell forgets its profile and gives back what the login replaced', async (t) => {
   const w = await world(t);
   w.writeAws(`${DEFAULT_CONFIG}\n[profile dev]\nregion = eu-west-1\n`);
-  // The user had AWS_PROFILE=dev, then logged in to kops.
-  const before = { ...w.env, AWS_PROFILE: 'dev' };
-  const first = await login(w, ['--profile', 'kops'], before);
-  assert.match(first.stdout, /^export KOPS_MFA_PREV_PROFILE='dev'$/m);
+  // The user had AWS_PROFILE=dev, a region and keys of their own, then logged in to kops in eu-west-1.
+  const mine = "it's mine\n$(id) \u2019";
+  const before = { ...w.env, AWS_PROFILE: 'dev', AWS_DEFAULT_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIAUSEROWN', AWS_SECRET_ACCESS_KEY: mine };
+  const first = await login(w, ['--profile', 'kops', '--region', 'eu-west-1'], before);
   const shell = await shellAfter(before, first.stdout);
   assert.equal(shell.AWS_PROFILE, undefined);
-  assert.equal(shell.KOPS_MFA_PREV_PROFILE, 'dev');
+  assert.equal(shell.AWS_DEFAULT_REGION, 'eu-west-1');
+  const saved = JSON.parse(shell.KOPS_MFA_SAVED ?? '') as Record<string, string | null>;
+  assert.equal(saved.AWS_PROFILE, 'dev');
+  assert.equal(saved.AWS_DEFAULT_REGION, 'us-west-2');
+  assert.equal(saved.AWS_SECRET_ACCESS_KEY, mine);
 
-  const r = ok(await runCli(['logout'], { env: shell }));
+  const r = ok(await runMain(['logout'], { env: shell }));
   assert.match(r.stderr, /forgot 1 cached session of profile kops/);
   assert.deepEqual(files(w.cacheDir), []);
-  assert.match(r.stdout, /^unset AWS_SESSION_TOKEN$/m);
-  assert.match(r.stdout, /^export AWS_PROFILE='dev'$/m);
+  assert.match(r.stdout, /^# kops-mfa statements v1\n/);
   const after = await shellAfter(shell, r.stdout);
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'KOPS_MFA_SESSION', 'KOPS_MFA_PREV_PROFILE']) {
+  for (const name of ['AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_REGION']) {
     assert.equal(after[name], undefined, `${name} cleared`);
   }
+  for (const name of ['KOPS_MFA_SESSION', 'KOPS_MFA_EXPIRES', 'KOPS_MFA_KEY_ID', 'KOPS_MFA_SAVED']) assert.equal(after[name], undefined, `${name} cleared`);
   assert.equal(after.AWS_PROFILE, 'dev', 'AWS_PROFILE restored');
-  // Logged out with no previous profile: nothing to give back.
+  assert.deepEqual(
+    [after.AWS_DEFAULT_REGION, after.AWS_ACCESS_KEY_ID, after.AWS_SECRET_ACCESS_KEY],
+    ['us-west-2', 'AKIAUSEROWN', mine],
+    'the region and the long-term keys restored byte for byte',
+  );
+
+  // A shell logged in by 0.1 (KOPS_MFA_PREV_PROFILE, no KOPS_MFA_KEY_ID): its session is cleared, AWS_PROFILE given back.
+  const old = { ...w.env, AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: 'ASIAOLD', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't', KOPS_MFA_SESSION: 'kops', KOPS_MFA_PREV_PROFILE: 'dev' };
+  const legacy = ok(await runMain(['logout', '--shell', 'bash'], { env: old }));
+  const cleared = await shellAfter(old, legacy.stdout);
+  assert.deepEqual(
+    ['AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'KOPS_MFA_SESSION', 'KOPS_MFA_PREV_PROFILE', 'AWS_PROFILE'].map((n) => cleared[n]),
+    [undefined, undefined, undefined, undefined, 'dev'],
+  );
+  // Logged out with no session and no previous profile: nothing to give back.
   const { AWS_PROFILE: _unset, ...noProfile } = w.env;
-  const plain = ok(await runCli(['logout', '--shell', 'bash'], { env: noProfile }));
-  assert.doesNotMatch(plain.stdout, /AWS_PROFILE/);
+  const plain = ok(await runMain(['logout', '--shell', 'bash'], { env: noProfile }));
+  assert.equal(plain.stdout, '# kops-mfa statements v1\n');
 });

@@ -1,7 +1,8 @@
 // Settings precedence and validation: pure, so every branch runs without a process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveSettings, profileName, type Flags } from '../src/config.ts';
+import { resolveSettings, profileName } from '../src/config.ts';
+import type { Flags } from '../src/options.ts';
 import type { AwsFiles } from '../src/aws-files.ts';
 import { KopsMfaError, ExitCode } from '../src/errors.ts';
 
@@ -59,7 +60,7 @@ test('flags win over the environment, which wins over the profile', () => {
   assert.equal(fromEnv.durationSeconds, 1800);
   assert.equal(fromEnv.roleSessionName, 'env-name');
   assert.equal(fromEnv.region, 'us-west-2');
-  const flags: Flags = { profile: 'kops', roleArn: other, durationSeconds: '900', roleSessionName: 'flag-name', region: 'ap-south-1' };
+  const flags: Flags = { profile: 'kops', 'role-arn': other, 'duration-seconds': '900', 'role-session-name': 'flag-name', region: 'ap-south-1' };
   const fromFlags = resolveSettings(flags, env, base);
   assert.equal(fromFlags.roleArn, other);
   assert.equal(fromFlags.durationSeconds, 900);
@@ -93,10 +94,28 @@ test("kops-mfa's own exported session is never taken for source keys", () => {
   assert.equal(relogin.source.accessKeyId, 'AKIABASE');
 });
 
-test('the previous AWS_PROFILE is remembered across re-logins', () => {
-  assert.equal(resolveSettings({}, { AWS_PROFILE: 'kops' }, base).previousProfile, 'kops');
-  assert.equal(resolveSettings({}, { KOPS_MFA_SESSION: 'kops', KOPS_MFA_PREV_PROFILE: 'kops' }, base).previousProfile, 'kops');
-  assert.equal(resolveSettings({ profile: 'kops' }, {}, base).previousProfile, undefined);
+test('settings come from the environment before the login: KOPS_MFA_SAVED (0.2) or KOPS_MFA_PREV_PROFILE (0.1)', () => {
+  // A shell logged in by 0.2 to another profile: AWS_PROFILE was "kops" before, the region was unset.
+  const loggedIn = {
+    AWS_ACCESS_KEY_ID: 'ASIATEMP',
+    AWS_SECRET_ACCESS_KEY: 'tempsecret',
+    AWS_SESSION_TOKEN: 'token',
+    AWS_REGION: 'us-west-2',
+    KOPS_MFA_SESSION: 'kops',
+    KOPS_MFA_KEY_ID: 'ASIATEMP',
+    KOPS_MFA_EXPIRES: '1900000000',
+    KOPS_MFA_SAVED: JSON.stringify({ AWS_PROFILE: 'other', AWS_REGION: null, AWS_ACCESS_KEY_ID: null }),
+  };
+  const s = resolveSettings({}, loggedIn, base);
+  assert.equal(s.profile, 'kops', 'the marker names the profile of the session (AWS_PROFILE was unset by the login)');
+  assert.equal(s.exportRegion, 'eu-central-1', "the profile's region: the exported one was the login's, not the user's");
+  assert.equal(s.source.accessKeyId, 'AKIABASE');
+  // The saved values count only while the keys are the session's.
+  const replaced = resolveSettings({ profile: 'kops' }, { ...loggedIn, AWS_ACCESS_KEY_ID: 'AKIAOWN', AWS_SECRET_ACCESS_KEY: 'own' }, base);
+  assert.equal(replaced.exportRegion, 'us-west-2', 'keys the user set since: the environment is the user\'s');
+  // A shell logged in by 0.1 (a marker, no KOPS_MFA_KEY_ID): its keys are that session's, never the user's.
+  const old = { KOPS_MFA_ROLE_ARN: ROLE, KOPS_MFA_ARN: MFA, AWS_ACCESS_KEY_ID: 'ASIATEMP', AWS_SECRET_ACCESS_KEY: 't', KOPS_MFA_SESSION: 'default', KOPS_MFA_PREV_PROFILE: 'x' };
+  configFails(() => resolveSettings({}, old, files()), /no long-term AWS keys/);
 });
 
 test('source_profile chains are followed; a role on the way becomes a hop', () => {
@@ -138,10 +157,10 @@ test('credential_source = Environment takes the environment keys', () => {
 
 test('no role but a serial means GetSessionToken, up to 36 hours', () => {
   const f = files({}, { me: { aws_access_key_id: 'AKIAME', aws_secret_access_key: 's', mfa_serial: MFA } });
-  const s = resolveSettings({ profile: 'me', durationSeconds: '129600' }, {}, f);
+  const s = resolveSettings({ profile: 'me', 'duration-seconds': '129600' }, {}, f);
   assert.equal(s.roleArn, undefined);
   assert.equal(s.durationSeconds, 129600);
-  configFails(() => resolveSettings({ profile: 'me', durationSeconds: '129601' }, {}, f), /900 to 129600/);
+  configFails(() => resolveSettings({ profile: 'me', 'duration-seconds': '129601' }, {}, f), /900 to 129600/);
 });
 
 test('mfa_process is taken from the profile', () => {
@@ -153,26 +172,26 @@ test('mfa_process is taken from the profile', () => {
 
 const envOk = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' };
 const invalid: Array<[string, Flags, RegExp]> = [
-  ['missing serial', { roleArn: ROLE }, /no MFA device .* --serial-number/],
-  ['role ARN typo', { roleArn: 'arn:aws:iam::123:role/x', serialNumber: MFA }, /role ARN .* not of the form/],
-  ['a user ARN given as the serial', { roleArn: ROLE, serialNumber: 'arn:aws:iam::123456789012:user/alice' }, /MFA serial .* not of the form/],
-  ['duration too short', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '899' }, /900 to 43200/],
-  ['duration too long for a role', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '43201' }, /900 to 43200/],
-  ['duration not a number', { roleArn: ROLE, serialNumber: MFA, durationSeconds: '1h' }, /whole number/],
-  ['session name with a space', { roleArn: ROLE, serialNumber: MFA, roleSessionName: 'a b' }, /session name/],
-  ['session name too short', { roleArn: ROLE, serialNumber: MFA, roleSessionName: 'a' }, /session name/],
-  ['code of 5 digits', { roleArn: ROLE, serialNumber: MFA, tokenCode: '12345' }, /6 digits/],
-  ['code with letters', { roleArn: ROLE, serialNumber: MFA, tokenCode: '12a456' }, /6 digits/],
-  ['region with shell syntax', { roleArn: ROLE, serialNumber: MFA, region: 'eu-west-1;id' }, /region/],
-  ['external id with a space', { roleArn: ROLE, serialNumber: MFA, externalId: 'a b' }, /external id/],
-  ['min-remaining not a number', { roleArn: ROLE, serialNumber: MFA, minRemaining: 'soon' }, /minimum remaining/],
-  ['unknown profile', { profile: 'nope', roleArn: ROLE, serialNumber: MFA }, /profile nope is not in/],
+  ['missing serial', { 'role-arn': ROLE }, /no MFA device .* --serial-number/],
+  ['role ARN typo', { 'role-arn': 'arn:aws:iam::123:role/x', 'serial-number': MFA }, /role ARN .* not of the form/],
+  ['a user ARN given as the serial', { 'role-arn': ROLE, 'serial-number': 'arn:aws:iam::123456789012:user/alice' }, /MFA serial .* not of the form/],
+  ['duration too short', { 'role-arn': ROLE, 'serial-number': MFA, 'duration-seconds': '899' }, /900 to 43200/],
+  ['duration too long for a role', { 'role-arn': ROLE, 'serial-number': MFA, 'duration-seconds': '43201' }, /900 to 43200/],
+  ['duration not a number', { 'role-arn': ROLE, 'serial-number': MFA, 'duration-seconds': '1h' }, /whole number/],
+  ['session name with a space', { 'role-arn': ROLE, 'serial-number': MFA, 'role-session-name': 'a b' }, /session name/],
+  ['session name too short', { 'role-arn': ROLE, 'serial-number': MFA, 'role-session-name': 'a' }, /session name/],
+  ['code of 5 digits', { 'role-arn': ROLE, 'serial-number': MFA, 'token-code': '12345' }, /6 digits/],
+  ['code with letters', { 'role-arn': ROLE, 'serial-number': MFA, 'token-code': '12a456' }, /6 digits/],
+  ['region with shell syntax', { 'role-arn': ROLE, 'serial-number': MFA, region: 'eu-west-1;id' }, /region/],
+  ['external id with a space', { 'role-arn': ROLE, 'serial-number': MFA, 'external-id': 'a b' }, /external id/],
+  ['min-remaining not a number', { 'role-arn': ROLE, 'serial-number': MFA, 'min-remaining': 'soon' }, /minimum remaining/],
+  ['unknown profile', { profile: 'nope', 'role-arn': ROLE, 'serial-number': MFA }, /profile nope is not in/],
 ];
 for (const [name, flags, pattern] of invalid) {
   test(`refused before any AWS call: ${name}`, () => configFails(() => resolveSettings(flags, envOk, files()), pattern));
 }
 
 test('a code with a leading zero stays a string of six digits', () => {
-  const s = resolveSettings({ roleArn: ROLE, serialNumber: MFA, tokenCode: '012345' }, envOk, files());
+  const s = resolveSettings({ 'role-arn': ROLE, 'serial-number': MFA, 'token-code': '012345' }, envOk, files());
   assert.equal(s.tokenCode, '012345');
 });

@@ -1,10 +1,12 @@
 // Shared test utilities: finding the tools a test needs and running the built CLI.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import type { EnvOp } from '../src/env-ops.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
@@ -117,4 +119,115 @@ export async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Pr
     if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/** A POSIX single-quoted word holding exactly `s` (for scripts the tests build). */
+export const posixQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** What a failed kops-mfa run left: spawned (RunResult) or in-process (runMain). */
+export interface Outcome {
+  code: number | null;
+  signal?: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The failure contract, the one place it is written: exit status `code` (never
+ * 0), no signal, nothing on stdout, and exactly one line on stderr that starts
+ * "kops-mfa: " and matches every pattern; no stack trace.
+ */
+export function failsCleanly(r: Outcome, code: number, ...patterns: RegExp[]): void {
+  const seen = `\nstderr: ${JSON.stringify(r.stderr)}\nstdout: ${JSON.stringify(r.stdout.slice(0, 200))}`;
+  assert.notEqual(code, 0, 'failsCleanly needs a failing exit status');
+  assert.equal(r.signal ?? null, null, `killed by a signal${seen}`);
+  assert.equal(r.code, code, `exit status${seen}`);
+  assert.equal(r.stdout, '', `stdout must stay empty on failure${seen}`);
+  assert.match(r.stderr, /^kops-mfa: [^\n]+\n$/, `exactly one line on stderr, starting "kops-mfa: "${seen}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `a stack trace on stderr${seen}`);
+  for (const p of patterns) assert.match(r.stderr, p, `stderr should match ${p}${seen}`);
+}
+
+/**
+ * PowerShell's tokenizer reads these five as a single quote (the language
+ * spec's single-quote-character): inside a verbatim string two in a row stand
+ * for the second one, one alone ends the string.
+ */
+export const PS_QUOTES: ReadonlySet<string> = new Set(["'", '\u2018', '\u2019', '\u201A', '\u201B']);
+
+/**
+ * Read one PowerShell verbatim string ('…') starting at `start` (an opening
+ * quote), as PowerShell does: the value, and the offset just after the closing quote.
+ */
+export function readPowerShellString(text: string, start: number): { value: string; end: number } {
+  if (!PS_QUOTES.has(text[start] ?? '')) throw new Error(`no verbatim string at offset ${start}`);
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    const c = text[i];
+    if (c === undefined) throw new Error('verbatim string not terminated');
+    if (PS_QUOTES.has(c)) {
+      const next = text[i + 1];
+      if (next === undefined || !PS_QUOTES.has(next)) return { value, end: i + 1 };
+      value += next;
+      i += 2;
+    } else {
+      value += c;
+      i += 1;
+    }
+  }
+}
+
+const CHAR_TERM = /^\[char\]0x([0-9A-F]{4})/;
+
+/** Read one value expression from `start` as PowerShell's tokenizer would; where it ends. */
+function readValue(text: string, start: number): { value: string; end: number } {
+  let value = '';
+  let i = start;
+  for (let first = true; ; first = false) {
+    const ch = CHAR_TERM.exec(text.slice(i, i + 14));
+    if (ch?.[1] && !first) {
+      value += String.fromCharCode(parseInt(ch[1], 16));
+      i += ch[0].length;
+    } else {
+      const lit = readPowerShellString(text, i);
+      value += lit.value;
+      i = lit.end;
+    }
+    if (text.startsWith(' + ', i)) i += 3;
+    else return { value, end: i };
+  }
+}
+
+/**
+ * kops-mfa's PowerShell statements read back the way PowerShell's tokenizer
+ * would (a model, for machines without PowerShell): the header, then
+ * `$env:NAME = VALUE` and `Remove-Item Env:NAME -ErrorAction SilentlyContinue`
+ * lines. VALUE is verbatim literals and [char]0xNNNN terms joined by ` + `,
+ * starting with a literal. Anything after a value but the newline is code: an error.
+ */
+export function readPowerShellStatements(text: string): EnvOp[] {
+  const header = '# kops-mfa statements v1\n';
+  assert.ok(text.startsWith(header), 'the header comes first');
+  const ops: EnvOp[] = [];
+  let i = header.length;
+  while (i < text.length) {
+    const rest = text.slice(i, i + 200);
+    const set = /^\$env:([A-Za-z_][A-Za-z0-9_]*) = /.exec(rest);
+    const unset = /^Remove-Item Env:([A-Za-z_][A-Za-z0-9_]*) -ErrorAction SilentlyContinue\n/.exec(rest);
+    if (set?.[1]) {
+      const { value, end } = readValue(text, i + set[0].length);
+      if (text[end] !== '\n') {
+        throw new Error(`code after the string at offset ${end}: ${JSON.stringify(text.slice(end, end + 40))}`);
+      }
+      ops.push({ op: 'set', name: set[1], value });
+      i = end + 1;
+    } else if (unset?.[1]) {
+      ops.push({ op: 'unset', name: unset[1] });
+      i += unset[0].length;
+    } else {
+      throw new Error(`not one of our statements at offset ${i}: ${JSON.stringify(rest.slice(0, 40))}`);
+    }
+  }
+  return ops;
 }

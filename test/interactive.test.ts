@@ -287,7 +287,18 @@ function loggedIn(w: World, c: World['server']['issued'][number]): Record<string
     AWS_DEFAULT_REGION: 'eu-west-1',
     AWS_ENDPOINT_URL_STS: w.server.url,
     KOPS_MFA_SESSION: 'kops',
-    KOPS_MFA_PREV_PROFILE: 'kops',
+    KOPS_MFA_EXPIRES: String(Math.floor(c.expiration.getTime() / 1000)),
+    KOPS_MFA_KEY_ID: c.accessKeyId,
+    // What the first login replaced (null: was unset), for kops-logout to give back.
+    KOPS_MFA_SAVED: JSON.stringify({
+      AWS_ACCESS_KEY_ID: null,
+      AWS_SECRET_ACCESS_KEY: null,
+      AWS_SESSION_TOKEN: null,
+      AWS_CREDENTIAL_EXPIRATION: null,
+      AWS_REGION: null,
+      AWS_DEFAULT_REGION: null,
+      AWS_PROFILE: 'kops',
+    }),
   };
 }
 
@@ -332,10 +343,11 @@ async function callerArn(w: World, vars: Record<string, string>): Promise<string
 
 /** kops-login with a code typed at the prompt; returns the screen from the
  * code to the next shell prompt. */
-async function loginWithCode(s: Session, w: World, command: string): Promise<{ code: string; screen: string }> {
+async function loginWithCode(s: Session, w: World, command: string, atPrompt?: () => void): Promise<{ code: string; screen: string }> {
   const from = s.mark();
   s.type(`${command}\r`);
   await s.mfaPrompt(from);
+  atPrompt?.();
   const code = w.code();
   const typedAt = s.mark();
   await s.lastAnswer(`${code}\r`);
@@ -369,7 +381,21 @@ async function fullSession(t: TestContext, name: ShellName): Promise<void> {
       assert.equal(await session.rcOf('kops-mfa status'), 0, 'status while logged in');
 
       // 5. --refresh in the logged-in shell: a new code, signed with the long-term key.
-      const second = await loginWithCode(session, w, 'kops-login --refresh');
+      // While kops-mfa waits for the code, no process under the shell has a secret in its argv.
+      const second = await loginWithCode(session, w, 'kops-login --refresh', () => {
+        const pids = descendants(session.pty.pid!);
+        const argvs = pids.map((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        });
+        assert.ok(argvs.some((a) => a.includes('kops-mfa')), `kops-mfa is not running: ${argvs.join(' | ')}`);
+        for (const secret of [USER.secretAccessKey, issued1.secretAccessKey, issued1.sessionToken]) {
+          assert.ok(!argvs.some((a) => a.includes(secret)), 'a secret in the argv of a process while kops-mfa prompts');
+        }
+      });
       assert.ok(!showsCode(second.screen, second.code), `the code ${second.code} was shown on the terminal`);
       const two = await session.state();
       assert.equal(two.rc, 0, 'kops-login --refresh exit status');
@@ -421,13 +447,9 @@ async function fullSession(t: TestContext, name: ShellName): Promise<void> {
       const out = await session.run(`kops-logout; printf 'RC=%s=\\n' "${SHELLS[name].status}"`, /^RC=(\d+)=$/m);
       assert.equal(Number(out[1]), 0, 'kops-logout exit status');
       const after = await session.state();
-      // The README: logout clears the keys and the markers and gives AWS_PROFILE
-      // back; "AWS_REGION stays" (and AWS_DEFAULT_REGION with it).
-      assert.deepEqual(
-        after.vars,
-        { ...LOGGED_OUT(w), AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1' },
-        'after kops-logout',
-      );
+      // PROTOCOL.md section 2: logout gives back every variable the login
+      // replaced, the region too (it was unset), so the shell is as before the login.
+      assert.deepEqual(after.vars, LOGGED_OUT(w), 'after kops-logout');
       // status: no session in the shell, and logout removed the profile's cached one.
       const statusFrom = session.mark();
       assert.equal(await session.rcOf('kops-mfa status'), 1, 'status after logout');

@@ -1,13 +1,15 @@
-// Profiles end to end, through the built CLI against the local STS server:
+// Profiles end to end, in the test process (runMain) against the local STS server:
 // source_profile chains with a role on the way, GetSessionToken profiles,
 // mfa_process, the prompt asking again in a real terminal, and a re-login
-// from a shell that already holds a session.
+// from a shell that already holds a session. The prompt runs the built CLI
+// in a pseudo-terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { BIN, ok, runCli, shellAfter, type RunResult } from './helpers.ts';
+import { BIN, failsCleanly, ok, runCli, shellAfter } from './helpers.ts';
+import { runMain } from './run-main.ts';
 import { spawnPty } from './pty.ts';
 import { world, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
 
@@ -16,12 +18,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const JUMP_ARN = `arn:aws:iam::${ACCOUNT}:role/jump`;
 
 
-function failsCleanly(r: RunResult, code: number, message: RegExp) {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, '', 'stdout stays empty on failure');
-  assert.match(r.stderr, message);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-}
 
 /** `export NAME='value'` lines of the bash output (values here never hold a quote). */
 function exported(stdout: string): Record<string, string> {
@@ -66,7 +62,7 @@ source_profile = alice
 role_session_name = hop-session
 `);
   const code = w.code();
-  const r = ok(await runCli(['env', '--shell', 'bash', '--token-code', code], { env: w.env }));
+  const r = ok(await runMain(['env', '--shell', 'bash', '--token-code', code], { env: w.env }));
   const [hop, mfa, ...rest] = w.server.calls;
   assert.equal(rest.length, 0, 'two calls');
   assert.equal(hop?.action, 'AssumeRole');
@@ -94,7 +90,7 @@ role_session_name = hop-session
 
   // Cached like any other session: no hop, no call.
   const calls = w.server.calls.length;
-  const again = ok(await runCli(['env', '--shell', 'bash'], { env: w.env }));
+  const again = ok(await runMain(['env', '--shell', 'bash'], { env: w.env }));
   assert.equal(again.stdout, r.stdout);
   assert.equal(w.server.calls.length, calls);
 });
@@ -115,7 +111,7 @@ source_profile = a
 `);
   const code = w.code();
   for (const cmd of [['env'], ['credential-process'], ['exec', '--', 'true']]) {
-    const r = await runCli([...cmd, '--token-code', code], { env: w.env });
+    const r = await runMain([...cmd, '--token-code', code], { env: w.env });
     failsCleanly(r, 3, /^kops-mfa: source_profile loop: kops -> a -> b -> a\n$/);
   }
   assert.equal(w.server.calls.length, 0);
@@ -128,7 +124,7 @@ test('a profile with keys and mfa_serial but no role: GetSessionToken, and the k
     `[solo]\naws_access_key_id = ${USER.accessKeyId}\naws_secret_access_key = ${USER.secretAccessKey}\n`,
   );
   const code = w.code();
-  const r = ok(await runCli(['env', '--shell', 'bash', '--profile', 'solo', '--token-code', code], { env: w.env }));
+  const r = ok(await runMain(['env', '--shell', 'bash', '--profile', 'solo', '--token-code', code], { env: w.env }));
   assert.equal(w.server.calls.length, 1);
   const call = w.server.calls[0]!;
   assert.equal(call.action, 'GetSessionToken');
@@ -166,18 +162,18 @@ test('mfa_process supplies the code without a prompt; the code never reaches std
   writeFileSync(join(w.home, 'code.txt'), `${code}\n`);
 
   // No terminal, no --token-code, and --debug on: the code comes from the script.
-  const r = ok(await runCli(['env', '--shell', 'bash', '--debug'], { env: w.env }));
+  const r = ok(await runMain(['env', '--shell', 'bash', '--debug'], { env: w.env }));
   assert.equal(w.server.calls.length, 1);
   assert.equal(w.server.calls[0]!.params.TokenCode, code);
   assert.equal(w.server.calls[0]!.status, 200);
-  assert.match(r.stdout, /^export AWS_ACCESS_KEY_ID='ASIA/);
+  assert.match(r.stdout, /^# kops-mfa statements v1\nexport AWS_ACCESS_KEY_ID='ASIA/);
   assert.ok(!r.stderr.includes(code), `the code is on stderr:\n${r.stderr}`);
   assert.ok(!r.stdout.includes(code));
   assert.doesNotMatch(r.stderr, /MFA code for/, 'no prompt');
 
   // credential-process uses it the same way.
   writeFileSync(join(w.home, 'code.txt'), w.code());
-  const cp = ok(await runCli(['credential-process', '--refresh'], { env: w.env }));
+  const cp = ok(await runMain(['credential-process', '--refresh'], { env: w.env }));
   assert.equal(JSON.parse(cp.stdout).Version, 1);
   assert.equal(cp.stderr, '');
   assert.equal(w.server.calls.length, 2);
@@ -188,7 +184,7 @@ test('a failing mfa_process is a clear error, exit 6, empty stdout, no AWS call'
   const cases: Array<{ name: string; setup: () => string; message: RegExp }> = [
     {
       name: 'exits non-zero',
-      setup: () => script(join(w.home, 'locked'), 'echo "token store is locked" >&2; exit 3'),
+      setup: () => script(join(w.home, 'locked'), 'exit 3'),
       message: /kops-mfa: mfa_process \S*locked failed \(exit status 3\); run it by hand to see why/,
     },
     {
@@ -214,15 +210,17 @@ test('a failing mfa_process is a clear error, exit 6, empty stdout, no AWS call'
   ];
   for (const c of cases) {
     w.writeAws(`${DEFAULT_CONFIG}mfa_process = ${c.setup()}\n`);
-    const r = await runCli(['env'], { env: w.env });
+    const r = await runMain(['env'], { env: w.env });
     failsCleanly(r, 6, c.message);
   }
-  // The helper's own stderr reaches the user: it may say why.
-  w.writeAws(`${DEFAULT_CONFIG}mfa_process = ${join(w.home, 'locked')}\n`);
-  assert.match((await runCli(['env'], { env: w.env })).stderr, /token store is locked/);
+  // The helper's own stderr reaches the user's terminal (the built CLI's stderr): it may say why.
+  w.writeAws(`${DEFAULT_CONFIG}mfa_process = ${script(join(w.home, 'says-why'), 'echo "token store is locked" >&2; exit 3')}\n`);
+  const said = await runCli(['env'], { env: w.env });
+  assert.equal(said.code, 6);
+  assert.match(said.stderr, /^token store is locked\nkops-mfa: mfa_process \S*says-why failed \(exit status 3\)/);
   // A pipeline is not one command.
   w.writeAws(`${DEFAULT_CONFIG}mfa_process = cat code.txt | head -1\n`);
-  failsCleanly(await runCli(['env'], { env: w.env }), 3, /mfa_process must be one plain command/);
+  failsCleanly(await runMain(['env'], { env: w.env }), 3, /mfa_process must be one plain command/);
   assert.equal(w.server.calls.length, 0);
 });
 
@@ -283,7 +281,7 @@ test('in a terminal, an answer that is not 6 digits is asked again without any A
 
 test('re-login in a logged-in shell signs with the long-term key, not the exported session', async (t) => {
   const w = await world(t);
-  const first = ok(await runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
+  const first = ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
   const shell = await shellAfter(w.env, first.stdout);
   const temp = exported(first.stdout);
   assert.equal(shell.AWS_ACCESS_KEY_ID, temp.AWS_ACCESS_KEY_ID);
@@ -292,7 +290,7 @@ test('re-login in a logged-in shell signs with the long-term key, not the export
   assert.equal(shell.KOPS_MFA_SESSION, 'kops');
 
   const code = w.code();
-  const again = ok(await runCli(['env', '--refresh', '--token-code', code], { env: shell }));
+  const again = ok(await runMain(['env', '--refresh', '--token-code', code], { env: shell }));
   const call = w.server.calls.at(-1)!;
   assert.equal(call.action, 'AssumeRole');
   assert.equal(call.status, 200, call.errorMessage);
@@ -303,10 +301,10 @@ test('re-login in a logged-in shell signs with the long-term key, not the export
   const renewed = exported(again.stdout);
   assert.notEqual(renewed.AWS_ACCESS_KEY_ID, temp.AWS_ACCESS_KEY_ID);
   assert.equal(renewed.KOPS_MFA_SESSION, 'kops', 'the profile came from the marker');
-  assert.equal(renewed.KOPS_MFA_PREV_PROFILE, 'kops', 'the previous AWS_PROFILE is kept across re-logins');
+  assert.equal(JSON.parse(renewed.KOPS_MFA_SAVED ?? '').AWS_PROFILE, 'kops', 'the AWS_PROFILE from before the first login is kept across re-logins');
 });
 
-test('a logged-in shell whose only source keys were the environment ones is refused, not signed with the session', async (t) => {
+test('a logged-in shell whose source keys were the environment ones signs with those, saved by the login, never with the session', async (t) => {
   const w = await world(t);
   // The original wrapper setup: no AWS files, long-term keys and settings in the environment.
   w.writeAws('', '');
@@ -318,11 +316,21 @@ test('a logged-in shell whose only source keys were the environment ones is refu
     KOPS_MFA_ROLE_ARN: ROLE_ARN,
     KOPS_MFA_ARN: USER.mfaSerial,
   };
-  const first = ok(await runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env }));
+  const first = ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env }));
   assert.equal(w.server.calls[0]!.accessKeyId, USER.accessKeyId);
   const shell = await shellAfter(env, first.stdout);
   assert.notEqual(shell.AWS_ACCESS_KEY_ID, USER.accessKeyId, 'eval replaced the long-term keys');
-  const r = await runCli(['env', '--refresh', '--token-code', w.code()], { env: shell });
-  failsCleanly(r, 3, /no long-term AWS keys/);
-  assert.equal(w.server.calls.length, 1, 'the temporary keys were not used to call AWS');
+  ok(await runMain(['env', '--refresh', '--token-code', w.code()], { env: shell }));
+  assert.deepEqual(
+    w.server.calls.map((c) => [c.accessKeyId, c.sessionToken, c.status]),
+    [
+      [USER.accessKeyId, false, 200],
+      [USER.accessKeyId, false, 200],
+    ],
+    'both logins signed with the long-term key (from KOPS_MFA_SAVED the second time)',
+  );
+  // Without the saved keys (a shell logged in by 0.1) there is nothing to sign with: refused, no call.
+  const { KOPS_MFA_SAVED: _s, KOPS_MFA_KEY_ID: _k, ...old } = shell;
+  failsCleanly(await runMain(['env', '--refresh', '--token-code', w.code()], { env: old }), 3, /no long-term AWS keys/);
+  assert.equal(w.server.calls.length, 2, 'the temporary keys were not used to call AWS');
 });

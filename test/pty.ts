@@ -3,6 +3,7 @@
 // real), and the test types into it only after the expected text appeared,
 // as a person would.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { posixQuote as quote } from './helpers.ts';
 
 export interface Pty {
   /** Everything the terminal showed so far (CR LF as the terminal sent it). */
@@ -18,7 +19,6 @@ export interface Pty {
   pid: number | undefined;
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run argv inside a new pseudo-terminal. */
 export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Pty {

@@ -11,28 +11,25 @@ import v8 from 'node:v8';
 import { describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { Language, Parser, type Node } from 'web-tree-sitter';
-import type { EnvOp } from '../src/env-ops.ts';
+import { loginOps, type EnvOp } from '../src/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/render/index.ts';
-import { needTool, ROOT, runRaw, tempDir } from './helpers.ts';
+import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './helpers.ts';
+import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
 
 // ---------------------------------------------------------------------------
 // Inputs
 
-/** What an env of a login looks like, for the golden files. */
-const GOLDEN_OPS: readonly EnvOp[] = [
-  { op: 'set', name: 'AWS_ACCESS_KEY_ID', value: 'ASIAZEXAMPLE7QWERTY2' },
-  { op: 'set', name: 'AWS_SECRET_ACCESS_KEY', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY' },
+/** What an env of a login prints, for the golden files: loginOps itself, with fixed values. */
+const GOLDEN_OPS: readonly EnvOp[] = loginOps(
   {
-    op: 'set',
-    name: 'AWS_SESSION_TOKEN',
-    value: 'IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQD+example+token/with/slashes==',
+    accessKeyId: 'ASIAZEXAMPLE7QWERTY2',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY',
+    sessionToken: 'IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQD+example+token/with/slashes==',
+    expiration: '2026-11-23T23:05:00Z',
   },
-  { op: 'set', name: 'AWS_CREDENTIAL_EXPIRATION', value: '2026-11-23T23:05:00.000Z' },
-  { op: 'set', name: 'AWS_REGION', value: 'eu-west-1' },
-  { op: 'set', name: 'KOPS_MFA_SESSION', value: "o'brien-admin" },
-  { op: 'unset', name: 'AWS_PROFILE' },
-];
+  { profile: "o'brien-admin", region: 'eu-west-1', env: { AWS_PROFILE: "o'brien-admin", AWS_REGION: 'us-east-2' } },
+);
 
 const TEN_KB = (() => {
   const chunk = `ab'c"d\\e$f\`g\n\u2019h\u2018;i `;
@@ -92,102 +89,35 @@ function setOps(values: readonly string[], prefix: string): EnvOp[] {
 }
 
 // ---------------------------------------------------------------------------
-// Running real shells
+// Running real shells (test/shells.ts describes each one)
 
-
-
-function splitNul(buf: Buffer): Buffer[] {
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = buf.indexOf(0); i !== -1; i = buf.indexOf(0, start)) {
-    parts.push(buf.subarray(start, i));
-    start = i + 1;
-  }
-  assert.equal(start, buf.length, 'output must end with a NUL');
-  return parts;
-}
-
-const show = (b: Buffer | undefined) => (b === undefined ? 'nothing' : JSON.stringify(b.toString()));
-
-const UNSET = '__KM_UNSET__';
+const HEADER = '# kops-mfa statements v1';
 const NEVER_SET = 'KM_NEVER_SET';
 const BEFORE_PROFILE = 'profile-before-login';
 
 type Runner = {
-  tool: string;
-  file: string;
-  /** How the statements are loaded, e.g. `. ./ops.sh` or `eval "$(cat ./ops.sh)"`. */
-  load: string;
+  sh: Shell;
+  /** How the statements are loaded: from the file (source / .) or through the eval path. */
+  how: 'source' | 'eval';
   locale: string;
-  shell: ShellName;
-  command: (script: string) => [string, string[]];
-  /** A script: load, then per name its element count and value, the two unset checks, the load status, `env -0`. */
-  script: (load: string, names: readonly string[]) => string;
+  /** A line run before loading (zsh options). */
+  extra?: string;
 };
 
-const posixScript = (load: string, names: readonly string[]) =>
-  [
-    load,
-    `km_st=$?`,
-    ...names.map((n) => `printf '%s\\0' 1 "$${n}"`),
-    `printf '%s\\0' "\${AWS_PROFILE-${UNSET}}" "\${${NEVER_SET}-${UNSET}}" "$km_st"`,
-    'env -0',
-    '',
-  ].join('\n');
-
-const fishScript = (load: string, names: readonly string[]) =>
-  [
-    load,
-    'set -l km_st $status',
-    ...names.map((n) => `printf '%s\\0' (count $${n}) $${n}`),
-    ...['AWS_PROFILE', NEVER_SET].map(
-      (n) => `if set -q ${n}; printf '%s\\0' "set:$${n}"; else; printf '%s\\0' ${UNSET}; end`,
-    ),
-    `printf '%s\\0' $km_st`,
-    'env -0',
-    '',
-  ].join('\n');
-
-const SOURCE_SH = '. ./ops.sh';
-const EVAL_SH = 'eval "$(cat ./ops.sh)"';
-const SOURCE_FISH = 'source ./ops.fish';
-const PIPE_FISH = 'cat ./ops.fish | source';
-
-function posixRunner(tool: 'bash' | 'zsh' | 'dash', load: string, locale: string, extra = ''): Runner {
-  const flags = { bash: ['--noprofile', '--norc', '-euo', 'pipefail'], zsh: ['--no-rcs', '-e', '-u'], dash: ['-eu'] }[
-    tool
-  ];
-  return {
-    tool,
-    file: 'ops.sh',
-    load: extra ? `${extra}\n${load}` : load,
-    locale,
-    shell: tool === 'dash' ? 'sh' : tool,
-    command: (script) => [tool, [...flags, '-c', script]],
-    script: posixScript,
-  };
-}
-
-function fishRunner(load: string, locale: string): Runner {
-  return {
-    tool: 'fish',
-    file: 'ops.fish',
-    load,
-    locale,
-    shell: 'fish',
-    command: (script) => ['fish', ['--no-config', '--private', '-c', script]],
-    script: fishScript,
-  };
-}
-
-const label = (r: Runner) => `${r.tool} (${r.load.replaceAll('\n', '; ')}, LC_ALL=${r.locale})`;
+const label = (r: Runner) => {
+  const file = `./ops.${r.sh.ext}`;
+  const load = r.how === 'source' ? r.sh.sourceFile(file) : r.sh.evalFile(file);
+  return `${r.sh.tool} (${r.extra ? `${r.extra}; ` : ''}${load}, LC_ALL=${r.locale})`;
+};
 
 /**
  * Render `values` as sets (plus an unset of a set AWS_PROFILE and of a never
- * set variable), evaluate them in the shell in a scratch directory, and
- * compare what the shell and its children see with the input, byte for byte.
+ * set variable), evaluate them in the shell (strict flags on) in a scratch
+ * directory, and compare what the shell and its children see with the
+ * input, byte for byte.
  */
 async function roundTrip(t: TestContext, r: Runner, values: readonly string[], seedNote = ''): Promise<void> {
+  const { sh } = r;
   const dir = tempDir(t);
   const work = join(dir, 'work');
   const home = join(dir, 'home');
@@ -195,9 +125,17 @@ async function roundTrip(t: TestContext, r: Runner, values: readonly string[], s
   mkdirSync(home);
   const sets = setOps(values, 'KM_V');
   const ops: EnvOp[] = [...sets, { op: 'unset', name: 'AWS_PROFILE' }, { op: 'unset', name: NEVER_SET }];
-  writeFileSync(join(work, r.file), render(r.shell, ops));
+  const file = `ops.${sh.ext}`;
+  writeFileSync(join(work, file), render(sh.kops, ops));
   const names = sets.map((o) => o.name);
-  const [cmd, args] = r.command(r.script(r.load, names));
+  const script = [
+    r.extra ?? '',
+    r.how === 'source' ? sh.sourceFile(`./${file}`) : sh.evalFile(`./${file}`),
+    sh.printStatus('load'),
+    sh.printVars([...names, 'AWS_PROFILE', NEVER_SET]),
+    sh.printEnv,
+  ].join('\n');
+  const [cmd, args] = sh.command(script);
   const env = { PATH: process.env.PATH, HOME: home, LC_ALL: r.locale, TERM: 'dumb', AWS_PROFILE: BEFORE_PROFILE };
   const res = await runRaw(cmd, args, { cwd: work, env });
 
@@ -205,114 +143,61 @@ async function roundTrip(t: TestContext, r: Runner, values: readonly string[], s
   assert.equal(res.stderr, '', `${where}: stderr`);
   assert.equal(res.signal, null, `${where}: signal`);
   assert.equal(res.code, 0, `${where}: exit status`);
-  assert.deepEqual(readdirSync(work), [r.file], `${where}: a value ran a command (files in the working directory)`);
+  assert.deepEqual(readdirSync(work), [file], `${where}: a value ran a command (files in the working directory)`);
   // (fish creates ~/.config and ~/.local/share of its own, even with --private.)
   const anywhere = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('PWNED'));
   assert.deepEqual(anywhere, [], `${where}: a value ran a command`);
 
-  const parts = splitNul(res.stdout);
-  const shellView = parts.slice(0, 2 * names.length);
-  const [profile, neverSet, status, ...envEntries] = parts.slice(2 * names.length);
-  const exported = new Map<string, Buffer>();
-  for (const e of envEntries) {
-    const eq = e.indexOf(0x3d);
-    exported.set(e.subarray(0, eq).toString('latin1'), e.subarray(eq + 1));
-  }
-
+  const dump = readDump(res.stdout);
   const wrong: string[] = [];
   values.forEach((value, i) => {
     const want = Buffer.from(value, 'utf8');
-    const count = shellView[2 * i]?.toString();
-    const got = shellView[2 * i + 1];
-    const env = exported.get(`KM_V${i}`);
-    if (count !== '1') wrong.push(`#${i} ${JSON.stringify(value)}: the shell holds ${count} elements`);
-    else if (!got?.equals(want)) wrong.push(`#${i} ${JSON.stringify(value)}: shell has ${show(got)}`);
+    const got = dump.vars.get(`KM_V${i}`);
+    const env = dump.env?.get(`KM_V${i}`);
+    if (!got?.equals(want)) wrong.push(`#${i} ${JSON.stringify(value)}: shell has ${show(got ?? undefined)}`);
     else if (!env?.equals(want)) wrong.push(`#${i} ${JSON.stringify(value)}: env has ${show(env)}`);
   });
   assert.deepEqual(wrong, [], `${where}: values changed on the way`);
-  assert.equal(profile?.toString(), UNSET, `${where}: AWS_PROFILE still set in the shell`);
-  assert.equal(neverSet?.toString(), UNSET, `${where}: ${NEVER_SET} appeared`);
-  assert.equal(status?.toString(), '0', `${where}: status after loading`);
-  assert.equal(exported.has('AWS_PROFILE'), false, `${where}: AWS_PROFILE still exported`);
-  assert.ok(exported.has('HOME'), `${where}: env -0 output parsed`);
+  assert.equal(dump.vars.get('AWS_PROFILE'), null, `${where}: AWS_PROFILE still set in the shell`);
+  assert.equal(dump.vars.get(NEVER_SET), null, `${where}: ${NEVER_SET} appeared`);
+  assert.equal(dump.statuses.get('load'), '0', `${where}: status after loading`);
+  assert.equal(dump.env?.has('AWS_PROFILE'), false, `${where}: AWS_PROFILE still exported`);
+  assert.ok(dump.env?.has('HOME'), `${where}: env -0 output parsed`);
 }
 
+const show = (b: Buffer | undefined) => (b === undefined ? 'nothing' : JSON.stringify(b.toString()));
+
 const POSIX_RUNNERS: readonly Runner[] = [
-  posixRunner('bash', SOURCE_SH, 'C.UTF-8'),
-  posixRunner('bash', EVAL_SH, 'C.UTF-8'),
-  posixRunner('bash', EVAL_SH, 'C'),
-  posixRunner('zsh', SOURCE_SH, 'C.UTF-8'),
-  posixRunner('zsh', EVAL_SH, 'C.UTF-8'),
-  posixRunner('zsh', EVAL_SH, 'C'),
-  posixRunner('zsh', EVAL_SH, 'C.UTF-8', 'setopt RC_QUOTES'),
-  posixRunner('dash', SOURCE_SH, 'C.UTF-8'),
-  posixRunner('dash', EVAL_SH, 'C.UTF-8'),
+  { sh: BASH, how: 'source', locale: 'C.UTF-8' },
+  { sh: BASH, how: 'eval', locale: 'C.UTF-8' },
+  { sh: BASH, how: 'eval', locale: 'C' },
+  { sh: ZSH, how: 'source', locale: 'C.UTF-8' },
+  { sh: ZSH, how: 'eval', locale: 'C.UTF-8' },
+  { sh: ZSH, how: 'eval', locale: 'C' },
+  { sh: ZSH, how: 'eval', locale: 'C.UTF-8', extra: 'setopt RC_QUOTES' },
+  { sh: DASH, how: 'source', locale: 'C.UTF-8' },
+  { sh: DASH, how: 'eval', locale: 'C.UTF-8' },
 ];
 const FISH_RUNNERS: readonly Runner[] = [
-  fishRunner(SOURCE_FISH, 'C.UTF-8'),
-  fishRunner(PIPE_FISH, 'C.UTF-8'),
-  fishRunner(PIPE_FISH, 'C'),
+  { sh: FISH, how: 'source', locale: 'C.UTF-8' },
+  { sh: FISH, how: 'eval', locale: 'C.UTF-8' },
+  { sh: FISH, how: 'eval', locale: 'C' },
 ];
 
 // ---------------------------------------------------------------------------
-// PowerShell, without PowerShell
-
-// PowerShell's tokenizer reads these five as a single quote (the language
-// spec's single-quote-character); inside a verbatim string two of them in a
-// row stand for the second one, one alone ends the string.
-const PS_QUOTES = new Set(["'", '\u2018', '\u2019', '\u201A', '\u201B']);
-
-/** A model of PowerShell's verbatim string scanning, from `start` (an opening quote). */
-function scanVerbatim(text: string, start: number): { value: string; end: number } {
-  if (!PS_QUOTES.has(text[start] ?? '')) throw new Error(`no verbatim string at offset ${start}`);
-  let value = '';
-  let i = start + 1;
-  for (;;) {
-    const c = text[i];
-    if (c === undefined) throw new Error('verbatim string not terminated');
-    if (PS_QUOTES.has(c)) {
-      const next = text[i + 1];
-      if (next === undefined || !PS_QUOTES.has(next)) return { value, end: i + 1 };
-      value += next;
-      i += 2;
-    } else {
-      value += c;
-      i += 1;
-    }
-  }
-}
+// PowerShell, read without PowerShell (test/powershell-statements.test.ts runs
+// the real engine; this is the second, independent check)
+//
+// A value is `'literal'` and `[char]0xNNNN` terms joined by ` + `, starting
+// with a literal: printable ASCII inside literals (' doubled), every other
+// UTF-16 unit as a [char].
 
 /** Decode one literal as the grammar delimits it; PowerShell must agree on where it ends. */
 function decodeLiteral(literal: string): string {
   assert.ok(literal.startsWith("'") && literal.endsWith("'") && literal.length >= 2, `not a '…' literal: ${literal}`);
-  const { value, end } = scanVerbatim(literal, 0);
+  const { value, end } = readPowerShellString(literal, 0);
   assert.equal(end, literal.length, `PowerShell would end this literal early: ${JSON.stringify(literal)}`);
   return value;
-}
-
-/** Read our statement forms back the way PowerShell's tokenizer would. */
-function readAsPowerShell(text: string): EnvOp[] {
-  const ops: EnvOp[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const rest = text.slice(i, i + 200);
-    const set = /^\$env:([A-Za-z_][A-Za-z0-9_]*) = /.exec(rest);
-    const unset = /^Remove-Item Env:([A-Za-z_][A-Za-z0-9_]*) -ErrorAction SilentlyContinue\n/.exec(rest);
-    if (set?.[1]) {
-      const { value, end } = scanVerbatim(text, i + set[0].length);
-      if (text[end] !== '\n') {
-        throw new Error(`code after the string at offset ${end}: ${JSON.stringify(text.slice(end, end + 40))}`);
-      }
-      ops.push({ op: 'set', name: set[1], value });
-      i = end + 1;
-    } else if (unset?.[1]) {
-      ops.push({ op: 'unset', name: unset[1] });
-      i += unset[0].length;
-    } else {
-      throw new Error(`not one of our statements at offset ${i}: ${JSON.stringify(rest.slice(0, 40))}`);
-    }
-  }
-  return ops;
 }
 
 let parserPromise: Promise<Parser> | undefined;
@@ -331,13 +216,36 @@ function powershellParser(): Promise<Parser> {
 }
 
 const namedKids = (n: Node): Node[] => n.namedChildren.filter((c): c is Node => c !== null);
+const desc = (n: Node, types: string | string[]): Node[] => n.descendantsOfType(types).filter((c): c is Node => c !== null);
 
 function only(nodes: Node[], what: string): Node {
   assert.equal(nodes.length, 1, `expected one ${what}, found ${nodes.length}`);
   return nodes[0]!;
 }
 
-/** Parse with the grammar: one statement per op, each exactly our form; return what the literals hold. */
+/** A value as the grammar sees it: literals and [char] casts joined by +, nothing that expands or runs. */
+function valueWithGrammar(value: Node): string {
+  assert.deepEqual(
+    desc(value, ['variable', 'sub_expression', 'expandable_string_literal', 'command', 'invokation_expression', 'member_access']),
+    [],
+    'nothing in the value expands or runs',
+  );
+  const terms = desc(value, ['string_literal', 'cast_expression']);
+  assert.ok(terms.length > 0, 'a value with no term');
+  assert.equal(value.text, terms.map((n) => n.text).join(' + '), 'the value is its terms joined by +');
+  assert.equal(terms[0]!.type, 'string_literal', 'starts with a literal, so + joins strings');
+  return terms
+    .map((n) => {
+      if (n.type === 'string_literal') return decodeLiteral(only(desc(n, 'verbatim_string_characters'), 'verbatim literal').text);
+      assert.equal(only(desc(n, 'type_identifier'), 'type').text, 'char');
+      const hex = /^0x([0-9A-F]{4})$/.exec(only(desc(n, 'hexadecimal_integer_literal'), 'number').text)?.[1];
+      assert.ok(hex, `a [char] of ${n.text}`);
+      return String.fromCharCode(parseInt(hex, 16));
+    })
+    .join('');
+}
+
+/** Parse with the grammar: the header comment, then one statement per op, each exactly our form. */
 async function readWithGrammar(text: string): Promise<EnvOp[]> {
   const parser = await powershellParser();
   const tree = parser.parse(text);
@@ -345,34 +253,28 @@ async function readWithGrammar(text: string): Promise<EnvOp[]> {
   try {
     const root = tree.rootNode;
     assert.equal(root.hasError, false, `ERROR or MISSING nodes in:\n${root.toString()}`);
-    const list = only(namedKids(root), 'statement list');
+    const kids = namedKids(root);
+    assert.equal(kids[0]?.type, 'comment');
+    assert.equal(kids[0]?.text, HEADER);
+    const list = only(kids.slice(1), 'statement list');
     assert.equal(list.type, 'statement_list');
     return namedKids(list).map((stmt) => {
       assert.equal(stmt.type, 'pipeline', `statement ${JSON.stringify(stmt.text)}`);
-      const assigns = stmt.descendantsOfType('assignment_expression').filter((n): n is Node => n !== null);
+      const assigns = desc(stmt, 'assignment_expression');
       if (assigns.length > 0) {
         const a = only(assigns, 'assignment');
         assert.equal(a.text, stmt.text, 'the assignment is the whole statement');
-        const target = only(a.descendantsOfType('variable').filter((n): n is Node => n !== null), 'variable');
-        const name = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(target.text)?.[1];
-        assert.ok(name, `assignment to ${target.text}, not $env:NAME`);
-        assert.equal(a.namedChildren[0]?.text, target.text, 'the left side is just the variable');
+        const target = a.namedChildren[0];
+        const name = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(target?.text ?? '')?.[1];
+        assert.ok(name, `assignment to ${target?.text}, not $env:NAME`);
+        assert.equal(only(desc(target!, 'variable'), 'variable').text, target?.text, 'the left side is just the variable');
         assert.equal(a.namedChildren[1]?.type, 'assignement_operator');
         assert.equal(a.namedChildren[1]?.text, '=');
         const value = a.childForFieldName('value');
         assert.ok(value, 'assignment without a value');
-        const lits = value.descendantsOfType('verbatim_string_characters').filter((n): n is Node => n !== null);
-        const lit = only(lits, 'verbatim string literal');
-        assert.equal(value.text, lit.text, 'the value is the literal alone');
-        assert.equal(value.descendantsOfType('string_literal').length, 1);
-        assert.deepEqual(
-          value.descendantsOfType(['variable', 'sub_expression', 'expandable_string_literal', 'command']),
-          [],
-          'nothing in the value expands or runs',
-        );
-        return { op: 'set', name, value: decodeLiteral(lit.text) };
+        return { op: 'set', name, value: valueWithGrammar(value) };
       }
-      const cmd = only(stmt.descendantsOfType('command').filter((n): n is Node => n !== null), 'command');
+      const cmd = only(desc(stmt, 'command'), 'command');
       assert.equal(cmd.text, stmt.text, 'the command is the whole statement');
       assert.equal(cmd.childForFieldName('command_name')?.text, 'Remove-Item');
       const elems = cmd.childForFieldName('command_elements');
@@ -394,9 +296,10 @@ async function readWithGrammar(text: string): Promise<EnvOp[]> {
   }
 }
 
-/** Both readings of the rendered PowerShell must give back exactly the ops. */
+/** Both readings of the rendered PowerShell must give back exactly the ops; the text is ASCII only. */
 async function checkPowerShell(ops: readonly EnvOp[]): Promise<void> {
   const text = render('powershell', ops);
+  assert.match(text, /^[\x20-\x7e\n]*$/, 'PowerShell statements are printable ASCII and newlines only');
   assert.deepEqual(await readWithGrammar(text), ops, 'grammar reading');
   assert.deepEqual(readAsPowerShell(text), ops, 'tokenizer-model reading');
 }
@@ -441,24 +344,24 @@ describe('statement forms', () => {
     { op: 'unset', name: 'D' },
   ];
   test('posix shells', () => {
-    const want = "export A='it'\\''s'\nexport B='c:\\dir\\'\nexport C='\u2019'\nunset D\n";
+    const want = "# kops-mfa statements v1\nexport A='it'\\''s'\nexport B='c:\\dir\\'\nexport C='\u2019'\nunset D\n";
     for (const shell of ['bash', 'zsh', 'sh'] as const) assert.equal(render(shell, ops), want);
   });
   test('fish', () => {
     assert.equal(
       render('fish', ops),
-      "set -gx A 'it\\'s'\nset -gx B 'c:\\\\dir\\\\'\nset -gx C '\u2019'\nif set -q -g D; set -e -g D; end\n",
+      "# kops-mfa statements v1\nset -gx A 'it\\'s'\nset -gx B 'c:\\\\dir\\\\'\nset -gx C '\u2019'\nif set -q -g D; set -e -g D; end\n",
     );
   });
   test('powershell', () => {
     assert.equal(
       render('powershell', ops),
-      "$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = '\u2019\u2019'\n" +
+      "# kops-mfa statements v1\n$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = '' + [char]0x2019\n" +
         'Remove-Item Env:D -ErrorAction SilentlyContinue\n',
     );
   });
-  test('no ops, no output', () => {
-    for (const shell of SHELLS) assert.equal(render(shell, []), '');
+  test('no ops: the header alone', () => {
+    for (const shell of SHELLS) assert.equal(render(shell, []), '# kops-mfa statements v1\n');
   });
 });
 
@@ -560,14 +463,14 @@ const roundTripTitle =
 describe(roundTripTitle, () => {
   for (const r of [...POSIX_RUNNERS, ...FISH_RUNNERS]) {
     test(`hostile values: ${label(r)}`, async (t) => {
-      if (!needTool(t, r.tool)) return;
+      if (!needTool(t, r.sh.tool)) return;
       await roundTrip(t, r, HOSTILE);
     });
   }
   // One run per shell with a batch of random strings.
   for (const r of [POSIX_RUNNERS[1]!, POSIX_RUNNERS[4]!, POSIX_RUNNERS[8]!, FISH_RUNNERS[1]!]) {
     test(`random values: ${label(r)}`, async (t) => {
-      if (!needTool(t, r.tool)) return;
+      if (!needTool(t, r.sh.tool)) return;
       await roundTrip(t, r, randomValues(), ` (fast-check seed ${SEED}; rerun with FC_SEED=${SEED})`);
     });
   }
@@ -597,14 +500,14 @@ describe('PowerShell, read by the tree-sitter grammar and by a model of its toke
     const payload = '; Remove-Item -Recurse -Force ~ #';
 
     // An undoubled ASCII quote: the grammar itself sees a second statement.
-    const ascii = `$env:AWS_SESSION_TOKEN = ${none(`x'${payload}`)}\n`;
+    const ascii = `${HEADER}\n$env:AWS_SESSION_TOKEN = ${none(`x'${payload}`)}\n`;
     await assert.rejects(readWithGrammar(ascii));
     assert.throws(() => readAsPowerShell(ascii), /code after the string/);
 
     for (const q of ['\u2018', '\u2019', '\u201A', '\u201B']) {
       const value = `x${q}${payload}`;
       const ops: EnvOp[] = [{ op: 'set', name: 'AWS_SESSION_TOKEN', value }];
-      const naiveText = `$env:AWS_SESSION_TOKEN = ${naive(value)}\n`;
+      const naiveText = `${HEADER}\n$env:AWS_SESSION_TOKEN = ${naive(value)}\n`;
       // PowerShell ends the string at the smart quote and runs the rest.
       const u = `U+${q.codePointAt(0)?.toString(16).toUpperCase()}`;
       assert.throws(() => readAsPowerShell(naiveText), /code after the string/, `naive form with ${u}`);

@@ -1,0 +1,278 @@
+// Issue 11 through the snippets: the kops wrapper and kops_mfa_prompt read the
+// session's expiry in the shell and start no node while it is valid; the
+// prompt hook renews a session near its end without a code and never prompts.
+//
+// Real shells, the real kops-mfa behind a shim that counts its starts, the
+// local STS server with short sessions (roleSessionSeconds) for real ends of
+// sessions. kops itself is a stub that records the key it was given.
+// Nothing here is timed: the costs are measured by `npm run bench`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { BIN, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
+import { BASH, FISH, ZSH, fishQuote, type Shell } from './shells.ts';
+import { ROLE_ARN, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
+import { spawnPty, type Pty } from './pty.ts';
+
+const SHELLS: Shell[] = [BASH, ZSH, FISH];
+const isFish = (sh: Shell) => sh.tool === 'fish';
+const snippet = (sh: Shell) => join(ROOT, 'shells', `kops-mfa.${sh.tool}`);
+const load = (sh: Shell) => (isFish(sh) ? `cat ${fishQuote(snippet(sh))} | source` : `eval "$(cat ${posixQuote(snippet(sh))})"`);
+
+/** A profile whose role sessions are renewed from an MFA session (no code), and one without. */
+const CONFIG = `[profile kops]
+role_arn = ${ROLE_ARN}
+mfa_serial = ${USER.mfaSerial}
+source_profile = alice
+mfa_session_duration = 3600
+region = eu-west-1
+
+[profile plain]
+role_arn = ${ROLE_ARN}
+mfa_serial = ${USER.mfaSerial}
+source_profile = alice
+region = eu-west-1
+
+[profile long]
+mfa_serial = ${USER.mfaSerial}
+source_profile = alice
+`;
+
+interface Rig {
+  w: World;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  /** kops-mfa starts so far. */
+  starts(): number;
+  /** The AWS_ACCESS_KEY_ID each kops run got. */
+  kopsKeys(): string[];
+}
+
+async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: NodeJS.ProcessEnv = {}): Promise<Rig> {
+  const w = await world(t, opts);
+  w.writeAws(CONFIG, DEFAULT_CREDENTIALS);
+  const dir = tempDir(t, 'kops-mfa-fast-');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\necho "$*" >>"$KMFA_T/starts"\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'kops'), `#!/bin/sh\necho "\${AWS_ACCESS_KEY_ID-unset}" >>"$KMFA_T/kops"\n`, { mode: 0o755 });
+  const lines = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean) : []);
+  return {
+    w,
+    dir,
+    env: { ...w.env, PATH: `${bin}:${w.env.PATH}`, KMFA_T: dir, T: dir, TERM: 'dumb', XDG_CONFIG_HOME: join(w.home, '.config'), XDG_DATA_HOME: join(w.home, '.local', 'share'), ...extraEnv },
+    starts: () => lines('starts').length,
+    kopsKeys: () => lines('kops'),
+  };
+}
+
+/** Run a script in the shell, strict (bash -euo pipefail, zsh -eu), with no terminal. */
+function runScript(sh: Shell, script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const [cmd, args] = sh.command(script, { strict: true });
+  return run(cmd, args, { env, timeoutMs: 60_000 });
+}
+
+const loop40 = (sh: Shell, body: string) => (isFish(sh) ? `for i in (seq 40)\n${body}\nor exit 9\nend` : `for i in $(seq 40); do ${body} || exit 9; done`);
+const countTo = (sh: Shell, file: string) => (isFish(sh) ? `cp $T/starts $T/${file}` : `cp "$T/starts" "$T/${file}"`);
+
+for (const sh of SHELLS) {
+  test(`${sh.tool}: 40 calls of the kops wrapper with a valid session start kops-mfa 0 times`, async (t) => {
+    if (!needTool(t, sh.tool)) return;
+    const r0 = await rig(t, {}, { KOPS_MFA_AUTO_REFRESH: '1' });
+    const script = [load(sh), `kops-login --token-code ${sh.quote(r0.w.code())}`, loop40(sh, 'kops get clusters')].join('\n');
+    const r = await runScript(sh, script, r0.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r0.starts(), 1, 'kops-mfa started for the login only');
+    const key = r0.w.server.issued.at(-1)?.accessKeyId;
+    assert.ok(key);
+    assert.deepEqual(r0.kopsKeys(), Array(40).fill(key), 'every kops run got the session');
+  });
+
+  test(`${sh.tool}: with less than the reuse window left, the first kops call renews the session from the MFA session, without a code`, async (t) => {
+    if (!needTool(t, sh.tool)) return;
+    // Role sessions of 2 minutes: inside the 5-minute window from the start.
+    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: '1' });
+    const script = [load(sh), `kops-login --token-code ${sh.quote(r0.w.code())}`, countTo(sh, 'starts-login'), 'kops version', 'kops version'].join('\n');
+    const r = await runScript(sh, script, r0.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(r0.dir, 'starts-login'), 'utf8').split('\n').filter(Boolean).length, 1);
+    const issued = r0.w.server.issued;
+    // GetSessionToken (the MFA session), the first role session, then one role session per kops call.
+    assert.deepEqual(
+      issued.map((c) => c.action),
+      ['GetSessionToken', 'AssumeRole', 'AssumeRole', 'AssumeRole'],
+    );
+    assert.deepEqual(r0.kopsKeys(), [issued[2]?.accessKeyId, issued[3]?.accessKeyId], 'each kops call renewed first and got the new session');
+    const renewals = r0.w.server.calls.filter((c) => c.action === 'AssumeRole').slice(1);
+    assert.deepEqual(
+      renewals.map((c) => [c.accessKeyId, c.tokenCode]),
+      [
+        [issued[0]?.accessKeyId, false],
+        [issued[0]?.accessKeyId, false],
+      ],
+      'renewed with the MFA session, without a code',
+    );
+    assert.equal(r0.starts(), 3);
+  });
+
+  test(`${sh.tool}: kops_mfa_prompt shows nothing before a login, minutes after one, and expired after a real expiry, starting no kops-mfa`, async (t) => {
+    if (!needTool(t, sh.tool)) return;
+    // Role sessions of 3 seconds; GetSessionToken ones (profile long) of an hour.
+    // KOPS_MFA_MIN_REMAINING=0: a session with seconds left is still exported.
+    const r0 = await rig(t, { roleSessionSeconds: 3 }, { KOPS_MFA_MIN_REMAINING: '0' });
+    const show = (label: string) => (isFish(sh) ? `printf 'P %s [%s]\\n' ${label} (kops_mfa_prompt)` : `printf 'P %s [%s]\\n' ${label} "$(kops_mfa_prompt)"`);
+    const script = [
+      load(sh),
+      show('before'),
+      `kops-login --profile long --token-code ${sh.quote(r0.w.code())}`,
+      show('long'),
+      `kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`,
+      'sleep 4',
+      show('ended'),
+    ].join('\n');
+    const r = await runScript(sh, script, r0.env);
+    assert.equal(r.code, 0, r.stderr);
+    const shown = Object.fromEntries([...r.stdout.matchAll(/^P (\S+) \[(.*)\]$/gm)].map((m) => [m[1], m[2]]));
+    assert.equal(shown.before, '', 'before any login');
+    assert.match(shown.long ?? '', /^(59m|1h00m)$/, 'an hour-long session');
+    assert.equal(shown.ended, 'expired');
+    const role = r0.w.server.issued.at(-1);
+    assert.ok(role && role.action === 'AssumeRole');
+    assert.ok(role.expiration.getTime() <= Date.now(), 'the server says the session really ended');
+    assert.equal(r0.starts(), 2, 'the prompt function started no kops-mfa');
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The prompt hook, in interactive shells in a pseudo-terminal.
+
+const PROMPT = 'KMFA-PROMPT> ';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function clean(raw: string): string {
+  return raw
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
+    .replace(/\x1b[P^_X][^\x1b]*(?:\x1b\\)?/g, '')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[()*+][0-9A-Za-z]/g, '')
+    .replace(/\x1b[ -~]/g, '')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
+    .replace(/\r+\n/g, '\n')
+    .replace(/\r/g, '\n');
+}
+
+function killTree(root: number): void {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone
+    }
+  }
+  const all: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      walk(c);
+      all.push(c);
+    }
+  };
+  walk(root);
+  for (const p of [...all, root]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+async function interactive(
+  t: TestContext,
+  sh: Shell,
+  env: NodeJS.ProcessEnv,
+): Promise<{ pty: Pty; run(cmd: string, done: RegExp): Promise<RegExpExecArray>; screen(): string; screenFrom(from: number): string }> {
+  const path = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', sh.tool], { encoding: 'utf8' }).stdout.trim() || sh.tool;
+  const argv = isFish(sh) ? [...sh.interactive, '--private', '-C', `function fish_prompt; printf '%s' '${PROMPT}'; end`] : [...sh.interactive];
+  const pty = spawnPty(['env', `SHELL=${path}`, `PS1=${PROMPT}`, ...argv], { env: { ...env, SHELL: '/bin/sh' } });
+  let ended = false;
+  void pty.exited.then(() => (ended = true));
+  t.after(() => {
+    if (!ended && pty.pid !== undefined) killTree(pty.pid);
+  });
+  const screen = (from = 0) => clean(pty.output.slice(from));
+  const until = async (what: string, from: number, ok: (s: string) => RegExpExecArray | null | false | undefined | true) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const got = ok(screen(from));
+      if (got) return got;
+      if (ended || Date.now() > deadline) throw new Error(`${sh.tool}: ${ended ? 'ended' : 'timed out'} waiting for ${what}; the terminal showed:\n${screen()}`);
+      await sleep(20);
+    }
+  };
+  await until('the first prompt', 0, (s) => s.endsWith(PROMPT));
+  const run = async (cmd: string, done: RegExp) => {
+    const from = pty.output.length;
+    pty.type(`${cmd}\r`);
+    return (await until(`the output of ${cmd}`, from, (s) => {
+      const m = done.exec(s);
+      return m && s.slice(m.index + m[0].length).endsWith(PROMPT) ? m : undefined;
+    })) as RegExpExecArray;
+  };
+  await run(`${load(sh)}; echo LOADED-OK`, /^LOADED-OK$/m);
+  return { pty, run, screen: () => screen(), screenFrom: (from: number) => screen(from) };
+}
+
+for (const sh of SHELLS) {
+  test(`${sh.tool}: the prompt hook renews a session near its end without a code, never prompts, keeps the last status, and says when a code is needed`, { timeout: 90_000 }, async (t) => {
+    if (!needTool(t, 'script') || !needTool(t, sh.tool)) return;
+    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt' });
+    const s = await interactive(t, sh, r0.env);
+    const status = isFish(sh) ? '$status' : '$?';
+    // The status first: in fish a command substitution in the same line sets $status.
+    const report = isFish(sh)
+      ? `set kmfa_rc ${status}; echo "RC=$kmfa_rc KEY=$AWS_ACCESS_KEY_ID P=["(kops_mfa_prompt)"]"`
+      : `kmfa_rc=${status}; echo "RC=$kmfa_rc KEY=$AWS_ACCESS_KEY_ID P=[$(kops_mfa_prompt)]"`;
+    const reportRe = /^RC=(\d+) KEY=(\S*) P=\[(.*)\]$/m;
+    try {
+      // 1. A 2-minute role session with an MFA session behind it; the command line ends in a failure.
+      // (Each command line prints a word of its own first: the wait is for that word and the prompt after it.)
+      await s.run(`echo STEP-LOGIN; kops-login --token-code ${sh.quote(r0.w.code())}; false`, /^STEP-LOGIN$/m);
+      const afterLogin = s.pty.output.length;
+      let m = await s.run(report, reportRe);
+      const issued = r0.w.server.issued;
+      assert.deepEqual(issued.map((c) => c.action), ['GetSessionToken', 'AssumeRole', 'AssumeRole'], 'the hook renewed once');
+      assert.equal(m[1], '1', 'the status of `false` survived the hook');
+      assert.equal(m[2], issued[2]?.accessKeyId, 'the shell holds the renewed session');
+      assert.match(m[3] ?? '', /^[12]m$/);
+      const renewal = r0.w.server.calls.filter((c) => c.action === 'AssumeRole')[1];
+      assert.deepEqual([renewal?.accessKeyId, renewal?.tokenCode], [issued[0]?.accessKeyId, false], 'renewed from the MFA session, no code');
+      // More prompts within the minute: no more attempts.
+      for (let i = 0; i < 3; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
+      assert.equal(r0.starts(), 2, 'login + one renewal');
+      const hookOnly = [s.screenFrom(afterLogin)];
+
+      // 2. A profile with no MFA session: renewing needs a code, which a hook never asks for.
+      await s.run(`echo STEP-PLAIN; kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`, /^STEP-PLAIN$/m);
+      const afterPlain = s.pty.output.length;
+      m = await s.run(report, reportRe);
+      assert.match(m[3] ?? '', /^[12]m needs code$/, 'the prompt says a code is needed');
+      assert.equal(m[2], r0.w.server.issued.at(-1)?.accessKeyId, 'the session in the shell is unchanged');
+      for (let i = 3; i < 6; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
+      assert.equal(r0.starts(), 4, 'one failed attempt for this session, not one per prompt');
+      // Only the two kops-login commands wrote kops-mfa lines; the hook never printed or prompted.
+      hookOnly.push(s.screenFrom(afterPlain));
+      for (const text of hookOnly) assert.doesNotMatch(text, /kops-mfa|MFA code|code for/, 'the hook printed or prompted');
+      assert.doesNotMatch(s.screen(), /MFA code for/, 'something asked for a code');
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n--- ${sh.tool} terminal ---\n${s.screen()}\n---`;
+      throw e;
+    }
+  });
+}
