@@ -408,6 +408,9 @@ test('a lock left behind by a process that died at the prompt, or carrying our o
   const holder = readFileSync(lockFile, 'utf8');
   assert.match(holder, /^\d+ \d+\n$/);
   const pid = Number(holder.split(' ')[0]);
+  // Killed outright, as a crash or an OOM kill would: no handler runs, the lock stays.
+  // (A terminal that goes away sends SIGHUP, and the prompt then cleans up after itself.)
+  process.kill(pid, 'SIGKILL');
   pty.kill('SIGKILL');
   await pty.exited;
   const deadline = Date.now() + 10_000;

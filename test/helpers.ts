@@ -178,33 +178,24 @@ export function readPowerShellString(text: string, start: number): { value: stri
   }
 }
 
-const CHAR_TERM = /^\[char\]0x([0-9A-F]{4})/;
+const JOINED = /^\(-join \[char\[\]\]\(((?:0x[0-9A-F]{4},)*0x[0-9A-F]{4})\)\)/;
 
 /** Read one value expression from `start` as PowerShell's tokenizer would; where it ends. */
 function readValue(text: string, start: number): { value: string; end: number } {
-  let value = '';
-  let i = start;
-  for (let first = true; ; first = false) {
-    const ch = CHAR_TERM.exec(text.slice(i, i + 14));
-    if (ch?.[1] && !first) {
-      value += String.fromCharCode(parseInt(ch[1], 16));
-      i += ch[0].length;
-    } else {
-      const lit = readPowerShellString(text, i);
-      value += lit.value;
-      i = lit.end;
-    }
-    if (text.startsWith(' + ', i)) i += 3;
-    else return { value, end: i };
+  const joined = JOINED.exec(text.slice(start, start + 8 * 131_072));
+  if (joined?.[1]) {
+    const value = joined[1].split(',').map((h) => String.fromCharCode(parseInt(h.slice(2), 16))).join('');
+    return { value, end: start + joined[0].length };
   }
+  return readPowerShellString(text, start);
 }
 
 /**
  * kops-mfa's PowerShell statements read back the way PowerShell's tokenizer
  * would (a model, for machines without PowerShell): the header, then
  * `$env:NAME = VALUE` and `Remove-Item Env:NAME -ErrorAction SilentlyContinue`
- * lines. VALUE is verbatim literals and [char]0xNNNN terms joined by ` + `,
- * starting with a literal. Anything after a value but the newline is code: an error.
+ * lines. VALUE is one verbatim literal, or (-join [char[]](0xNNNN,…)) for a value
+ * that is not all printable ASCII. Anything after a value but the newline is code: an error.
  */
 export function readPowerShellStatements(text: string): EnvOp[] {
   const header = '# kops-mfa statements v1\n';

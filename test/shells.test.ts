@@ -188,9 +188,8 @@ const FISH_RUNNERS: readonly Runner[] = [
 // PowerShell, read without PowerShell (test/powershell-statements.test.ts runs
 // the real engine; this is the second, independent check)
 //
-// A value is `'literal'` and `[char]0xNNNN` terms joined by ` + `, starting
-// with a literal: printable ASCII inside literals (' doubled), every other
-// UTF-16 unit as a [char].
+// A value is one `'literal'` (printable ASCII, ' doubled), or, for any
+// other value, `(-join [char[]](0xNNNN,…))`: its UTF-16 units joined.
 
 /** Decode one literal as the grammar delimits it; PowerShell must agree on where it ends. */
 function decodeLiteral(literal: string): string {
@@ -223,26 +222,24 @@ function only(nodes: Node[], what: string): Node {
   return nodes[0]!;
 }
 
-/** A value as the grammar sees it: literals and [char] casts joined by +, nothing that expands or runs. */
+/** A value as the grammar sees it: a literal, or UTF-16 units joined; nothing that expands or runs. */
 function valueWithGrammar(value: Node): string {
   assert.deepEqual(
     desc(value, ['variable', 'sub_expression', 'expandable_string_literal', 'command', 'invokation_expression', 'member_access']),
     [],
     'nothing in the value expands or runs',
   );
-  const terms = desc(value, ['string_literal', 'cast_expression']);
-  assert.ok(terms.length > 0, 'a value with no term');
-  assert.equal(value.text, terms.map((n) => n.text).join(' + '), 'the value is its terms joined by +');
-  assert.equal(terms[0]!.type, 'string_literal', 'starts with a literal, so + joins strings');
-  return terms
-    .map((n) => {
-      if (n.type === 'string_literal') return decodeLiteral(only(desc(n, 'verbatim_string_characters'), 'verbatim literal').text);
-      assert.equal(only(desc(n, 'type_identifier'), 'type').text, 'char');
-      const hex = /^0x([0-9A-F]{4})$/.exec(only(desc(n, 'hexadecimal_integer_literal'), 'number').text)?.[1];
-      assert.ok(hex, `a [char] of ${n.text}`);
-      return String.fromCharCode(parseInt(hex, 16));
-    })
-    .join('');
+  const literals = desc(value, 'string_literal');
+  if (literals.length > 0) {
+    const literal = only(literals, 'literal');
+    assert.equal(value.text, literal.text, 'the value is the literal alone');
+    return decodeLiteral(only(desc(literal, 'verbatim_string_characters'), 'verbatim literal').text);
+  }
+  assert.deepEqual(desc(value, 'type_identifier').map((n) => n.text), ['char'], 'one cast, to [char[]]');
+  const hexes = desc(value, 'hexadecimal_integer_literal').map((n) => n.text);
+  assert.ok(hexes.length > 0 && hexes.every((h) => /^0x[0-9A-F]{4}$/.test(h)), `UTF-16 units: ${value.text.slice(0, 80)}`);
+  assert.equal(value.text, `(-join [char[]](${hexes.join(',')}))`, 'exactly the joined form');
+  return hexes.map((h) => String.fromCharCode(parseInt(h.slice(2), 16))).join('');
 }
 
 /** Parse with the grammar: the header comment, then one statement per op, each exactly our form. */
@@ -356,7 +353,7 @@ describe('statement forms', () => {
   test('powershell', () => {
     assert.equal(
       render('powershell', ops),
-      "# kops-mfa statements v1\n$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = '' + [char]0x2019\n" +
+      "# kops-mfa statements v1\n$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = (-join [char[]](0x2019))\n" +
         'Remove-Item Env:D -ErrorAction SilentlyContinue\n',
     );
   });

@@ -14,12 +14,13 @@
 // with [Console]::OutputEncoding: under Windows-1252 (the ISE, `chcp 1252`)
 // the UTF-8 bytes 0x82, 0x91 and 0x92 of any non-ASCII value read as ‚ ‘ ’,
 // which end a literal early; and it splits that output into lines at CR as
-// well as LF, so a CR would come back as a newline. So every character that
-// is not printable ASCII, CR and LF included, is written outside the literal
-// as [char]0xNNNN (a UTF-16 unit; an astral character is two), joined with +
-// to literals of the rest. The expression starts with a literal, so + joins
-// strings (a [char] + [char] would add numbers). Only ASCII ' is left to
-// double inside a literal.
+// well as LF, so a CR would come back as a newline. So a value of printable
+// ASCII is one literal, with ' doubled (the other four quotes are not ASCII);
+// any other value is written as its UTF-16 units, joined:
+//   (-join [char[]](0x0061,0x000D,0x00E9))
+// One flat array, whatever the length: a chain of 'a' + [char]0x… terms grows
+// one level of PowerShell's syntax tree per character and took seconds for a
+// few thousand. Casts to [char[]] and -join are allowed in ConstrainedLanguage.
 import type { EnvOp } from '../env-ops.ts';
 import { renderWith } from './validate.ts';
 
@@ -27,23 +28,13 @@ import { renderWith } from './validate.ts';
 export const SINGLE_QUOTES = ["'", '\u2018', '\u2019', '\u201A', '\u201B'] as const;
 
 /** Printable ASCII: the only characters written inside a literal. */
-const PLAIN = /^[\x20-\x7e]$/;
+const PLAIN_VALUE = /^[\x20-\x7e]*$/;
 
 export function quote(value: string): string {
-  const parts: string[] = [];
-  let literal = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i] as string;
-    if (PLAIN.test(c)) {
-      literal += c === "'" ? "''" : c;
-      continue;
-    }
-    if (literal !== '' || parts.length === 0) parts.push(`'${literal}'`);
-    literal = '';
-    parts.push(`[char]0x${value.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`);
-  }
-  if (literal !== '' || parts.length === 0) parts.push(`'${literal}'`);
-  return parts.join(' + ');
+  if (PLAIN_VALUE.test(value)) return `'${value.replaceAll("'", "''")}'`;
+  // One flat array of UTF-16 units, joined: no chain of + that grows with the value.
+  const units = Array.from({ length: value.length }, (_, i) => `0x${value.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`);
+  return `(-join [char[]](${units.join(',')}))`;
 }
 
 export function render(ops: readonly EnvOp[]): string {
