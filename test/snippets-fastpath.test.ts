@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { BIN, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
 import { BASH, FISH, ZSH, fishQuote, type Shell } from './shells.ts';
-import { ROLE_ARN, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
+import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
 import { interactiveShellArgv, ScreenSession } from './pty.ts';
 
 const SHELLS: Shell[] = [BASH, ZSH, FISH];
@@ -22,19 +22,8 @@ const snippet = (sh: Shell) => join(ROOT, 'shells', `kops-mfa.${sh.tool}`);
 const load = (sh: Shell) => (isFish(sh) ? `cat ${fishQuote(snippet(sh))} | source` : `eval "$(cat ${posixQuote(snippet(sh))})"`);
 
 /** A profile whose role sessions are renewed from an MFA session (no code), and one without. */
-const CONFIG = `[profile kops]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-mfa_session_duration = 3600
-region = eu-west-1
-
-[profile plain]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-
+const CONFIG = `${mfaProfile('kops', { mfa_session_duration: '3600', region: 'eu-west-1' })}
+${mfaProfile('plain', { region: 'eu-west-1' })}
 [profile long]
 mfa_serial = ${USER.mfaSerial}
 source_profile = alice

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { BIN, ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
-import { ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
@@ -235,18 +235,7 @@ for (const sh of SHELLS) {
 // ---------------------------------------------------------------------------
 // AWS_PROFILE and region: a region kops-mfa exported does not stick to the next profile.
 
-const TWO_PROFILES = `[profile A]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-
-[profile B]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = us-west-2
-`;
+const TWO_PROFILES = [mfaProfile('A', { region: 'eu-west-1' }), mfaProfile('B', { region: 'us-west-2' })].join('\n');
 
 for (const sh of SHELLS) {
   test(`${sh}: kops-login --profile A (eu-west-1), kops-logout, kops-login --profile B exports us-west-2; so does A then B without the logout`, async (t) => {
