@@ -1,7 +1,7 @@
 // Shared test utilities: finding the tools a test needs and running the built CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,38 @@ export async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Pr
     if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * A log the test shims write, read back: header lines, and fields written
+ * length-prefixed (`printf '%s:%s\\n' "${#v}" "$v"`), so any byte can stand in
+ * a field. Read as latin1, byte for byte; a missing file is an empty log.
+ */
+export class ShimLog {
+  private i = 0;
+  private readonly text: string;
+  constructor(path: string) {
+    this.text = existsSync(path) ? readFileSync(path, 'latin1') : '';
+  }
+  get done(): boolean {
+    return this.i >= this.text.length;
+  }
+  /** The next line, without its newline. */
+  line(): string {
+    const nl = this.text.indexOf('\n', this.i);
+    const line = this.text.slice(this.i, nl);
+    this.i = nl + 1;
+    return line;
+  }
+  /** The next length-prefixed field. */
+  field(): string {
+    const colon = this.text.indexOf(':', this.i);
+    const len = Number(this.text.slice(this.i, colon));
+    const value = this.text.slice(colon + 1, colon + 1 + len);
+    assert.equal(this.text[colon + 1 + len], '\n', 'malformed shim record');
+    this.i = colon + 2 + len;
+    return value;
+  }
 }
 
 /** A POSIX single-quoted word holding exactly `s` (for scripts the tests build). */

@@ -11,14 +11,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
+import { BIN, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
+import { fishQuote } from './shells.ts';
 import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
 
-const posixQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
-const fishQuote = (v: string) => `'${v.replace(/[\\']/g, (c) => '\\' + c)}'`;
 const quote = (sh: Shell) => (sh === 'fish' ? fishQuote : posixQuote);
 
 const SNIPPET = (sh: Shell) => join(ROOT, 'shells', `kops-mfa.${sh}`);
@@ -77,23 +76,11 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1] = {}): Prom
     dir,
     env,
     argvs() {
-      const path = join(dir, 'argv');
-      if (!existsSync(path)) return [];
-      const text = readFileSync(path, 'latin1');
+      const log = new ShimLog(join(dir, 'argv'));
       const out: string[][] = [];
-      let i = 0;
-      while (i < text.length) {
-        const nl = text.indexOf('\n', i);
-        const n = Number(/^argv (\d+)$/.exec(text.slice(i, nl))?.[1]);
-        i = nl + 1;
-        const args: string[] = [];
-        for (let k = 0; k < n; k++) {
-          const colon = text.indexOf(':', i);
-          const len = Number(text.slice(i, colon));
-          args.push(text.slice(colon + 1, colon + 1 + len));
-          i = colon + 2 + len;
-        }
-        out.push(args);
+      while (!log.done) {
+        const n = Number(/^argv (\d+)$/.exec(log.line())?.[1]);
+        out.push(Array.from({ length: n }, () => log.field()));
       }
       return out;
     },
