@@ -29,12 +29,15 @@ export function needTool(t: TestContext, name: string): boolean {
   return false;
 }
 
-export interface RunResult {
+/** How a command ended; its stdout as `Out`: text, or bytes. */
+export interface Ended<Out> {
   code: number | null;
   signal: NodeJS.Signals | null;
-  stdout: string;
+  stdout: Out;
   stderr: string;
 }
+
+export type RunResult = Ended<string>;
 
 /** Run the built kops-mfa with the given arguments, environment and stdin; no terminal. */
 export function runCli(
@@ -67,13 +70,8 @@ export function ok(r: RunResult, what = 'kops-mfa'): RunResult {
   return r;
 }
 
-export interface RawRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The bytes, undecoded: values are compared byte for byte. */
-  stdout: Buffer;
-  stderr: string;
-}
+/** stdout as bytes, undecoded: values are compared byte for byte. */
+export type RawRun = Ended<Buffer>;
 
 /** Run a shell (or any command) with no stdin, keeping stdout as bytes. */
 export function runRaw(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RawRun> {
