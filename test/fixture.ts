@@ -44,6 +44,13 @@ aws_access_key_id = ${USER.accessKeyId}
 aws_secret_access_key = ${USER.secretAccessKey}
 `;
 
+/** An `issue` hook for world(): the `nth` session the server issues ends `ms`
+ * after it is issued; every other one keeps the server's defaults. */
+export function nthSessionEndsIn(nth: number, ms: number): NonNullable<StsServerOptions['issue']> {
+  let issued = 0;
+  return (c) => (++issued === nth ? { expiration: new Date(c.now.getTime() + ms) } : undefined);
+}
+
 export async function world(t: TestContext, opts: StsServerOptions = {}): Promise<World> {
   const server = await startStsServer({
     users: [{ ...USER }],
