@@ -1,7 +1,7 @@
 // Shared test utilities: finding the tools a test needs and running the built CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +153,18 @@ export class ShimLog {
 
 /** A POSIX single-quoted word holding exactly `s` (for scripts the tests build). */
 export const posixQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Write `bin`/kops-mfa, the shim tests put on PATH: a sh script that runs
+ * `before` (shell lines, each ending in a newline) and then execs the built
+ * CLI with its arguments. Returns its path.
+ */
+export function kopsMfaShim(bin: string, before = ''): string {
+  const path = join(bin, 'kops-mfa');
+  writeFileSync(path, `#!/bin/sh\n${before}exec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
 
 /** What a failed kops-mfa run left: spawned (RunResult) or in-process (runMain). */
 export interface Outcome {

@@ -11,13 +11,12 @@
 // screen is stripped of them before matching. KOPS_MFA_TEST_TRACE=1 prints
 // how long each step waited.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import { callerArn } from './caller.ts';
 import { ExitCode } from '../src/errors.ts';
 import { ACCOUNT, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, needTool, posixQuote, tempDir } from './helpers.ts';
+import { kopsMfaShim, needTool, tempDir } from './helpers.ts';
 import { descendants, interactiveShellArgv, ScreenSession } from './pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -127,7 +126,7 @@ class Session extends ScreenSession {
 /** kops-mfa on PATH as a user has it: a command named kops-mfa. */
 function shellEnv(t: TestContext, w: World, name: ShellName): NodeJS.ProcessEnv {
   const bin = tempDir(t, 'kops-mfa-bin-');
-  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
+  kopsMfaShim(bin);
   return { ...w.env, PATH: `${bin}:${w.env.PATH}` };
 }
 

@@ -10,10 +10,10 @@
 // word; a name that ran as a command would leave its marker file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, posixQuote, run, runCli, tempDir } from './helpers.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, runCli, tempDir } from './helpers.ts';
 import { interactiveShellArgv, ScreenSession, sleep } from './pty.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
@@ -34,8 +34,7 @@ function awsHome(t: TestContext): { dir: string; home: string; marker: string; e
   // A section name that is a command substitution: it must never run.
   writeFileSync(join(home, '.aws', 'credentials'), `[$(touch ${marker})]\naws_access_key_id = x\n[base]\n`);
   mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'kops-mfa'), `#!/bin/sh\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
-  chmodSync(join(dir, 'bin', 'kops-mfa'), 0o755);
+  kopsMfaShim(join(dir, 'bin'));
   const env: NodeJS.ProcessEnv = {
     PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
     HOME: home,

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
 import { BASH, FISH, ZSH, fishQuote, type Shell } from './shells.ts';
 import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
 import { interactiveShellArgv, ScreenSession } from './pty.ts';
@@ -45,7 +45,7 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: 
   const dir = tempDir(t, 'kops-mfa-fast-');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\necho "$*" >>"$KMFA_T/starts"\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
+  kopsMfaShim(bin, 'echo "$*" >>"$KMFA_T/starts"\n');
   writeFileSync(join(bin, 'kops'), `#!/bin/sh\necho "\${AWS_ACCESS_KEY_ID-unset}" >>"$KMFA_T/kops"\n`, { mode: 0o755 });
   const lines = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean) : []);
   return {

@@ -8,10 +8,10 @@
 // `env -0` at each step and compared as bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
 import { fishQuote } from './shells.ts';
 import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
 
@@ -56,12 +56,7 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1] = {}): Prom
   const w = await world(t, opts);
   const dir = tempDir(t, 'kops-mfa-snip-');
   mkdirSync(join(dir, 'bin'));
-  const shim = join(dir, 'bin', 'kops-mfa');
-  writeFileSync(
-    shim,
-    `#!/bin/sh\n{ printf 'argv %s\\n' "$#"; for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done; } >>"$KMFA_T/argv"\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`,
-  );
-  chmodSync(shim, 0o755);
+  kopsMfaShim(join(dir, 'bin'), `{ printf 'argv %s\\n' "$#"; for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done; } >>"$KMFA_T/argv"\n`);
   const env: NodeJS.ProcessEnv = {
     ...w.env,
     PATH: `${join(dir, 'bin')}:${w.env.PATH}`,
