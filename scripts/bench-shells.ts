@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasTool } from '../test/helpers.ts';
+import { hasTool, posixQuote } from '../test/helpers.ts';
 
 interface Shell {
   name: string;
@@ -34,46 +34,30 @@ interface Shell {
   promptCaptured?: string;
 }
 
-const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+/** bash, zsh and fish differ only in how they run a script and loop; they source
+ * kops-mfa.<name>, and call the wrapper, kops and the prompt function alike. */
+function unixShell(root: string, name: string, argv: Shell['argv'], loop: Shell['loop'], promptCaptured?: string): Shell {
+  return {
+    name,
+    exe: name,
+    argv,
+    snippet: join(root, 'shells', `kops-mfa.${name}`),
+    loop,
+    source: (f) => `source ${posixQuote(f)}`,
+    wrapper: 'kops version',
+    direct: 'command kops version',
+    prompt: 'kops_mfa_prompt >/dev/null',
+    promptCaptured,
+  };
+}
 
 function shells(root: string, pwsh: string | undefined): Shell[] {
   const posixLoop = (n: number, body: string) => `i=0; while [ "$i" -lt ${n} ]; do ${body}; i=$((i+1)); done`;
+  const captured = 'x=$(kops_mfa_prompt)';
   const list: Shell[] = [
-    {
-      name: 'bash',
-      exe: 'bash',
-      argv: (s) => ['--norc', '--noprofile', '-c', s],
-      snippet: join(root, 'shells', 'kops-mfa.bash'),
-      loop: posixLoop,
-      source: (f) => `source ${q(f)}`,
-      wrapper: 'kops version',
-      direct: 'command kops version',
-      prompt: 'kops_mfa_prompt >/dev/null',
-      promptCaptured: 'x=$(kops_mfa_prompt)',
-    },
-    {
-      name: 'zsh',
-      exe: 'zsh',
-      argv: (s) => ['--no-rcs', '-c', s],
-      snippet: join(root, 'shells', 'kops-mfa.zsh'),
-      loop: posixLoop,
-      source: (f) => `source ${q(f)}`,
-      wrapper: 'kops version',
-      direct: 'command kops version',
-      prompt: 'kops_mfa_prompt >/dev/null',
-      promptCaptured: 'x=$(kops_mfa_prompt)',
-    },
-    {
-      name: 'fish',
-      exe: 'fish',
-      argv: (s) => ['--no-config', '--private', '-c', s],
-      snippet: join(root, 'shells', 'kops-mfa.fish'),
-      loop: (n, body) => `for i in (seq ${n}); ${body}; end`,
-      source: (f) => `source ${q(f)}`,
-      wrapper: 'kops version',
-      direct: 'command kops version',
-      prompt: 'kops_mfa_prompt >/dev/null',
-    },
+    unixShell(root, 'bash', (s) => ['--norc', '--noprofile', '-c', s], posixLoop, captured),
+    unixShell(root, 'zsh', (s) => ['--no-rcs', '-c', s], posixLoop, captured),
+    unixShell(root, 'fish', (s) => ['--no-config', '--private', '-c', s], (n, body) => `for i in (seq ${n}); ${body}; end`),
   ];
   if (pwsh) {
     list.push({
@@ -82,7 +66,7 @@ function shells(root: string, pwsh: string | undefined): Shell[] {
       argv: (s) => ['-NoProfile', '-NonInteractive', '-Command', s],
       snippet: join(root, 'shells', 'kops-mfa.ps1'),
       loop: (n, body) => `for ($i = 0; $i -lt ${n}; $i++) { ${body} }`,
-      source: (f) => `. ${q(f).replaceAll("'\\''", "''")}`,
+      source: (f) => `. ${posixQuote(f).replaceAll("'\\''", "''")}`,
       wrapper: 'kops version | Out-Null',
       direct: '& (Get-Command kops -CommandType Application | Select-Object -First 1) version | Out-Null',
       prompt: '$null = kops_mfa_prompt',
@@ -122,7 +106,7 @@ export function benchShells(root: string, baseEnv: NodeJS.ProcessEnv, pwsh: stri
     // session is valid, the wrapper must start it 0 times.
     const counter = join(dir, 'starts');
     writeFileSync(join(dir, 'kops'), '#!/bin/sh\nexit 0\n');
-    writeFileSync(join(dir, 'kops-mfa'), `#!/bin/sh\necho x >> ${q(counter)}\nexit 1\n`);
+    writeFileSync(join(dir, 'kops-mfa'), `#!/bin/sh\necho x >> ${posixQuote(counter)}\nexit 1\n`);
     chmodSync(join(dir, 'kops'), 0o755);
     chmodSync(join(dir, 'kops-mfa'), 0o755);
     const now = Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok } from './helpers.ts';
-import { ACCOUNT, ROLE_ARN, USER, world } from './fixture.ts';
+import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
 import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
 import { shellAfter } from './helpers.ts';
 
@@ -103,18 +103,7 @@ test('logout while AWS_PROFILE names another profile forgets the logged-in profi
   assert.equal(existsSync(otherFile), true, "the other profile's session stays");
 });
 
-const TWO_REGIONS = `[profile a]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-
-[profile b]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = us-west-2
-`;
+const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');
 
 test('a region exported for one profile does not stick to the next: after logout, and without one', async (t) => {
   const w = await world(t);

@@ -27,16 +27,29 @@ export interface World {
   cacheDir: string;
 }
 
-export const DEFAULT_CONFIG = `[profile kops]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-`;
+/**
+ * One `[profile NAME]` section of ~/.aws/config that assumes ROLE_ARN with
+ * alice's MFA device, her keys as the source; then the keys of `more` in
+ * order (a key of `more` that is already there replaces its value in place).
+ * Join sections with '\n' for a blank line between them.
+ */
+export function mfaProfile(name: string, more: Record<string, string> = {}): string {
+  const keys = { role_arn: ROLE_ARN, mfa_serial: USER.mfaSerial, source_profile: 'alice', ...more };
+  return [`[profile ${name}]`, ...Object.entries(keys).map(([k, v]) => `${k} = ${v}`), ''].join('\n');
+}
+
+export const DEFAULT_CONFIG = mfaProfile('kops', { region: 'eu-west-1' });
 export const DEFAULT_CREDENTIALS = `[alice]
 aws_access_key_id = ${USER.accessKeyId}
 aws_secret_access_key = ${USER.secretAccessKey}
 `;
+
+/** An `issue` hook for world(): the `nth` session the server issues ends `ms`
+ * after it is issued; every other one keeps the server's defaults. */
+export function nthSessionEndsIn(nth: number, ms: number): NonNullable<StsServerOptions['issue']> {
+  let issued = 0;
+  return (c) => (++issued === nth ? { expiration: new Date(c.now.getTime() + ms) } : undefined);
+}
 
 export async function world(t: TestContext, opts: StsServerOptions = {}): Promise<World> {
   const server = await startStsServer({

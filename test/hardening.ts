@@ -6,15 +6,13 @@ import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
-import { BIN, ok, run, shellAfter, type RunResult } from './helpers.ts';
+import { BIN, ok, runCli, shellAfter, type RunResult } from './helpers.ts';
 import type { World } from './fixture.ts';
 
 export { BIN };
 
-/** Run the built kops-mfa with no terminal. */
-export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return run(process.execPath, [BIN, ...args], opts);
-}
+/** Run the built kops-mfa with no terminal (runCli of helpers.ts). */
+export const cli = runCli;
 
 /** `kops-mfa env --shell bash --token-code <fresh code>` in `env`, then the environment a real bash has after eval. */
 export async function loginIn(w: World, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {

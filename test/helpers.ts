@@ -1,7 +1,7 @@
 // Shared test utilities: finding the tools a test needs and running the built CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +29,15 @@ export function needTool(t: TestContext, name: string): boolean {
   return false;
 }
 
-export interface RunResult {
+/** How a command ended; its stdout as `Out`: text, or bytes. */
+export interface Ended<Out> {
   code: number | null;
   signal: NodeJS.Signals | null;
-  stdout: string;
+  stdout: Out;
   stderr: string;
 }
+
+export type RunResult = Ended<string>;
 
 /** Run the built kops-mfa with the given arguments, environment and stdin; no terminal. */
 export function runCli(
@@ -67,13 +70,8 @@ export function ok(r: RunResult, what = 'kops-mfa'): RunResult {
   return r;
 }
 
-export interface RawRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The bytes, undecoded: values are compared byte for byte. */
-  stdout: Buffer;
-  stderr: string;
-}
+/** stdout as bytes, undecoded: values are compared byte for byte. */
+export type RawRun = Ended<Buffer>;
 
 /** Run a shell (or any command) with no stdin, keeping stdout as bytes. */
 export function runRaw(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RawRun> {
@@ -121,8 +119,52 @@ export async function shellAfter(env: NodeJS.ProcessEnv, statements: string): Pr
   return out;
 }
 
+/**
+ * A log the test shims write, read back: header lines, and fields written
+ * length-prefixed (`printf '%s:%s\\n' "${#v}" "$v"`), so any byte can stand in
+ * a field. Read as latin1, byte for byte; a missing file is an empty log.
+ */
+export class ShimLog {
+  private i = 0;
+  private readonly text: string;
+  constructor(path: string) {
+    this.text = existsSync(path) ? readFileSync(path, 'latin1') : '';
+  }
+  get done(): boolean {
+    return this.i >= this.text.length;
+  }
+  /** The next line, without its newline. */
+  line(): string {
+    const nl = this.text.indexOf('\n', this.i);
+    const line = this.text.slice(this.i, nl);
+    this.i = nl + 1;
+    return line;
+  }
+  /** The next length-prefixed field. */
+  field(): string {
+    const colon = this.text.indexOf(':', this.i);
+    const len = Number(this.text.slice(this.i, colon));
+    const value = this.text.slice(colon + 1, colon + 1 + len);
+    assert.equal(this.text[colon + 1 + len], '\n', 'malformed shim record');
+    this.i = colon + 2 + len;
+    return value;
+  }
+}
+
 /** A POSIX single-quoted word holding exactly `s` (for scripts the tests build). */
 export const posixQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Write `bin`/kops-mfa, the shim tests put on PATH: a sh script that runs
+ * `before` (shell lines, each ending in a newline) and then execs the built
+ * CLI with its arguments. Returns its path.
+ */
+export function kopsMfaShim(bin: string, before = ''): string {
+  const path = join(bin, 'kops-mfa');
+  writeFileSync(path, `#!/bin/sh\n${before}exec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
 
 /** What a failed kops-mfa run left: spawned (RunResult) or in-process (runMain). */
 export interface Outcome {

@@ -11,15 +11,13 @@
 // screen is stripped of them before matching. KOPS_MFA_TEST_TRACE=1 prints
 // how long each step waited.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { callerArn } from './caller.ts';
 import { ExitCode } from '../src/errors.ts';
 import { ACCOUNT, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, needTool, tempDir } from './helpers.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { kopsMfaShim, needTool, tempDir } from './helpers.ts';
+import { descendants, interactiveShellArgv, ScreenSession } from './pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -63,136 +61,22 @@ const SHELLS: Record<ShellName, ShellSpec> = {
   },
 };
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Terminal output as text: no escape sequences (colours, titles, bracketed
- * paste, cursor moves), and every CR (a repaint) starts a new line. */
-function clean(raw: string): string {
-  return raw
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '') // OSC: window titles
-    .replace(/\x1b[P^_X][^\x1b]*(?:\x1b\\)?/g, '') // DCS, PM, APC, SOS
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '') // CSI: colours, cursor, ?2004h/l
-    .replace(/\x1b[()*+][0-9A-Za-z]/g, '') // character sets
-    .replace(/\x1b[ -~]/g, '') // other two-byte escapes (ESC =, ESC >, ESC 7…)
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '') // bell, backspace, leftovers
-    .replace(/\r+\n/g, '\n')
-    .replace(/\r/g, '\n');
-}
-
-/** Every process under `root` (children first), from /proc. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid …; comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      walk(c);
-      out.push(c);
-    }
-  };
-  walk(root);
-  return out;
-}
-
 /** An interactive shell in a pty, and the ways a person uses one. */
-class Session {
-  readonly pty: Pty;
-  private ended = false;
-
+class Session extends ScreenSession {
   constructor(
     t: TestContext,
     readonly name: ShellName,
     env: NodeJS.ProcessEnv,
   ) {
-    // script(1) starts the command with `$SHELL -c`, and a non-interactive
-    // bash drops PS1 from the environment: script gets /bin/sh, and env(1)
-    // hands the shell its own SHELL and the prompt.
-    const shellPath = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8' }).stdout.trim() || name;
-    const argv = ['env', `SHELL=${shellPath}`, `PS1=${PROMPT}`, ...SHELLS[name].argv];
-    this.pty = spawnPty(argv, { env: { ...env, SHELL: '/bin/sh' } });
-    void this.pty.exited.then(() => (this.ended = true));
-    // Whatever happened: the shell, kops-mfa under it and script go away.
-    t.after(() => this.killAll());
-  }
-
-  killAll(): void {
-    const pid = this.pty.pid;
-    if (pid === undefined || this.ended) return;
-    for (const p of [...descendants(pid), pid]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    try {
-      process.kill(-pid, 'SIGKILL'); // script's own process group (spawned detached)
-    } catch {
-      // gone already
-    }
-  }
-
-  /** Where the output is now: later waits look only at what comes after. */
-  mark(): number {
-    return this.pty.output.length;
-  }
-
-  screen(from = 0): string {
-    return clean(this.pty.output.slice(from));
-  }
-
-  type(text: string): void {
-    this.pty.type(text);
-  }
-
-  /** Wait until the screen after `from` satisfies `ok`; the failure shows the screen. */
-  async until<T>(what: string, from: number, ok: (screen: string) => T | undefined | false): Promise<T> {
-    const started = Date.now();
-    const deadline = started + STEP_MS;
-    for (;;) {
-      const got = ok(this.screen(from));
-      if (got !== undefined && got !== false) {
-        if (process.env.KOPS_MFA_TEST_TRACE) console.error(`${this.name}: ${Date.now() - started} ms for ${what}`);
-        return got;
-      }
-      if (this.ended) {
-        await sleep(50); // the last bytes
-        const last = ok(this.screen(from));
-        if (last !== undefined && last !== false) return last;
-        throw new Error(`${this.name} ended before ${what}`);
-      }
-      if (Date.now() > deadline) throw new Error(`${this.name}: timed out after ${STEP_MS} ms waiting for ${what}`);
-      await sleep(20);
-    }
-  }
-
-  /** The shell's prompt is the last thing on the screen after `from`. */
-  prompt(from: number): Promise<true> {
-    return this.until('the shell prompt', from, (s) => s.endsWith(PROMPT));
+    super(t, name, interactiveShellArgv(name, PROMPT, SHELLS[name].argv), { env: { ...env, SHELL: '/bin/sh' }, stepMs: STEP_MS, prompt: PROMPT });
   }
 
   /** The MFA prompt has been shown `n` times after `from`, and the last one
    * is the last thing on the screen: it waits for input. */
   mfaPrompt(from: number, n = 1): Promise<true> {
-    return this.until(`MFA prompt #${n} ("${MFA_PROMPT}")`, from, (s) => {
-      const parts = s.split(MFA_PROMPT);
-      return parts.length - 1 >= n && /^ *$/.test(parts.at(-1)!);
-    });
+    return this.asking(MFA_PROMPT, from, n);
   }
 
   /** Type what kops-mfa's prompt reads last, and wait for the shell to be back.
@@ -201,17 +85,6 @@ class Session {
     const from = this.mark();
     this.type(text);
     await this.prompt(from);
-  }
-
-  /** Type a command line; wait for the line `done` to match in its output and
-   * for the prompt after it. Returns the match. */
-  async run(command: string, done: RegExp): Promise<RegExpExecArray> {
-    const from = this.mark();
-    this.type(`${command}\r`);
-    return this.until(`the output of: ${command}`, from, (s) => {
-      const m = done.exec(s);
-      return m && s.slice(m.index + m[0].length).endsWith(PROMPT) ? m : undefined;
-    });
   }
 
   /** The exit status of the last command, and every AWS_* and KOPS_MFA_*
@@ -253,7 +126,7 @@ class Session {
 /** kops-mfa on PATH as a user has it: a command named kops-mfa. */
 function shellEnv(t: TestContext, w: World, name: ShellName): NodeJS.ProcessEnv {
   const bin = tempDir(t, 'kops-mfa-bin-');
-  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\nexec ${q(process.execPath)} ${q(BIN)} "$@"\n`, { mode: 0o755 });
+  kopsMfaShim(bin);
   return { ...w.env, PATH: `${bin}:${w.env.PATH}` };
 }
 
@@ -321,24 +194,6 @@ function showsCode(screen: string, code: string): boolean {
 
 function assumeRoleCalls(w: World) {
   return w.server.calls.filter((c) => c.action === 'AssumeRole');
-}
-
-/** A process of its own, from the values read off the shell, is the role. */
-async function callerArn(w: World, vars: Record<string, string>): Promise<string | undefined> {
-  const sts = new STSClient({
-    region: vars.AWS_REGION ?? 'us-east-1',
-    endpoint: w.server.url,
-    credentials: {
-      accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: vars.AWS_SESSION_TOKEN ?? '',
-    },
-  });
-  try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
-  } finally {
-    sts.destroy();
-  }
 }
 
 /** kops-login with a code typed at the prompt; returns the screen from the

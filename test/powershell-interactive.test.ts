@@ -6,13 +6,12 @@
 // PowerShell starts, once under StrictMode Latest with $ErrorActionPreference
 // = 'Stop' and $PSNativeCommandUseErrorActionPreference = $true.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { callerArn } from './caller.ts';
+import { ROLE_ARN, USER, world } from './fixture.ts';
 import { needTool } from './helpers.ts';
 import { kopsMfaOnPath, needPowerShell, psEnv } from './powershell/pwsh.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { ScreenSession } from './pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -20,45 +19,11 @@ const PROMPT = 'KMFA-PROMPT> ';
 const MFA_PROMPT = `MFA code for ${USER.mfaSerial}:`;
 const WRONG = '000000';
 const STEP_MS = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The screen as text: no escape sequences; CR starts a new line. */
-function clean(raw: string): string {
-  return raw
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\x1b[ -~]/g, '')
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
-    .replace(/\r+\n/g, '\n')
-    .replace(/\r/g, '\n');
-}
-
-/** Every process under `root`, from /proc. */
-function descendants(root: number): number[] {
-  const kids = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => kids.get(p)?.forEach((c) => (walk(c), out.push(c)));
-  walk(root);
-  return out;
-}
-
-class Session {
-  readonly pty: Pty;
-  private ended = false;
+class Session extends ScreenSession {
   constructor(t: TestContext, exe: string, env: NodeJS.ProcessEnv) {
     const init = `function global:prompt { '${PROMPT}' }`;
-    this.pty = spawnPty([exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env) });
-    void this.pty.exited.then(() => (this.ended = true));
+    super(t, 'PowerShell', [exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env), stepMs: STEP_MS, pollMs: 25, prompt: PROMPT });
     // PowerShell's console host asks the terminal where the cursor is
     // (ESC [6n) before it reads a line, and takes the first keys typed as the
     // answer when nothing answers; script(1) is no terminal emulator, so the
@@ -68,54 +33,10 @@ class Session {
       const asked = this.pty.output.split('\x1b[6n').length - 1;
       for (; answered < asked; answered++) this.pty.type('\x1b[1;1R');
     }, 5);
-    t.after(() => {
-      clearInterval(dsr);
-      const pid = this.pty.pid;
-      if (pid === undefined || this.ended) return;
-      for (const p of [...descendants(pid), pid]) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    });
-  }
-  mark(): number {
-    return this.pty.output.length;
-  }
-  screen(from = 0): string {
-    return clean(this.pty.output.slice(from));
-  }
-  type(s: string) {
-    this.pty.type(s);
-  }
-  async until<T>(what: string, from: number, ok: (s: string) => T | undefined | false): Promise<T> {
-    const deadline = Date.now() + STEP_MS;
-    for (;;) {
-      const got = ok(this.screen(from));
-      if (got !== undefined && got !== false) return got;
-      if (this.ended) throw new Error(`PowerShell ended before ${what}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
-  }
-  prompt(from: number) {
-    return this.until('the prompt', from, (s) => s.endsWith(PROMPT));
+    t.after(() => clearInterval(dsr));
   }
   mfaPrompt(from: number, n = 1) {
-    return this.until(`MFA prompt #${n}`, from, (s) => {
-      const parts = s.split(MFA_PROMPT);
-      return parts.length - 1 >= n && /^ *$/.test(parts.at(-1)!);
-    });
-  }
-  async run(command: string, done: RegExp): Promise<RegExpExecArray> {
-    const from = this.mark();
-    this.type(`${command}\r`);
-    return this.until(`the output of: ${command}`, from, (s) => {
-      const m = done.exec(s);
-      return m && s.slice(m.index + m[0].length).endsWith(PROMPT) ? m : undefined;
-    });
+    return this.asking(MFA_PROMPT, from, n);
   }
   /** $? and $LASTEXITCODE of the last command line, and the AWS_* / KOPS_MFA_* of $env:. */
   async state(): Promise<{ q: string; rc: string; vars: Record<string, string> }> {
@@ -129,23 +50,6 @@ class Session {
       if (v) vars[v[1]!] = v[2]!;
     }
     return { q: m[1]!, rc: m[2]!, vars };
-  }
-}
-
-async function callerArn(w: World, vars: Record<string, string>): Promise<string | undefined> {
-  const sts = new STSClient({
-    region: 'eu-west-1',
-    endpoint: w.server.url,
-    credentials: {
-      accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: vars.AWS_SESSION_TOKEN ?? '',
-    },
-  });
-  try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
-  } finally {
-    sts.destroy();
   }
 }
 
@@ -188,7 +92,7 @@ async function fullSession(t: TestContext, strict: boolean): Promise<void> {
     assert.equal(one.vars.AWS_SESSION_TOKEN, c1.sessionToken);
     assert.equal(one.vars.KOPS_MFA_SESSION, 'kops');
     assert.equal(one.vars.AWS_PROFILE, undefined, 'AWS_PROFILE unset');
-    assert.equal(await callerArn(w, one.vars), c1.arn, 'a real SDK call with the values from $env:');
+    assert.equal(await callerArn(w, one.vars, 'eu-west-1'), c1.arn, 'a real SDK call with the values from $env:');
 
     // --refresh in the logged-in engine signs with the long-term key.
     await login('kops-login --refresh');

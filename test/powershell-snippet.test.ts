@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, runCli, tempDir } from './helpers.ts';
+import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './fixture.ts';
+import { BIN, posixQuote, runCli, tempDir } from './helpers.ts';
 import { HEADER, needPowerShell, psQuote, report, reports, runPs, SNIPPET } from './powershell/pwsh.ts';
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const LOAD = 'kops-mfa init powershell | Out-String | Invoke-Expression';
 const STRICT = "Set-StrictMode -Version Latest; $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true";
 
@@ -22,7 +21,7 @@ function shim(t: TestContext, body: string): { bin: string; log: string } {
   writeFileSync(log, '');
   writeFileSync(
     join(bin, 'kops-mfa'),
-    `#!/bin/sh\nKM_REAL="${process.execPath} ${BIN}"\nprintf '%s\\n' "$*" >> ${q(log)}\n${body}\n`,
+    `#!/bin/sh\nKM_REAL="${process.execPath} ${BIN}"\nprintf '%s\\n' "$*" >> ${posixQuote(log)}\n${body}\n`,
     { mode: 0o755 },
   );
   return { bin, log };
@@ -60,11 +59,11 @@ describe('PowerShell snippet: what it evaluates', () => {
       t,
       [
         'case "$*" in',
-        `  "env --shell powershell ok") printf '%s\\n' ${q(HEADER)} "\\$env:KM_SET = 'yes'" 'Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue'; exit 0 ;;`,
+        `  "env --shell powershell ok") printf '%s\\n' ${posixQuote(HEADER)} "\\$env:KM_SET = 'yes'" 'Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue'; exit 0 ;;`,
         `  "env --shell powershell noheader") printf '%s\\n' "\\$env:KM_SET = 'noheader'" 'New-Item PWNED'; exit 0 ;;`,
-        `  "env --shell powershell fail") printf '%s\\n' ${q(HEADER)} "\\$env:KM_SET = 'failed'"; exit 4 ;;`,
+        `  "env --shell powershell fail") printf '%s\\n' ${posixQuote(HEADER)} "\\$env:KM_SET = 'failed'"; exit 4 ;;`,
         `  "env --shell powershell badheader") printf '%s\\n' "${HEADER} " "\\$env:KM_SET = 'badheader'"; exit 0 ;;`,
-        `  "logout --shell powershell ok") printf '%s\\n' ${q(HEADER)} 'Remove-Item Env:KM_SET -ErrorAction SilentlyContinue' "\\$env:AWS_PROFILE = 'dev'"; exit 0 ;;`,
+        `  "logout --shell powershell ok") printf '%s\\n' ${posixQuote(HEADER)} 'Remove-Item Env:KM_SET -ErrorAction SilentlyContinue' "\\$env:AWS_PROFILE = 'dev'"; exit 0 ;;`,
         '  *) exec $KM_REAL "$@" ;;',
         'esac',
       ].join('\n'),
@@ -162,7 +161,7 @@ describe('PowerShell snippet: completion through TabExpansion2', () => {
       [
         'if [ "$1" = complete ]; then',
         '  if [ "$3" = --profile ]; then',
-        ...NAMES.map((n) => `    case ${q(n)} in "$4"*) printf '%s\\n' ${q(n)} ;; esac`),
+        ...NAMES.map((n) => `    case ${posixQuote(n)} in "$4"*) printf '%s\\n' ${posixQuote(n)} ;; esac`),
         '  else',
         `    for o in --profile --quiet --refresh; do case "$o" in "$4"*) printf '%s\\n' "$o" ;; esac; done`,
         '  fi',
@@ -263,34 +262,32 @@ describe('PowerShell snippet: completion through TabExpansion2', () => {
   });
 });
 
-/** A `kops` on PATH that prints the key it was given; a kops-mfa shim that counts starts. */
-function kopsWorld(t: TestContext, w: World) {
+/**
+ * A world whose `nth` session ends `ms` after it is issued, a `kops` on PATH
+ * that prints the key it was given, a kops-mfa shim that counts starts, and
+ * `codes` MFA codes for mfa_process to hand out.
+ */
+async function kopsWorld(t: TestContext, ends: { nth: number; ms: number }, codes: number) {
+  const w = await world(t, { issue: nthSessionEndsIn(ends.nth, ends.ms) });
   const { bin, log } = shim(t, REAL);
   writeFileSync(join(bin, 'kops'), `#!/bin/sh\nprintf 'KOPS %s %s\\n' "$AWS_ACCESS_KEY_ID" "$*"\n`, { mode: 0o755 });
   // mfa_process: the next of the codes the test put in the file.
-  const codes = join(bin, 'codes');
-  writeFileSync(codes, '');
-  writeFileSync(join(bin, 'next-code'), `#!/bin/sh\nhead -n 1 ${q(codes)}\nsed -i 1d ${q(codes)}\n`, { mode: 0o755 });
+  const codeFile = join(bin, 'codes');
+  writeFileSync(codeFile, '');
+  writeFileSync(join(bin, 'next-code'), `#!/bin/sh\nhead -n 1 ${posixQuote(codeFile)}\nsed -i 1d ${posixQuote(codeFile)}\n`, { mode: 0o755 });
   w.writeAws(
-    `[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nregion = eu-west-1\nmfa_process = ${join(bin, 'next-code')}\n`,
+    mfaProfile('kops', { region: 'eu-west-1', mfa_process: join(bin, 'next-code') }),
   );
-  const addCodes = (n: number) => {
-    for (let i = 0; i < n; i++) appendFileSync(codes, `${w.code()}\n`);
-  };
-  return { bin, log, addCodes, env: { ...w.env, PATH: `${bin}:${w.env.PATH}` } };
+  for (let i = 0; i < codes; i++) appendFileSync(codeFile, `${w.code()}\n`);
+  return { w, bin, log, env: { ...w.env, PATH: `${bin}:${w.env.PATH}` } };
 }
 
 describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook', () => {
   test('40 kops calls with a valid session start kops-mfa 0 times; near the end, the first call refreshes', async (t) => {
     const exe = needPowerShell(t);
     if (!exe) return;
-    let issuedCount = 0;
     // The first session ends in 4 minutes (inside the 5-minute window), later ones in an hour.
-    const w = await world(t, {
-      issue: (c) => (++issuedCount === 1 ? { expiration: new Date(c.now.getTime() + 240_000) } : undefined),
-    });
-    const k = kopsWorld(t, w);
-    k.addCodes(3);
+    const { w, ...k } = await kopsWorld(t, { nth: 1, ms: 240_000 }, 3);
     const script = [
       STRICT,
       '$env:KOPS_MFA_AUTO_REFRESH = 1',
@@ -341,13 +338,8 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
   test('kops_mfa_prompt: nothing before a login, hours and minutes, expired after a real expiry, nothing for foreign keys', async (t) => {
     const exe = needPowerShell(t);
     if (!exe) return;
-    let n = 0;
-    const w = await world(t, {
-      // The second login's session ends 3 s after it is issued.
-      issue: (c) => (++n === 2 ? { expiration: new Date(c.now.getTime() + 3000) } : undefined),
-    });
-    const k = kopsWorld(t, w);
-    k.addCodes(2);
+    // The second login's session ends 3 s after it is issued.
+    const { w, ...k } = await kopsWorld(t, { nth: 2, ms: 3000 }, 2);
     const script = [
       STRICT,
       LOAD,
@@ -373,10 +365,7 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
   test('the prompt hook renews from the cache without a code, says "needs code" otherwise, keeps $? and $LASTEXITCODE', async (t) => {
     const exe = needPowerShell(t);
     if (!exe) return;
-    let n = 0;
-    const w = await world(t, {
-      issue: (c) => (++n === 1 ? { expiration: new Date(c.now.getTime() + 240_000) } : undefined),
-    });
+    const w = await world(t, { issue: nthSessionEndsIn(1, 240_000) });
     const { bin, log } = shim(t, REAL);
     const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt' };
     const work = tempDir(t);

@@ -14,7 +14,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { EnvOp } from '../src/env-ops.ts';
 import { render } from '../src/render/index.ts';
 import { world } from './fixture.ts';
-import { BIN, tempDir } from './helpers.ts';
+import { kopsMfaShim, posixQuote, tempDir } from './helpers.ts';
 import {
   kopsMfaOnPath,
   needPowerShell,
@@ -34,12 +34,7 @@ const hasCR = (v: string) => v.includes('\r');
  */
 function statementsOnPath(t: TestContext, file: string): string {
   const bin = tempDir(t, 'kops-mfa-bin-');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(
-    join(bin, 'kops-mfa'),
-    `#!/bin/sh\ncase "$1" in env|logout) exec cat ${q(file)} ;; esac\nexec ${q(process.execPath)} ${q(BIN)} "$@"\n`,
-    { mode: 0o755 },
-  );
+  kopsMfaShim(bin, `case "$1" in env|logout) exec cat ${posixQuote(file)} ;; esac\n`);
   return bin;
 }
 

@@ -11,7 +11,7 @@ import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { BIN, failsCleanly, ok, runCli, shellAfter } from './helpers.ts';
 import { runMain } from './run-main.ts';
 import { spawnPty } from './pty.ts';
-import { world, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
+import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -50,12 +50,7 @@ test('a source_profile chain through a role: the hop first, then the MFA call si
       { arn: JUMP_ARN, requireMfa: false, trust: [USER.arn] },
     ],
   });
-  w.writeAws(`[profile kops]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = jump
-region = eu-west-1
-
+  w.writeAws(`${mfaProfile('kops', { source_profile: 'jump', region: 'eu-west-1' })}
 [profile jump]
 role_arn = ${JUMP_ARN}
 source_profile = alice

@@ -14,11 +14,10 @@ import { describe, test, type TestContext } from 'node:test';
 import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
 import { HEADER } from '../src/render/validate.ts';
 import { USER, world, type World } from './fixture.ts';
-import { BIN, needTool, ROOT, runCli, tempDir } from './helpers.ts';
+import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './helpers.ts';
 import { spawnPty, type Pty } from './pty.ts';
 
 const PROMPT = `MFA code for ${USER.mfaSerial}:`;
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * sh in the pty: name the terminal, run kops-mfa with stdout captured, then
@@ -29,7 +28,7 @@ function session(t: TestContext, w: World, args: string[] = ['env', '--shell', '
   const script = [
     'ulimit -c 0', // the signals that dump core by default must not leave core files
     'echo "TTY=$(tty)"',
-    `out=$(${[process.execPath, BIN, ...args].map(q).join(' ')}); rc=$?`,
+    `out=$(${[process.execPath, BIN, ...args].map(posixQuote).join(' ')}); rc=$?`,
     `printf '\\nRC=%s\\n' "$rc"`,
     `printf 'OUT<%s>\\n' "$out"`,
     ...(opts.readNext ? [`IFS= read -r next; printf 'NEXT<%s>\\n' "$next"`] : []),
@@ -326,7 +325,7 @@ async function interactiveBash(t: TestContext, w: World): Promise<Bash | undefin
   return { pty, device, run };
 }
 
-const kopsMfa = (...args: string[]) => [process.execPath, BIN, ...args].map(q).join(' ');
+const kopsMfa = (...args: string[]) => [process.execPath, BIN, ...args].map(posixQuote).join(' ');
 
 test('typed ahead: the command typed after the code and its Enter runs in the shell; the code is never shown', async (t) => {
   const w = await world(t);
@@ -356,7 +355,7 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
   if (!sh) return;
   const out = join(tempDir(t), 'statements');
   let from = sh.pty.output.length;
-  sh.pty.type(`${kopsMfa('env', '--shell', 'bash')} > ${q(out)}\r`);
+  sh.pty.type(`${kopsMfa('env', '--shell', 'bash')} > ${posixQuote(out)}\r`);
   await sh.pty.waitFor(PROMPT, { from });
   assert.ok(sttyOf(sh.device).includes('-echo'), 'echo is off while asking');
   from = sh.pty.output.length;

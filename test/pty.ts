@@ -2,8 +2,179 @@
 // runs with a controlling terminal (/dev/tty works, echo and raw mode are
 // real), and the test types into it only after the expected text appeared,
 // as a person would.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import { posixQuote as quote } from './helpers.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Terminal output as text: no escape sequences (colours, titles, bracketed
+ * paste, cursor moves), and every CR (a repaint) starts a new line. */
+export function cleanScreen(raw: string): string {
+  return raw
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '') // OSC: window titles
+    .replace(/\x1b[P^_X][^\x1b]*(?:\x1b\\)?/g, '') // DCS, PM, APC, SOS
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '') // CSI: colours, cursor, ?2004h/l
+    .replace(/\x1b[()*+][0-9A-Za-z]/g, '') // character sets
+    .replace(/\x1b[ -~]/g, '') // other two-byte escapes (ESC =, ESC >, ESC 7…)
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '') // bell, backspace, leftovers
+    .replace(/\r+\n/g, '\n')
+    .replace(/\r/g, '\n');
+}
+
+/** Every process under `root` (children first), from /proc. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    // pid (comm) state ppid …; comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      walk(c);
+      out.push(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** SIGKILL `root`, everything under it, and its process group (spawnPty starts script detached). */
+export function killTree(root: number): void {
+  for (const p of [...descendants(root), root]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  try {
+    process.kill(-root, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * The argv that starts an interactive shell in spawnPty with prompt PS1:
+ * script(1) starts the command with `$SHELL -c`, and a non-interactive bash
+ * drops PS1 from the environment, so env(1) hands the shell its own SHELL and
+ * the prompt (give spawnPty SHELL=/bin/sh).
+ */
+export function interactiveShellArgv(tool: string, prompt: string, argv: string[]): string[] {
+  const path = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { encoding: 'utf8' }).stdout.trim() || tool;
+  return ['env', `SHELL=${path}`, `PS1=${prompt}`, ...argv];
+}
+
+/**
+ * A program in a pty read the way a person reads a screen: marks, the cleaned
+ * screen after a mark, and waiting until it shows something. The whole
+ * process tree is killed after the test. KOPS_MFA_TEST_TRACE=1 prints how
+ * long each wait took.
+ */
+export class ScreenSession {
+  readonly pty: Pty;
+  protected ended = false;
+
+  constructor(
+    t: TestContext,
+    /** Who is on the screen, for messages. */
+    readonly label: string,
+    argv: string[],
+    opts: { env: NodeJS.ProcessEnv; stepMs: number; pollMs?: number; prompt: string },
+  ) {
+    this.promptText = opts.prompt;
+    this.stepMs = opts.stepMs;
+    this.pollMs = opts.pollMs ?? 20;
+    this.pty = spawnPty(argv, { env: opts.env });
+    void this.pty.exited.then(() => (this.ended = true));
+    // Whatever happened: the program, what runs under it and script go away.
+    t.after(() => this.killAll());
+  }
+
+  /** The prompt the program shows when it waits for a command line. */
+  readonly promptText: string;
+  private readonly stepMs: number;
+  private readonly pollMs: number;
+
+  killAll(): void {
+    const pid = this.pty.pid;
+    if (pid === undefined || this.ended) return;
+    killTree(pid);
+  }
+
+  /** Where the output is now: later waits look only at what comes after. */
+  mark(): number {
+    return this.pty.output.length;
+  }
+
+  screen(from = 0): string {
+    return cleanScreen(this.pty.output.slice(from));
+  }
+
+  type(text: string): void {
+    this.pty.type(text);
+  }
+
+  /** Wait until the screen after `from` satisfies `ok`; the failure shows the screen. */
+  async until<T>(what: string, from: number, ok: (screen: string) => T | undefined | false | null): Promise<T> {
+    const started = Date.now();
+    const deadline = started + this.stepMs;
+    const done = (got: T | undefined | false | null): got is T => got !== undefined && got !== false && got !== null;
+    for (;;) {
+      const got = ok(this.screen(from));
+      if (done(got)) {
+        if (process.env.KOPS_MFA_TEST_TRACE) console.error(`${this.label}: ${Date.now() - started} ms for ${what}`);
+        return got;
+      }
+      if (this.ended) {
+        await sleep(50); // the last bytes
+        const last = ok(this.screen(from));
+        if (done(last)) return last;
+      }
+      if (this.ended || Date.now() > deadline) {
+        const why = this.ended ? 'ended' : `timed out after ${this.stepMs} ms`;
+        throw new Error(`${this.label}: ${why} waiting for ${what}; the terminal showed:\n${this.screen(from)}`);
+      }
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** The prompt is the last thing on the screen after `from`. */
+  prompt(from: number): Promise<true> {
+    return this.until('the prompt', from, (s) => s.endsWith(this.promptText));
+  }
+
+  /** `text` has been shown `n` times after `from`, and the last one is the
+   * last thing on the screen (but for spaces): it waits for input. */
+  asking(text: string, from: number, n = 1): Promise<true> {
+    return this.until(`prompt #${n} ("${text}")`, from, (s) => {
+      const parts = s.split(text);
+      return parts.length - 1 >= n && /^ *$/.test(parts.at(-1)!);
+    });
+  }
+
+  /** Type a command line; wait for `done` to match in its output and for the
+   * prompt after it. Returns the match. */
+  async run(command: string, done: RegExp): Promise<RegExpExecArray> {
+    const from = this.mark();
+    this.type(`${command}\r`);
+    return this.until(`the output of: ${command}`, from, (s) => {
+      const m = done.exec(s);
+      return m && s.slice(m.index + m[0].length).endsWith(this.promptText) ? m : undefined;
+    });
+  }
+}
 
 export interface Pty {
   /** Everything the terminal showed so far (CR LF as the terminal sent it). */

@@ -10,57 +10,16 @@
 // word; a name that ran as a command would leave its marker file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, run, runCli, tempDir } from './helpers.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, runCli, tempDir } from './helpers.ts';
+import { interactiveShellArgv, ScreenSession, sleep } from './pty.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
 const PROMPT = 'KMFA-PROMPT> ';
 const STEP_MS = 15_000;
-
-const posixQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Terminal output as text: no escape sequences, every CR starts a new line. */
-function clean(raw: string): string {
-  return raw
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
-    .replace(/\x1b[P^_X][^\x1b]*(?:\x1b\\)?/g, '')
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\x1b[()*+][0-9A-Za-z]/g, '')
-    .replace(/\x1b[ -~]/g, '')
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
-    .replace(/\r+\n/g, '\n')
-    .replace(/\r/g, '\n');
-}
-
-/** Every process under root, from /proc (to clean up). */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      walk(c);
-      out.push(c);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** The AWS files every completion test reads: names a shell could mangle. */
 function awsHome(t: TestContext): { dir: string; home: string; marker: string; env: NodeJS.ProcessEnv } {
@@ -75,8 +34,7 @@ function awsHome(t: TestContext): { dir: string; home: string; marker: string; e
   // A section name that is a command substitution: it must never run.
   writeFileSync(join(home, '.aws', 'credentials'), `[$(touch ${marker})]\naws_access_key_id = x\n[base]\n`);
   mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'kops-mfa'), `#!/bin/sh\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
-  chmodSync(join(dir, 'bin', 'kops-mfa'), 0o755);
+  kopsMfaShim(join(dir, 'bin'));
   const env: NodeJS.ProcessEnv = {
     PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
     HOME: home,
@@ -90,51 +48,19 @@ function awsHome(t: TestContext): { dir: string; home: string; marker: string; e
 }
 
 /** An interactive shell in a pty with the snippet loaded (zsh: after compinit). */
-class Shellpty {
-  readonly pty: Pty;
-  private ended = false;
+class Shellpty extends ScreenSession {
   constructor(
     t: TestContext,
     readonly sh: Shell,
     env: NodeJS.ProcessEnv,
   ) {
-    const path = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', sh], { encoding: 'utf8' }).stdout.trim() || sh;
     const argv =
       sh === 'bash'
         ? ['bash', '--norc', '--noprofile', '-i']
         : sh === 'zsh'
           ? ['zsh', '-f', '-i']
           : ['fish', '--no-config', '--private', '-i', '-C', `function fish_prompt; printf '%s' '${PROMPT}'; end`];
-    this.pty = spawnPty(['env', `SHELL=${path}`, `PS1=${PROMPT}`, ...argv], { env: { ...env, SHELL: '/bin/sh' } });
-    void this.pty.exited.then(() => (this.ended = true));
-    t.after(() => {
-      const pid = this.pty.pid;
-      if (pid === undefined || this.ended) return;
-      for (const p of [...descendants(pid), pid]) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    });
-  }
-  mark(): number {
-    return this.pty.output.length;
-  }
-  screen(from = 0): string {
-    return clean(this.pty.output.slice(from));
-  }
-  async until<T>(what: string, from: number, ok: (s: string) => T | undefined | false | null): Promise<T> {
-    const deadline = Date.now() + STEP_MS;
-    for (;;) {
-      const got = ok(this.screen(from));
-      if (got !== undefined && got !== false && got !== null) return got;
-      if (this.ended || Date.now() > deadline) {
-        throw new Error(`${this.sh}: ${this.ended ? 'ended' : 'timed out'} waiting for ${what}; the terminal showed:\n${this.screen(from)}`);
-      }
-      await sleep(20);
-    }
+    super(t, sh, interactiveShellArgv(sh, PROMPT, argv), { env: { ...env, SHELL: '/bin/sh' }, stepMs: STEP_MS, prompt: PROMPT });
   }
   async start(): Promise<void> {
     await this.until('the first prompt', 0, (s) => s.endsWith(PROMPT));

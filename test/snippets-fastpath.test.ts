@@ -8,14 +8,13 @@
 // Nothing here is timed: the costs are measured by `npm run bench`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
 import { BASH, FISH, ZSH, fishQuote, type Shell } from './shells.ts';
-import { ROLE_ARN, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
+import { interactiveShellArgv, ScreenSession } from './pty.ts';
 
 const SHELLS: Shell[] = [BASH, ZSH, FISH];
 const isFish = (sh: Shell) => sh.tool === 'fish';
@@ -23,19 +22,8 @@ const snippet = (sh: Shell) => join(ROOT, 'shells', `kops-mfa.${sh.tool}`);
 const load = (sh: Shell) => (isFish(sh) ? `cat ${fishQuote(snippet(sh))} | source` : `eval "$(cat ${posixQuote(snippet(sh))})"`);
 
 /** A profile whose role sessions are renewed from an MFA session (no code), and one without. */
-const CONFIG = `[profile kops]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-mfa_session_duration = 3600
-region = eu-west-1
-
-[profile plain]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-
+const CONFIG = `${mfaProfile('kops', { mfa_session_duration: '3600', region: 'eu-west-1' })}
+${mfaProfile('plain', { region: 'eu-west-1' })}
 [profile long]
 mfa_serial = ${USER.mfaSerial}
 source_profile = alice
@@ -57,7 +45,7 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: 
   const dir = tempDir(t, 'kops-mfa-fast-');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\necho "$*" >>"$KMFA_T/starts"\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`, { mode: 0o755 });
+  kopsMfaShim(bin, 'echo "$*" >>"$KMFA_T/starts"\n');
   writeFileSync(join(bin, 'kops'), `#!/bin/sh\necho "\${AWS_ACCESS_KEY_ID-unset}" >>"$KMFA_T/kops"\n`, { mode: 0o755 });
   const lines = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean) : []);
   return {
@@ -150,83 +138,18 @@ for (const sh of SHELLS) {
 // The prompt hook, in interactive shells in a pseudo-terminal.
 
 const PROMPT = 'KMFA-PROMPT> ';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function clean(raw: string): string {
-  return raw
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
-    .replace(/\x1b[P^_X][^\x1b]*(?:\x1b\\)?/g, '')
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\x1b[()*+][0-9A-Za-z]/g, '')
-    .replace(/\x1b[ -~]/g, '')
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
-    .replace(/\r+\n/g, '\n')
-    .replace(/\r/g, '\n');
-}
-
-function killTree(root: number): void {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone
-    }
-  }
-  const all: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      walk(c);
-      all.push(c);
-    }
-  };
-  walk(root);
-  for (const p of [...all, root]) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
+/** An interactive shell in a pty with the snippet loaded. */
 async function interactive(
   t: TestContext,
   sh: Shell,
   env: NodeJS.ProcessEnv,
-): Promise<{ pty: Pty; run(cmd: string, done: RegExp): Promise<RegExpExecArray>; screen(): string; screenFrom(from: number): string }> {
-  const path = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', sh.tool], { encoding: 'utf8' }).stdout.trim() || sh.tool;
+): Promise<ScreenSession> {
   const argv = isFish(sh) ? [...sh.interactive, '--private', '-C', `function fish_prompt; printf '%s' '${PROMPT}'; end`] : [...sh.interactive];
-  const pty = spawnPty(['env', `SHELL=${path}`, `PS1=${PROMPT}`, ...argv], { env: { ...env, SHELL: '/bin/sh' } });
-  let ended = false;
-  void pty.exited.then(() => (ended = true));
-  t.after(() => {
-    if (!ended && pty.pid !== undefined) killTree(pty.pid);
-  });
-  const screen = (from = 0) => clean(pty.output.slice(from));
-  const until = async (what: string, from: number, ok: (s: string) => RegExpExecArray | null | false | undefined | true) => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const got = ok(screen(from));
-      if (got) return got;
-      if (ended || Date.now() > deadline) throw new Error(`${sh.tool}: ${ended ? 'ended' : 'timed out'} waiting for ${what}; the terminal showed:\n${screen()}`);
-      await sleep(20);
-    }
-  };
-  await until('the first prompt', 0, (s) => s.endsWith(PROMPT));
-  const run = async (cmd: string, done: RegExp) => {
-    const from = pty.output.length;
-    pty.type(`${cmd}\r`);
-    return (await until(`the output of ${cmd}`, from, (s) => {
-      const m = done.exec(s);
-      return m && s.slice(m.index + m[0].length).endsWith(PROMPT) ? m : undefined;
-    })) as RegExpExecArray;
-  };
-  await run(`${load(sh)}; echo LOADED-OK`, /^LOADED-OK$/m);
-  return { pty, run, screen: () => screen(), screenFrom: (from: number) => screen(from) };
+  const s = new ScreenSession(t, sh.tool, interactiveShellArgv(sh.tool, PROMPT, argv), { env: { ...env, SHELL: '/bin/sh' }, stepMs: 20_000, prompt: PROMPT });
+  await s.prompt(0);
+  await s.run(`${load(sh)}; echo LOADED-OK`, /^LOADED-OK$/m);
+  return s;
 }
 
 for (const sh of SHELLS) {
@@ -256,7 +179,7 @@ for (const sh of SHELLS) {
       // More prompts within the minute: no more attempts.
       for (let i = 0; i < 3; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
       assert.equal(r0.starts(), 2, 'login + one renewal');
-      const hookOnly = [s.screenFrom(afterLogin)];
+      const hookOnly = [s.screen(afterLogin)];
 
       // 2. A profile with no MFA session: renewing needs a code, which a hook never asks for.
       await s.run(`echo STEP-PLAIN; kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`, /^STEP-PLAIN$/m);
@@ -267,7 +190,7 @@ for (const sh of SHELLS) {
       for (let i = 3; i < 6; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
       assert.equal(r0.starts(), 4, 'one failed attempt for this session, not one per prompt');
       // Only the two kops-login commands wrote kops-mfa lines; the hook never printed or prompted.
-      hookOnly.push(s.screenFrom(afterPlain));
+      hookOnly.push(s.screen(afterPlain));
       for (const text of hookOnly) assert.doesNotMatch(text, /kops-mfa|MFA code|code for/, 'the hook printed or prompted');
       assert.doesNotMatch(s.screen(), /MFA code for/, 'something asked for a code');
     } catch (e) {

@@ -8,17 +8,16 @@
 // `env -0` at each step and compared as bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
-import { ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
+import { fishQuote } from './shells.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
 
-const posixQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
-const fishQuote = (v: string) => `'${v.replace(/[\\']/g, (c) => '\\' + c)}'`;
 const quote = (sh: Shell) => (sh === 'fish' ? fishQuote : posixQuote);
 
 const SNIPPET = (sh: Shell) => join(ROOT, 'shells', `kops-mfa.${sh}`);
@@ -57,12 +56,7 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1] = {}): Prom
   const w = await world(t, opts);
   const dir = tempDir(t, 'kops-mfa-snip-');
   mkdirSync(join(dir, 'bin'));
-  const shim = join(dir, 'bin', 'kops-mfa');
-  writeFileSync(
-    shim,
-    `#!/bin/sh\n{ printf 'argv %s\\n' "$#"; for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done; } >>"$KMFA_T/argv"\nexec ${posixQuote(process.execPath)} ${posixQuote(BIN)} "$@"\n`,
-  );
-  chmodSync(shim, 0o755);
+  kopsMfaShim(join(dir, 'bin'), `{ printf 'argv %s\\n' "$#"; for a in "$@"; do printf '%s:%s\\n' "\${#a}" "$a"; done; } >>"$KMFA_T/argv"\n`);
   const env: NodeJS.ProcessEnv = {
     ...w.env,
     PATH: `${join(dir, 'bin')}:${w.env.PATH}`,
@@ -77,23 +71,11 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1] = {}): Prom
     dir,
     env,
     argvs() {
-      const path = join(dir, 'argv');
-      if (!existsSync(path)) return [];
-      const text = readFileSync(path, 'latin1');
+      const log = new ShimLog(join(dir, 'argv'));
       const out: string[][] = [];
-      let i = 0;
-      while (i < text.length) {
-        const nl = text.indexOf('\n', i);
-        const n = Number(/^argv (\d+)$/.exec(text.slice(i, nl))?.[1]);
-        i = nl + 1;
-        const args: string[] = [];
-        for (let k = 0; k < n; k++) {
-          const colon = text.indexOf(':', i);
-          const len = Number(text.slice(i, colon));
-          args.push(text.slice(colon + 1, colon + 1 + len));
-          i = colon + 2 + len;
-        }
-        out.push(args);
+      while (!log.done) {
+        const n = Number(/^argv (\d+)$/.exec(log.line())?.[1]);
+        out.push(Array.from({ length: n }, () => log.field()));
       }
       return out;
     },
@@ -235,18 +217,7 @@ for (const sh of SHELLS) {
 // ---------------------------------------------------------------------------
 // AWS_PROFILE and region: a region kops-mfa exported does not stick to the next profile.
 
-const TWO_PROFILES = `[profile A]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = eu-west-1
-
-[profile B]
-role_arn = ${ROLE_ARN}
-mfa_serial = ${USER.mfaSerial}
-source_profile = alice
-region = us-west-2
-`;
+const TWO_PROFILES = [mfaProfile('A', { region: 'eu-west-1' }), mfaProfile('B', { region: 'us-west-2' })].join('\n');
 
 for (const sh of SHELLS) {
   test(`${sh}: kops-login --profile A (eu-west-1), kops-logout, kops-login --profile B exports us-west-2; so does A then B without the logout`, async (t) => {

@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { ROOT, needTool, run, tempDir, type RunResult } from './helpers.ts';
+import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
+import { fishQuote } from './shells.ts';
 import { initText, snippetPath } from '../src/commands/init.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 
@@ -208,8 +209,6 @@ const WATCHED = [
 /** A session token with everything that must stay literal, a newline included. */
 const TOKEN = 'tok\'en "$HOME"\n`echo hi` \\ * $(id) ;x';
 
-const posixQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
-const fishQuote = (v: string) => `'${v.replace(/[\\']/g, (c) => '\\' + c)}'`;
 
 const SESSION: [string, string][] = [
   ['AWS_ACCESS_KEY_ID', 'ASIANEW'],
@@ -331,27 +330,15 @@ function makeStub(t: TestContext, flavour: 'posix' | 'fish', extraEnv: NodeJS.Pr
     home,
     env,
     calls() {
-      const path = join(dir, 'calls');
-      if (!existsSync(path)) return [];
-      const text = readFileSync(path, 'latin1');
+      const log = new ShimLog(join(dir, 'calls'));
       const out: { cmd: string; args: string[]; seenKey?: string }[] = [];
-      let i = 0;
-      const field = () => {
-        const colon = text.indexOf(':', i);
-        const len = Number(text.slice(i, colon));
-        const value = text.slice(colon + 1, colon + 1 + len);
-        assert.equal(text[colon + 1 + len], '\n', 'malformed stub record');
-        i = colon + 2 + len;
-        return value;
-      };
-      while (i < text.length) {
-        const nl = text.indexOf('\n', i);
-        const m = /^call (\S+) (\d+)$/.exec(text.slice(i, nl));
-        assert.ok(m, `malformed stub log at ${i}: ${text.slice(i, i + 40)}`);
-        i = nl + 1;
-        const args = Array.from({ length: Number(m[2]) }, field);
+      while (!log.done) {
+        const header = log.line();
+        const m = /^call (\S+) (\d+)$/.exec(header);
+        assert.ok(m, `malformed stub log: ${header.slice(0, 40)}`);
+        const args = Array.from({ length: Number(m[2]) }, () => log.field());
         const call: { cmd: string; args: string[]; seenKey?: string } = { cmd: m[1] as string, args };
-        if (call.cmd === 'kops') call.seenKey = field();
+        if (call.cmd === 'kops') call.seenKey = log.field();
         out.push(call);
       }
       return out;
@@ -692,25 +679,21 @@ for (const flavour of FLAVOURS) {
   });
 }
 
-test('bash: under set -e a bare failing kops-login ends the script with its status (documented)', async (t) => {
-  if (!needTool(t, 'bash')) return;
-  const stub = makeStub(t, 'posix');
-  writeFileSync(join(stub.dir, 'fail'), '6\n');
-  const script = [setup('bash'), loadLine('bash'), 'kops-login', 'echo survived'].join('\n');
-  const r = await runShell('bash-strict', script, stub.env);
-  assert.equal(r.code, 6);
-  assert.equal(r.stdout, '');
-});
-
-test('zsh: under err_exit a bare failing kops-login ends the script with its status (documented)', async (t) => {
-  if (!needTool(t, 'zsh')) return;
-  const stub = makeStub(t, 'posix');
-  writeFileSync(join(stub.dir, 'fail'), '6\n');
-  const script = ['setopt err_exit', setup('zsh'), loadLine('zsh'), 'kops-login', 'echo survived'].join('\n');
-  const r = await runShell('zsh', script, stub.env);
-  assert.equal(r.code, 6);
-  assert.equal(r.stdout, '');
-});
+// Under the shell's own exit-on-error mode a bare failing kops-login ends the script with its status.
+for (const [sh, mode, prefix, runner] of [
+  ['bash', 'set -e', [], 'bash-strict'],
+  ['zsh', 'err_exit', ['setopt err_exit'], 'zsh'],
+] as const) {
+  test(`${sh}: under ${mode} a bare failing kops-login ends the script with its status (documented)`, async (t) => {
+    if (!needTool(t, sh)) return;
+    const stub = makeStub(t, 'posix');
+    writeFileSync(join(stub.dir, 'fail'), '6\n');
+    const script = [...prefix, setup(sh), loadLine(sh), 'kops-login', 'echo survived'].join('\n');
+    const r = await runShell(runner, script, stub.env);
+    assert.equal(r.code, 6);
+    assert.equal(r.stdout, '');
+  });
+}
 
 test('zsh: registers completion only when compdef exists', async (t) => {
   if (!needTool(t, 'zsh')) return;

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { BIN, hasTool, ROOT, tempDir, type RawRun } from '../helpers.ts';
+import { hasTool, kopsMfaShim, ROOT, tempDir, type RawRun } from '../helpers.ts';
 
 export const HOST_DIR = join(ROOT, 'test', 'powershell');
 export const HOST_EXE = join(HOST_DIR, 'bin', 'kops-mfa-pwsh');
@@ -151,8 +151,7 @@ export function reports(stdout: Buffer): Map<string, string | undefined> {
 /** A folder for PATH with `kops-mfa`: the built CLI, as a user has it. */
 export function kopsMfaOnPath(t: TestContext): string {
   const bin = tempDir(t, 'kops-mfa-bin-');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(join(bin, 'kops-mfa'), `#!/bin/sh\nexec ${q(process.execPath)} ${q(BIN)} "$@"\n`, { mode: 0o755 });
+  kopsMfaShim(bin);
   return bin;
 }
 
