@@ -3,7 +3,9 @@
 //
 // Every row is the wall time of a whole process, spawn to exit, as a shell
 // pays it. Rows are run round-robin (one of each, then again), so a noisy
-// moment on the machine hits all rows alike, and the ratio to `node -e 0`
+// moment on the machine hits all rows alike, and the ratio to node running
+// an empty file (`node empty.cjs`, the baseline the issues name; `node -e 0`
+// is beside it)
 // (measured in the same rounds) is what the targets are about. With zsh
 // installed, three rows time a zsh start: bare, with `eval "$(kops-mfa init
 // zsh)"`, and with the snippet sourced by path (what the README quotes).
@@ -189,7 +191,11 @@ async function main(): Promise<void> {
   if (first.code !== 0) throw new Error(`first login failed: ${first.stderr}`);
 
   const zsh = zshRows(w.env);
+  const emptyFile = join(ROOT, 'empty.cjs');
+  writeFileSync(emptyFile, '');
   const rows: Row[] = [
+    // The baseline the issues name: node running an empty file, as kops-mfa's bin is a file.
+    { label: '`node empty.cjs`', runs: RUNS, command: () => [NODE, [emptyFile]], env: w.env, times: [] },
     { label: '`node -e 0`', runs: RUNS, command: () => [NODE, ['-e', '0']], env: w.env, times: [] },
     { label: '`kops-mfa env` (cached)', runs: RUNS, command: kops('env'), env: w.env, times: [] },
     { label: '`kops-mfa status`', runs: RUNS, command: kops('status'), env: w.env, times: [] },
@@ -261,7 +267,7 @@ async function main(): Promise<void> {
     `${rows[0]!.times.length} runs per command (the workaround: ${workaround?.times.length ?? 0}) after ${WARMUP} warm-up rounds, ` +
       `round-robin, wall time spawn→exit (${benchSeconds.toFixed(0)} s).`,
     '',
-    '| command | median ms | min | max | × node -e 0 |',
+    '| command | median ms | min | max | × node empty.cjs |',
     '|---|---:|---:|---:|---:|',
   );
   for (const row of rows) {
@@ -330,7 +336,7 @@ async function main(): Promise<void> {
     ['`kops-mfa init zsh`', 'init zsh', 1.3],
   ] as const) {
     const r = ratio(label);
-    out.push(`- ${mark(r <= target)} ${name}: ${r.toFixed(2)}× node -e 0 (target ≤ ${target.toFixed(2)}×)`);
+    out.push(`- ${mark(r <= target)} ${name}: ${r.toFixed(2)}× node on an empty file (target ≤ ${target.toFixed(2)}×)`);
   }
   if (workaround) {
     const r = median(rows.find((x) => x.label.includes('fresh login'))!.times) / median(workaround.times);
@@ -347,7 +353,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`${out.join('\n')}\n`);
 
-  if (FORCE_PROFILE || envRatio > 1.3) {
+  if (FORCE_PROFILE || envRatio > 1.15) {
     process.stdout.write(`\n${profileCachedEnv(w.env, rebuilt).join('\n')}\n`);
   }
   if (!loaded.ok) process.exitCode = 1;
