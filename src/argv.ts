@@ -49,6 +49,36 @@ export function readFlags(args: readonly string[], specs: readonly OptionSpec[])
   return flags;
 }
 
+/**
+ * A call made only of `command`'s own options, each with a value where it
+ * takes one, and `positionals` plain words (init's shell): its flags, words
+ * and what follows `--`. Anything else (help, version, an unknown option, a
+ * missing value, a stray word) is undefined: cac's to show or to refuse.
+ * Run on normalized args.
+ */
+export function plainCall(
+  command: string,
+  args: readonly string[],
+  specs: readonly OptionSpec[],
+  positionals: number,
+): { flags: Flags; positional: string[]; dashed: string[] } | undefined {
+  const end = args.indexOf('--');
+  const before = end === -1 ? args : args.slice(0, end);
+  const positional: string[] = [];
+  let named = false;
+  for (const a of before) {
+    if (!named && a === command) named = true;
+    else if (!a.startsWith('-')) positional.push(a);
+    else {
+      const eq = a.indexOf('=');
+      const o = spec(specs, eq > 0 ? a.slice(0, eq) : a);
+      if (!o || !!o.value !== eq > 0) return undefined;
+    }
+  }
+  if (!named || positional.length !== positionals) return undefined;
+  return { flags: readFlags(args, specs), positional, dashed: end === -1 ? [] : args.slice(end + 1) };
+}
+
 /** What cac printed with console.info (help, version) while `fn` ran. */
 export function captureInfo(fn: () => void): string {
   const info = console.info;

@@ -57,10 +57,22 @@ export function digest(parts: readonly string[]): string {
   return fnv1a64(text, 0xcbf29ce484222325n) + fnv1a64(text, 0x84222325cbf29ce4n);
 }
 
+/**
+ * 64-bit FNV-1a in two 32-bit halves: the same numbers as BigInt arithmetic
+ * (and so the same file names), at a fraction of the cost on every start.
+ * The prime is 2^40 + 0x1b3, so h * prime = h * 0x1b3 + (h << 40) mod 2^64.
+ */
 function fnv1a64(text: string, offset: bigint): string {
-  let h = offset;
-  for (const byte of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h.toString(16).padStart(16, '0');
+  let hi = Number(offset >> 32n);
+  let lo = Number(offset & 0xffffffffn);
+  for (const byte of Buffer.from(text, 'utf8')) {
+    lo = (lo ^ byte) >>> 0;
+    const low = lo * 0x1b3; // < 2^41: exact
+    const high = Math.floor(low / 0x100000000) + hi * 0x1b3 + (lo % 0x1000000) * 0x100; // each part exact
+    hi = high % 0x100000000;
+    lo = low % 0x100000000;
+  }
+  return (hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0'));
 }
 
 /** Everything that changes which role session AWS would hand out. */

@@ -3,7 +3,7 @@
 // output, and main writes it after everything succeeded; everything else
 // goes to stderr or the terminal.
 import { cac, type Command } from 'cac';
-import { addOptions, captureInfo, normalize, readFlags, tidyHelp, usageMessage } from './argv.js';
+import { addOptions, captureInfo, normalize, plainCall, readFlags, tidyHelp, usageMessage } from './argv.js';
 import type { Context, Outcome } from './context.js';
 import { ExitCode, KopsMfaError, usageError } from './errors.js';
 import { DEBUG_OPTION, helpText } from './options.js';
@@ -13,21 +13,45 @@ import { completeCommand } from './commands/complete.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
-  const cli = cac('kops-mfa');
   const entries = commands(ctx);
   const all = entries.flatMap((e) => e.options).concat(DEBUG_OPTION);
   const args = normalize(argv.slice(2), all);
+  const named = entries.find((e) => e.name === args.find((a) => !a.startsWith('-')));
   let outcome: Outcome = {};
-  let running: Entry | undefined;
+  try {
+    // complete takes the words being completed as they are: `--pro` is a word, not an option.
+    if (argv[2] === 'complete') return await finish(completeCommand(argv.slice(3), ctx), ctx);
+    if (named?.name === 'exec' && !args.includes('--')) {
+      const rest = args.slice(args.indexOf('exec') + 1);
+      const command = rest.findIndex((a) => !a.startsWith('-'));
+      if (command !== -1) throw usageError(`put -- before the command: kops-mfa exec [options] -- ${rest.slice(command).map(printable).join(' ')}`);
+    }
+    // A command line made only of the command's own options goes straight to
+    // it: cac (about 3 ms of every start) is for help, version and mistakes.
+    const plain = named && plainCall(named.name, args, [...named.options, DEBUG_OPTION], named.raw.includes('[shell]') ? 1 : 0);
+    if (named && plain) outcome = await named.action(plain.flags, plain.positional, plain.dashed);
+    else {
+      const viaCac = await runWithCac(entries, named, args, ctx);
+      if (typeof viaCac === 'number') return viaCac;
+      outcome = viaCac;
+    }
+  } catch (e) {
+    return report(e, ctx, named?.name, args);
+  }
+  return finish(outcome, ctx);
+}
+
+/** The command through cac: its --help, --version, and the errors it finds. */
+async function runWithCac(entries: Entry[], named: Entry | undefined, args: string[], ctx: Context): Promise<Outcome | number> {
+  const cli = cac('kops-mfa');
+  let outcome: Outcome = {};
   // Only the command that runs is registered (cac parses argv once per
   // command); all of them when none matched, for the help and the error.
-  const named = entries.find((e) => e.name === args.find((a) => !a.startsWith('-')));
   for (const e of named ? [named] : entries) {
     const c: Command = cli.command(e.raw, e.description).usage(e.usage);
     addOptions(c, e.options);
     for (const example of e.examples ?? []) c.example(`  ${example}`);
     c.action(async (...a: unknown[]) => {
-      running = e;
       const o = a[a.length - 1] as Record<string, unknown>;
       const positional = a.slice(0, -1).flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]));
       outcome = await e.action(readFlags(args, [...e.options, DEBUG_OPTION]), positional, (o['--'] as string[] | undefined) ?? []);
@@ -36,38 +60,22 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
   cli.option(`--${DEBUG_OPTION.name}`, helpText(DEBUG_OPTION));
   cli.help(tidyHelp);
   cli.version(VERSION);
-
-  try {
-    // complete takes the words being completed as they are: `--pro` is a word, not an option.
-    if (argv[2] === 'complete') return await finish(completeCommand(argv.slice(3), ctx), ctx);
-    const first = args.find((a) => !a.startsWith('-'));
-    if (first === 'exec' && !args.includes('--')) {
-      const rest = args.slice(args.indexOf('exec') + 1);
-      const command = rest.findIndex((a) => !a.startsWith('-'));
-      if (command !== -1) throw usageError(`put -- before the command: kops-mfa exec [options] -- ${rest.slice(command).map(printable).join(' ')}`);
-    }
-    let parsed: ReturnType<typeof cli.parse> | undefined;
-    const shown = captureInfo(() => {
-      parsed = cli.parse(['node', 'kops-mfa', ...args], { run: false });
-    });
-    const o = parsed?.options ?? {};
-    if (o.help) {
-      outcome = { stdout: shown };
-    } else if (o.version || o.v) {
-      // cac prints the version only without a command: `env --version` printed nothing.
-      outcome = { stdout: `${VERSION}\n` };
-    } else if (!cli.matchedCommand) {
-      if (cli.args.length > 0) throw usageError(`unknown command ${printable(String(cli.args[0]))}; commands: ${entries.map((e) => e.name).join(', ')}`);
-      // No command: help, but on stderr, since stdout carries only results.
-      ctx.note(`a command is needed\n${captureInfo(() => cli.outputHelp())}`.trimEnd());
-      return ExitCode.usage;
-    } else {
-      await cli.runMatchedCommand();
-    }
-  } catch (e) {
-    return report(e, ctx, (running as Entry | undefined)?.name ?? cli.matchedCommandName, args);
+  let parsed: ReturnType<typeof cli.parse> | undefined;
+  const shown = captureInfo(() => {
+    parsed = cli.parse(['node', 'kops-mfa', ...args], { run: false });
+  });
+  const o = parsed?.options ?? {};
+  if (o.help) return { stdout: shown };
+  // cac prints the version only without a command: `env --version` printed nothing.
+  if (o.version || o.v) return { stdout: `${VERSION}\n` };
+  if (!cli.matchedCommand) {
+    if (cli.args.length > 0) throw usageError(`unknown command ${printable(String(cli.args[0]))}; commands: ${entries.map((e) => e.name).join(', ')}`);
+    // No command: help, but on stderr, since stdout carries only results.
+    ctx.note(`a command is needed\n${captureInfo(() => cli.outputHelp())}`.trimEnd());
+    return ExitCode.usage;
   }
-  return finish(outcome, ctx);
+  await cli.runMatchedCommand();
+  return outcome;
 }
 
 /** The one write to stdout, and the exit code. */
