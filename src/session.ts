@@ -50,8 +50,9 @@ class Orchestrator {
     this.ctx.note(message);
   };
 
+  /** A file of the cache, while the cache can be used (a failed lock gives it up for this run). */
   private read(file: string | undefined, minSeconds: number): CacheEntry | undefined {
-    if (!file) return undefined;
+    if (!file || !this.dir) return undefined;
     const e = readEntry(file, this.warn);
     const ok = e !== undefined && secondsLeft(e.credentials, this.ctx.now()) > minSeconds;
     this.ctx.debug(`cache ${ok ? 'hit' : 'miss'}: ${file}`);
@@ -59,7 +60,7 @@ class Orchestrator {
   }
 
   private save(file: string | undefined, entry: CacheEntry): void {
-    if (!file) return;
+    if (!file || !this.dir) return;
     // The code is spent and the session valid: a failed save must not lose it.
     try {
       writeEntry(file, entry);
@@ -117,41 +118,33 @@ class Orchestrator {
       // A role session from the cache still names its MFA session: exec renews from it.
       if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
-    if (!usesMfaSession) {
-      return this.locked(roleFile, async () => {
-        const again = s.refresh ? undefined : this.read(roleFile && this.dir ? roleFile : undefined, s.minRemainingSeconds);
-        if (again) return { entry: again, how: 'cache' };
-        const entry = this.entry(await this.withCode((code) => sessionWithCode(s, this.ctx.env, code)));
-        this.save(this.dir ? roleFile : undefined, entry);
-        return { entry, how: 'code' };
-      });
-    }
-    if (!s.roleArn) {
-      // No role: the MFA session is itself the session to export.
-      return this.locked(mfaFile, async () => {
-        const again = s.refresh ? undefined : this.read(this.dir ? mfaFile : undefined, s.minRemainingSeconds);
-        if (again) return { entry: again, how: 'cache' };
-        const entry = this.entry(await this.withCode((code) => mfaSessionWithCode(s, this.ctx.env, code)), 'mfa');
-        this.save(this.dir ? mfaFile : undefined, entry);
-        return { entry, how: 'code' };
-      });
-    }
+    // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
+    if (!usesMfaSession) return this.boughtWithCode(roleFile, s.minRemainingSeconds, (code) => sessionWithCode(s, this.ctx.env, code));
+    if (!s.roleArn) return this.boughtWithCode(mfaFile, s.minRemainingSeconds, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
     let mfa = s.refresh ? undefined : this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS);
     let how: Obtained['how'] = 'renewed';
     if (!mfa) {
-      mfa = await this.locked(mfaFile, async () => {
-        const again = s.refresh ? undefined : this.read(this.dir ? mfaFile : undefined, MFA_SESSION_MARGIN_SECONDS);
-        if (again) return again;
-        how = 'code';
-        const entry = this.entry(await this.withCode((code) => mfaSessionWithCode(s, this.ctx.env, code)), 'mfa');
-        this.save(this.dir ? mfaFile : undefined, entry);
-        return entry;
-      });
+      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
+      mfa = bought.entry;
+      if (bought.how === 'code') how = 'code';
     }
-    const mfaCredentials = mfa.credentials;
-    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfaCredentials));
-    this.save(this.dir ? roleFile : undefined, entry);
+    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfa.credentials));
+    this.save(roleFile, entry);
     return { entry, how, mfa };
+  }
+
+  /**
+   * Under the lock of `file`: the session another terminal may have made
+   * while this one waited, else one bought with a code, and saved.
+   */
+  private boughtWithCode(file: string | undefined, minSeconds: number, call: (code: string) => Promise<Session>, kind?: 'mfa'): Promise<Obtained> {
+    return this.locked(file, async () => {
+      const again = this.s.refresh ? undefined : this.read(file, minSeconds);
+      if (again) return { entry: again, how: 'cache' as const };
+      const entry = this.entry(await this.withCode(call), kind);
+      this.save(file, entry);
+      return { entry, how: 'code' as const };
+    });
   }
 
   /** Get a code and make the call, asking again after a code AWS refused (prompt only). */
