@@ -100,11 +100,19 @@ export function mfaSessionFile(dir: string, s: Settings): string {
   return join(dir, `mfa-session-${digest(['mfa-session', s.source.accessKeyId, s.serialNumber, s.endpoint ?? ''])}.json`);
 }
 
+/** Why a private file of the cache folder cannot be used; `replace`: it is ours to delete. */
+export interface Refused {
+  problem: string;
+  damaged?: boolean;
+  replace?: boolean;
+}
+
 /**
- * Read one entry. Missing: undefined. Damaged, foreign or too open: a warning,
- * the file is removed where that is safe (with `repair`), and undefined.
+ * Read a private file of the cache folder: never through a link, never
+ * blocking on a FIFO, never more than `maxBytes`, and only a regular file of
+ * this user that nobody else can read. Missing: undefined.
  */
-export function readEntry(file: string, warn: Warn, repair = true, platform: Platform = process.platform): CacheEntry | undefined {
+export function readPrivate(file: string, maxBytes: number, platform: Platform = process.platform): { text: string } | Refused | undefined {
   let fd: number;
   try {
     fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
@@ -112,38 +120,41 @@ export function readEntry(file: string, warn: Warn, repair = true, platform: Pla
     const code = (e as NodeJS.ErrnoException).code;
     // ENOTDIR: a part of the path is a file, so there is no cache file either.
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    warn(`ignoring cache file ${file}: ${fsProblem(e)}`);
-    return undefined;
+    return { problem: fsProblem(e) };
   }
-  const damaged = (why: string) => {
-    warn(`ignoring damaged cache file ${file} (${why}); it will be replaced`);
-    if (repair) tryUnlink(file);
-    return undefined;
-  };
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) {
-      // A folder (or a FIFO) at the path: reading it would throw, or block.
-      warn(`ignoring cache file ${file}: it is not a regular file`);
-      return undefined;
-    }
+    // A folder (or a FIFO) at the path: reading it would throw, or block.
+    if (!st.isFile()) return { problem: 'it is not a regular file' };
     const uid = process.getuid?.();
-    if (uid !== undefined && st.uid !== uid) {
-      warn(`ignoring cache file ${file}: it belongs to another user`);
-      return undefined;
-    }
+    if (uid !== undefined && st.uid !== uid) return { problem: 'it belongs to another user' };
     if (hasFileModes(platform) && (st.mode & 0o077) !== 0) {
-      warn(`refusing cache file ${file}: its permissions ${(st.mode & 0o777).toString(8)} let others read it; it will be replaced`);
-      if (repair) tryUnlink(file);
-      return undefined;
+      return { problem: `its permissions ${(st.mode & 0o777).toString(8)} let others read it`, replace: true };
     }
-    if (st.size > MAX_FILE_BYTES) return damaged(`${st.size} bytes`);
+    if (st.size > maxBytes) return { problem: `${st.size} bytes`, damaged: true, replace: true };
     const buf = Buffer.alloc(st.size);
     const n = st.size === 0 ? 0 : readSync(fd, buf, 0, st.size, 0);
-    return parseEntry(buf.toString('utf8', 0, n)) ?? damaged('not a kops-mfa session');
+    return { text: buf.toString('utf8', 0, n) };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Read one entry. Missing: undefined. Damaged, foreign or too open: a warning,
+ * the file is removed where that is safe (with `repair`), and undefined.
+ */
+export function readEntry(file: string, warn: Warn, repair = true, platform: Platform = process.platform): CacheEntry | undefined {
+  const read = readPrivate(file, MAX_FILE_BYTES, platform);
+  if (read === undefined) return undefined;
+  const entry = 'text' in read ? parseEntry(read.text) : undefined;
+  if (entry) return entry;
+  const r: Refused = 'text' in read ? { problem: 'not a kops-mfa session', damaged: true, replace: true } : read;
+  if (r.damaged) warn(`ignoring damaged cache file ${file} (${r.problem}); it will be replaced`);
+  else if (r.replace) warn(`refusing cache file ${file}: ${r.problem}; it will be replaced`);
+  else warn(`ignoring cache file ${file}: ${r.problem}`);
+  if (r.replace && repair) tryUnlink(file);
+  return undefined;
 }
 
 function parseEntry(text: string): CacheEntry | undefined {

@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, linkSync, openSync, readSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
 import { CacheError } from './errors.js';
 import { fsProblem } from './fs-words.js';
+import { procStat } from './platform.js';
 
 /** How long a login may hold a lock: three prompts and an STS call fit well inside. */
 export const LOCK_MAX_WAIT_MS = 3 * 60_000;
@@ -24,18 +25,7 @@ function identity(startOf: (pid: number) => string | undefined): string {
 
 /** The start time of a process (clock ticks since boot, from /proc), if this OS shows it. */
 export function procStart(pid: number): string | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(`/proc/${pid}/stat`, 'r');
-    const buf = Buffer.alloc(1024);
-    const text = buf.toString('utf8', 0, readSync(fd, buf));
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses; fields follow the last ')'.
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return procStat(pid)?.[19];
 }
 
 /**

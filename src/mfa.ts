@@ -3,11 +3,10 @@
 // typo or a code AWS refused, three times at most). IAM takes each code once,
 // so a code used in the last 90 s is refused here, before AWS sees it.
 import { join } from 'node:path';
-import { closeSync, openSync, readSync, constants as fsc, fstatSync } from 'node:fs';
 import { TOKEN_CODE, type Settings } from './config.js';
 import type { Context } from './context.js';
 import { configError, mfaError } from './errors.js';
-import { digest, writePrivate } from './cache.js';
+import { digest, readPrivate, writePrivate } from './cache.js';
 import { RejectedCodeError } from './sts.js';
 import { printable } from './printable.js';
 
@@ -78,21 +77,15 @@ function spentCodes(dir: string | undefined, serial: string, ctx: Context): Spen
   const file = join(dir, `used-codes-${digest(['used-codes', serial])}`);
   const now = () => ctx.now().getTime();
   const load = (): { salt: string; used: Array<{ h: string; at: number }> } => {
+    const read = readPrivate(file, 16 * 1024);
+    if (!read || !('text' in read)) return fresh();
     try {
-      const fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
-      try {
-        const st = fstatSync(fd);
-        if (!st.isFile() || st.size > 16 * 1024) return fresh();
-        const buf = Buffer.alloc(st.size);
-        const data = JSON.parse(buf.toString('utf8', 0, readSync(fd, buf, 0, st.size, 0))) as { salt?: unknown; used?: unknown };
-        if (typeof data.salt !== 'string' || !Array.isArray(data.used)) return fresh();
-        const used = (data.used as Array<{ h: string; at: number }>).filter(
-          (u) => typeof u?.h === 'string' && typeof u.at === 'number' && now() - u.at < SPENT_CODE_SECONDS * 1000,
-        );
-        return { salt: data.salt, used };
-      } finally {
-        closeSync(fd);
-      }
+      const data = JSON.parse(read.text) as { salt?: unknown; used?: unknown };
+      if (typeof data.salt !== 'string' || !Array.isArray(data.used)) return fresh();
+      const used = (data.used as Array<{ h: string; at: number }>).filter(
+        (u) => typeof u?.h === 'string' && typeof u.at === 'number' && now() - u.at < SPENT_CODE_SECONDS * 1000,
+      );
+      return { salt: data.salt, used };
     } catch {
       return fresh();
     }

@@ -197,3 +197,22 @@ let current: TerminalPlatform | undefined;
 export function currentTerminalPlatform(): TerminalPlatform {
   return (current ??= terminalPlatform(process.platform));
 }
+
+/**
+ * The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp,
+ * session, tty, tpgid, …, starttime at 19), where the OS has /proc; the name
+ * may hold spaces and parentheses, so fields start after the last ')'.
+ */
+export function procStat(pid: number | 'self'): string[] | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+    const buf = Buffer.alloc(1024);
+    const text = buf.toString('utf8', 0, readSync(fd, buf));
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

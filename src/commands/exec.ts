@@ -1,7 +1,6 @@
 // `kops-mfa exec -- cmd`: run a command with the session in its environment,
 // as the old wrapper's `exec kops "$@"` did: secrets in the environment only,
 // never in argv; the child's status returned; signals forwarded.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { loadAwsFiles } from '../aws-files.js';
 import type { Context, Outcome } from '../context.js';
 import { describeExpiry, secondsLeft, type SessionCredentials } from '../credentials.js';
@@ -9,7 +8,7 @@ import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../env-ops.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../printable.js';
-import { forwardedSignals, type Platform } from '../platform.js';
+import { forwardedSignals, procStat, type Platform } from '../platform.js';
 import type { CacheEntry } from '../cache.js';
 import { roleFromMfaSession } from '../sts.js';
 import { withSession, type WithSession } from './with-session.js';
@@ -119,18 +118,9 @@ function warnBeforeEnd(mfa: () => CacheEntry, ctx: Context): { stop(): void } {
  * standard streams is taken as the sign.
  */
 export function inForeground(): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync('/proc/self/stat', 'r');
-    const buf = Buffer.alloc(1024);
-    const text = buf.toString('utf8', 0, readSync(fd, buf));
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return f[2] !== undefined && f[2] === f[5];
-  } catch {
-    return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const f = procStat('self');
+  if (f) return f[2] !== undefined && f[2] === f[5];
+  return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
 }
 
 export function run(command: readonly string[], env: NodeJS.ProcessEnv, ctx: Context, platform: Platform = process.platform): Promise<number> {
