@@ -18,6 +18,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasTool, posixQuote } from '../test/helpers.ts';
+import { psQuote } from '../test/powershell/pwsh.ts';
 
 interface Shell {
   name: string;
@@ -67,7 +68,7 @@ function shells(root: string, pwsh: string | undefined): Shell[] {
       argv: (s) => ['-NoProfile', '-NonInteractive', '-Command', s],
       snippet: join(root, 'shells', 'kops-mfa.ps1'),
       loop: (n, body) => `for ($i = 0; $i -lt ${n}; $i++) { ${body} }`,
-      source: (f) => `. ${posixQuote(f).replaceAll("'\\''", "''")}`,
+      source: (f) => `. ${psQuote(f)}`,
       wrapper: 'kops version | Out-Null',
       direct: '& (Get-Command kops -CommandType Application | Select-Object -First 1) version | Out-Null',
       prompt: '$null = kops_mfa_prompt',

@@ -33,7 +33,7 @@ import { build, type BuildOptions } from 'esbuild';
 // @ts-expect-error: build.mjs is plain JavaScript without types
 import { cliOptions } from './build.mjs';
 import { ROLE_ARN, USER, world } from '../test/fixture.ts';
-import { ROOT as REPO, hasTool } from '../test/helpers.ts';
+import { ROOT as REPO, hasTool, posixQuote } from '../test/helpers.ts';
 import { benchShells } from './bench-shells.ts';
 
 const argv = process.argv.slice(2);
@@ -118,8 +118,6 @@ const median = (xs: number[]) => {
 const fmt = (ms: number) => ms.toFixed(1);
 const kb = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`);
 const mark = (ok: boolean) => (ok ? '✅ pass' : '❌ FAIL');
-/** A word for sh and zsh, in single quotes. */
-const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const load1 = () => loadavg()[0]!.toFixed(2);
 
 /** The real aws program: a pyenv shim costs seconds of its own that are not the workaround's. */
@@ -144,14 +142,14 @@ function zshRows(env: NodeJS.ProcessEnv): { rows: Row[]; note: string } {
   const pathDir = mkdtempSync(join(tmpdir(), 'kops-mfa-bench-path-'));
   cleanups.push(() => rmSync(pathDir, { recursive: true, force: true }));
   const wrapper = join(pathDir, 'kops-mfa');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${shq(NODE)} ${shq(BIN)} "$@"\n`);
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${posixQuote(NODE)} ${posixQuote(BIN)} "$@"\n`);
   chmodSync(wrapper, 0o755);
   const zshEnv = { ...env, PATH: `${pathDir}:${env.PATH ?? ''}` };
   const snippet = join(ROOT, 'shells', 'kops-mfa.zsh');
   const scripts = {
     bare: ':',
     eval: 'eval "$(kops-mfa init zsh)"',
-    source: `source ${shq(snippet)}`,
+    source: `source ${posixQuote(snippet)}`,
   };
   // Once, before timing: both ways really define the functions. A failing
   // `kops-mfa init` would leave eval an empty string, which exits 0.
