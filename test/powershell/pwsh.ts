@@ -43,12 +43,12 @@ function buildHost(): string | undefined {
   }
   try {
     if (hostIsFresh()) return undefined;
-    const r = spawnSync('dotnet', ['build', HOST_DIR, '-c', 'Release', '-o', join(HOST_DIR, 'bin'), '-nologo', '-v', 'q'], {
+    const r = spawnSync('dotnet', ['publish', HOST_DIR, '-c', 'Release', '-o', join(HOST_DIR, 'bin'), '-nologo', '-v', 'q'], {
       encoding: 'utf8',
       env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
     });
-    if (r.status !== 0) return `dotnet build of ${HOST_DIR} failed:\n${r.stdout}${r.stderr}`;
-    return hostIsFresh() ? undefined : `dotnet build did not produce ${HOST_EXE}`;
+    if (r.status !== 0) return `dotnet publish of ${HOST_DIR} failed:\n${r.stdout}${r.stderr}`;
+    return hostIsFresh() ? undefined : `dotnet publish did not produce ${HOST_EXE}`;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
