@@ -1069,7 +1069,11 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (node --import tsx scripts/sts-server.ts), not when a test
+// bundle (.test-build/*.test.mjs) holds this module: there import.meta.url is
+// the bundle's, which is also argv[1].
+const script = process.argv[1];
+if (script && /sts-server\.ts$/.test(script) && import.meta.url === pathToFileURL(script).href) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
