@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, ok, ROOT, run, runCli, tempDir, type RunResult } from './helpers.ts';
+import { BIN, ok, ROOT, run, runCli, tempDir } from './helpers.ts';
+import { runMain, type MainResult } from './run-main.ts';
 import { spawnPty } from './pty.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
@@ -44,8 +45,17 @@ function exported(stdout: string, name: string): string {
   return m[1] as string;
 }
 
-function login(w: World, profileName: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runCli(['env', '--shell', 'bash', '--profile', profileName, ...args], { env: { ...w.env, ...env } });
+/**
+ * kops-mfa in this process (run-main.ts), with no terminal: env, status,
+ * logout and credential-process, where a process start adds nothing. exec,
+ * the terminal and the SDK consumers stay spawned.
+ */
+function kopsMfa(w: World, args: string[], env: NodeJS.ProcessEnv = {}): Promise<MainResult> {
+  return runMain(args, { env: { ...w.env, ...env } });
+}
+
+function login(w: World, profileName: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<MainResult> {
+  return kopsMfa(w, ['env', '--shell', 'bash', '--profile', profileName, ...args], env);
 }
 
 function mfaFiles(w: World): string[] {
@@ -114,15 +124,16 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const eval_ = (p: string) => `eval "$(kops-mfa env --profile ${p})"`;
     const envArgs = (p: string) => ['env', '--shell', 'bash', '--profile', p];
 
-    const a1 = await step(eval_('a'), envArgs('a'));
-    await step(eval_('b'), envArgs('b'));
-    await step(eval_('c'), envArgs('c'));
-    await untilEnded(expiresOf(a1));
+    // Each round waits for the last of its role sessions to end: steps take
+    // longer under load, and a session still valid is reused, not renewed.
+    const round = async () => {
+      const ends: number[] = [];
+      for (const p of ['a', 'b', 'c']) ends.push(expiresOf(await step(eval_(p), envArgs(p))));
+      return Math.max(...ends);
+    };
+    await untilEnded(await round());
     transcript.push('# an hour later: every role session has ended');
-    const a2 = await step(eval_('a'), envArgs('a'));
-    await step(eval_('b'), envArgs('b'));
-    await step(eval_('c'), envArgs('c'));
-    await untilEnded(expiresOf(a2));
+    await untilEnded(await round());
     transcript.push('# an hour later');
     await step(eval_('a'), envArgs('a'));
     transcript.push('# a long run: kops rolling-update, here a JS SDK client over 2+ role sessions');
@@ -148,7 +159,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     w.writeAws(
       `${readFileSync(join(w.home, '.aws', 'config'), 'utf8')}\n[profile consumer]\ncredential_process = "${process.execPath}" "${BIN}" credential-process --profile a\nregion = eu-west-1\n`,
     );
-    ok(await runCli(['credential-process', '--profile', 'a', '--token-code', w.code()], { env: w.env }));
+    ok(await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]));
     // A consumer as any application would be: fromProcess on the consumer
     // profile, GetCallerIdentity in a loop. The client runs credential_process
     // again whenever the credentials are near their end (always, at 3 s).
@@ -252,7 +263,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const w = await mfaWorld(t);
     const first = ok(await login(w, 'a', ['--token-code', w.code()]));
     assert.match(first.stderr, /^kops-mfa: new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access, valid until .*; MFA session valid until \d\d:\d\d \(59 min left\)\n$/);
-    // No --token-code, no terminal (runCli starts it detached, stdin a pipe).
+    // No --token-code, no terminal.
     const second = ok(await login(w, 'b'));
     assert.match(second.stderr, /new session \(renewed from the MFA session, no code needed\) for arn:aws:sts::\d+:assumed-role\/kops-admin\/kops-access/);
     assert.doesNotMatch(second.stderr, /MFA code|terminal/);
@@ -326,7 +337,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(exported(reused.stdout, 'AWS_ACCESS_KEY_ID'), tenMinutes);
     w.server.setRoleSessionSeconds(undefined);
     // ...credential-process does not: botocore would run it again at once.
-    const r = ok(await runCli(['credential-process', '--profile', 'a'], { env: w.env }));
+    const r = ok(await kopsMfa(w, ['credential-process', '--profile', 'a']));
     assert.equal(r.stderr, '');
     const json = JSON.parse(r.stdout) as { AccessKeyId: string; Expiration: string };
     assert.notEqual(json.AccessKeyId, tenMinutes);
@@ -335,7 +346,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(withCode(w).length, 1, 'renewed without a code');
     // The fresh one is cached: the next run reuses it without a call.
     const calls = w.server.calls.length;
-    const again = JSON.parse(ok(await runCli(['credential-process', '--profile', 'a'], { env: w.env })).stdout) as { AccessKeyId: string };
+    const again = JSON.parse(ok(await kopsMfa(w, ['credential-process', '--profile', 'a'])).stdout) as { AccessKeyId: string };
     assert.equal(again.AccessKeyId, json.AccessKeyId);
     assert.equal(w.server.calls.length, calls);
   });
@@ -347,7 +358,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const key = exported(first.stdout, 'AWS_ACCESS_KEY_ID');
     const calls = w.server.calls.length;
     // No terminal: as the mfa_session_duration = 0 path would, the valid session goes out rather than exit 6.
-    const r = await runCli(['credential-process', '--profile', 'a'], { env: w.env });
+    const r = await kopsMfa(w, ['credential-process', '--profile', 'a']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId, key);
     assert.equal(w.server.calls.length, calls, 'no call');
@@ -356,7 +367,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
   test("status (text and --json) shows the MFA session's time left next to the role session's", async (t) => {
     const w = await mfaWorld(t, 3600, { roleSessionSeconds: 600 });
     ok(await login(w, 'a', ['--token-code', w.code()]));
-    const json = JSON.parse(ok(await runCli(['status', '--json', '--profile', 'a'], { env: w.env })).stdout) as {
+    const json = JSON.parse(ok(await kopsMfa(w, ['status', '--json', '--profile', 'a'])).stdout) as {
       valid: boolean;
       cache: { secondsLeft: number; arn: string } | null;
       mfaSession: { secondsLeft: number; arn: string; valid: boolean } | null;
@@ -368,13 +379,13 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(json.mfaSession.arn, USER.mfaSerial);
     assert.equal(json.mfaSession.valid, true);
 
-    const text = ok(await runCli(['status', '--profile', 'a'], { env: w.env })).stdout;
+    const text = ok(await kopsMfa(w, ['status', '--profile', 'a'])).stdout;
     assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
     assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\(59 min left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
 
     // Profile b has no role session yet, but it would use the same MFA session: status shows it.
-    const b = JSON.parse((await runCli(['status', '--json', '--profile', 'b'], { env: w.env })).stdout) as { cache: unknown; mfaSession: { arn: string } | null };
+    const b = JSON.parse((await kopsMfa(w, ['status', '--json', '--profile', 'b'])).stdout) as { cache: unknown; mfaSession: { arn: string } | null };
     assert.equal(b.cache, null);
     assert.equal(b.mfaSession?.arn, USER.mfaSerial);
   });
@@ -396,7 +407,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     ok(await login(w, 'a', ['--token-code', w.code()]));
     ok(await login(w, 'b'));
     assert.equal(roleFiles(w).length, 2);
-    const out = ok(await runCli(['logout', '--shell', 'bash', '--profile', 'a'], { env: w.env }));
+    const out = ok(await kopsMfa(w, ['logout', '--shell', 'bash', '--profile', 'a']));
     assert.equal(out.stderr, 'kops-mfa: forgot 1 cached session of profile a\n');
     assert.equal(roleFiles(w).length, 1, "b's role session stays");
     assert.equal(mfaFiles(w).length, 1, 'the MFA session stays');
@@ -405,7 +416,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.match(back.stderr, /renewed from the MFA session, no code needed/);
     assert.equal(withCode(w).length, 1);
 
-    const all = ok(await runCli(['logout', '--shell', 'bash', '--all'], { env: w.env }));
+    const all = ok(await kopsMfa(w, ['logout', '--shell', 'bash', '--all']));
     assert.equal(all.stderr, 'kops-mfa: forgot 2 cached sessions and 1 MFA session\n');
     assert.deepEqual(mfaFiles(w), []);
     assert.deepEqual(roleFiles(w), []);
@@ -418,7 +429,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     test(`a damaged MFA-session file (${damage}) is a miss: a code is asked, and with --token-code the login works`, async (t) => {
       const w = await mfaWorld(t);
       ok(await login(w, 'a', ['--token-code', w.code()]));
-      ok(await runCli(['logout', '--shell', 'bash', '--profile', 'a'], { env: w.env }));
+      ok(await kopsMfa(w, ['logout', '--shell', 'bash', '--profile', 'a']));
       const file = mfaFile(w);
       const good = readFileSync(file, 'utf8');
       let target: string | undefined;
