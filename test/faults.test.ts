@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome, type RunResult } from './helpers.ts';
+import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './helpers.ts';
 import { runMain } from './run-main.ts';
 import { readDump, UNIX_SHELLS } from './shells.ts';
 import type { IssueOverrides, IssuedCredentials } from '../scripts/sts-server.ts';
@@ -307,10 +307,12 @@ describe('faults', { concurrency: true }, () => {
       const refresh = login(w, ['--refresh'], w.env, { spawn: true });
       // Wait until the refresh is at STS (holding the lock, the old file in place).
       while (w.server.requests < 2) await new Promise((r) => setTimeout(r, 10));
-      // Readers spread over the refresh, so some read while the new file is renamed in.
-      const readers: Promise<RunResult>[] = [];
+      // Readers spread over the refresh, so some read while the new file is
+      // renamed in. They run in this process: the writer is another process,
+      // and what is checked is what a reader finds in the files.
+      const readers: Promise<Outcome>[] = [];
       for (let i = 0; i < 20; i++) {
-        readers.push(runCli(['env', '--shell', 'bash'], { env: w.env }));
+        readers.push(runMain(['env', '--shell', 'bash'], { env: w.env }));
         await new Promise((r) => setTimeout(r, 90));
       }
       const [fresh, ...results] = await Promise.all([refresh, ...readers]);
