@@ -1,15 +1,16 @@
 // Sessions STS hands out that no shell can use (issue 8): one that has
 // already expired, one with a 200 KB token. Refused with one line, nothing
 // printed and nothing cached, so the next run does not trip over them again.
-// Through the built CLI, the local STS server made to answer them.
+// Through kops-mfa in the test process (exec: the built CLI), the local STS
+// server made to answer them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { world } from './fixture.ts';
-import { cli, filesIn, lines, sessionFiles } from './hardening.ts';
+import { cli, filesIn, inProcess, lines, sessionFiles } from './hardening.ts';
 
 test('a session whose Expiration already passed is refused: a hint at the clock, nothing printed, nothing cached', async (t) => {
   const w = await world(t, { issue: () => ({ expiration: new Date(Date.now() - 10 * 60_000) }) });
-  const r = await cli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  const r = await inProcess(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
   assert.notEqual(r.code, 0, 'refused');
   assert.equal(r.stdout, '');
   const said = lines(r);

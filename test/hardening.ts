@@ -1,28 +1,38 @@
-// Helpers shared by the hardening tests (issue 8): run the built CLI, log in
-// through a real bash eval, and look at the cache folder.
+// Helpers shared by the hardening tests (issue 8): run kops-mfa (the built
+// CLI, or main() in the test process), log in through a real bash eval, and
+// look at the cache folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
-import { BIN, ok, runCli, shellAfter, type RunResult } from './helpers.ts';
+import { BIN, ok, runCli, shellAfter, type Outcome } from './helpers.ts';
 import type { World } from './fixture.ts';
+import { runMain, type MainResult } from './run-main.ts';
 
 export { BIN };
 
 /** Run the built kops-mfa with no terminal (runCli of helpers.ts). */
 export const cli = runCli;
 
+/**
+ * kops-mfa in the test process (run-main.ts), with no terminal: for env and
+ * logout, where a process start adds nothing but about 0.15 s of CPU.
+ */
+export function inProcess(args: string[], opts: { env: NodeJS.ProcessEnv }): Promise<MainResult> {
+  return runMain(args, { env: opts.env });
+}
+
 /** `kops-mfa env --shell bash --token-code <fresh code>` in `env`, then the environment a real bash has after eval. */
 export async function loginIn(w: World, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await cli(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
+  const r = ok(await inProcess(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
   return shellAfter(env, r.stdout);
 }
 
 /** `kops-mfa logout --shell bash` in `env`, then the environment a real bash has after eval. */
 export async function logoutIn(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await cli(['logout', '--shell', 'bash', ...extra], { env }), 'logout');
+  const r = ok(await inProcess(['logout', '--shell', 'bash', ...extra], { env }), 'logout');
   return shellAfter(env, r.stdout);
 }
 
@@ -44,7 +54,7 @@ export function onlySessionFile(dir: string): string {
 }
 
 /** stderr as lines, without the empty last one. */
-export function lines(r: RunResult): string[] {
+export function lines(r: Outcome): string[] {
   return r.stderr.split('\n').filter((l) => l !== '');
 }
 
