@@ -1,6 +1,6 @@
 // The test files, compiled once for `npm test`: each test/*.test.ts becomes
-// one ES module in .test-build/, so that node --test starts plain Node for
-// each file instead of Node plus the tsx loader (a loader thread and about
+// one ES module in .test-build/, so that the test runner (run-tests.mjs)
+// starts plain Node for each file instead of Node plus the tsx loader (a loader thread and about
 // 0.35 s of CPU per file, 31 files). Type checking is tsc's job (npm run
 // typecheck); this only strips types and bundles.
 // - .test-build/ sits one level below the root, as test/ does, so that paths
