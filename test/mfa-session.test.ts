@@ -1,5 +1,7 @@
-// Issue 10, end to end: one code a day. The built CLI against the local STS
-// server over HTTP with the real SDK: an MFA session (GetSessionToken) bought
+// Issue 10, end to end: one code a day. kops-mfa against the local STS
+// server over HTTP with the real SDK (env, status, logout and
+// credential-process in this process; the day on a terminal, exec and the
+// SDK consumers as the built CLI): an MFA session (GetSessionToken) bought
 // with one code, role sessions assumed from it without a code, silent
 // renewal, exec serving renewing credentials to a real SDK child, and
 // credential-process for fromProcess. The server caps role sessions at a few
