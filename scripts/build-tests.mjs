@@ -1,8 +1,8 @@
 // The test files, compiled once for `npm test`: each test/*.test.ts becomes
 // one ES module in .test-build/, so that the test runner (run-tests.mjs)
-// starts plain Node for each file instead of Node plus the tsx loader (a loader thread and about
-// 0.35 s of CPU per file, 31 files). Type checking is tsc's job (npm run
-// typecheck); this only strips types and bundles.
+// starts plain Node for each file instead of Node plus the tsx loader (a
+// loader thread and about 0.35 s of CPU per file, 31 files). Type checking
+// is tsc's job (npm run typecheck); this only strips types and bundles.
 // - .test-build/ sits one level below the root, as test/ does, so that paths
 //   the tests build from import.meta.url ('..' is the root) stay the same.
 // - Packages stay imports from node_modules; src/sdk.ts (loaded by sts.ts
