@@ -5,7 +5,9 @@
 // canonical mode with only echo turned off (stty -echo), and one read(2) of
 // /dev/tty, which in canonical mode returns at most one line, takes the code.
 // What the user typed after the code's Enter (the next command) stays in the
-// terminal for the shell. Ctrl-D on an empty line ends the input.
+// terminal for the shell; only when the code itself was typed before the
+// prompt appeared is the rest read with it (firstLine says why), and then
+// the terminal says so. Ctrl-D on an empty line ends the input.
 //
 // Ctrl-C ends the line too (it is made the end-of-line character, and
 // interrupt is undefined while asking), so kops-mfa alone sees it and exits
@@ -42,6 +44,22 @@ const POLL_MS = 20;
 /** stty settings while asking: no echo; Ctrl-C is not an interrupt but ends the line. */
 const ASKING = ['-echo', 'intr', 'undef', 'eol', '^C'];
 const CTRL_C = '\x03';
+const LOST_TYPEAHEAD =
+  'kops-mfa: what you typed after the code, before this prompt appeared, was read with it and is gone: type it again\n';
+
+/**
+ * The answer in what one read(2) of the terminal returned, and whether more
+ * was typed after it. Usually that is one line. But keys typed before the
+ * prompt appeared arrived while the shell's line editor had the terminal in
+ * raw mode (Enter as CR, not turned into a newline), and when the terminal
+ * goes back to canonical mode Linux hands everything pending over as one
+ * line: the code, then whatever came after it. The code is the first line;
+ * the rest was read and cannot be given back (no TIOCSTI on current Linux).
+ */
+export function firstLine(chunk: string): { line: string; lost: boolean } {
+  const [line = '', ...rest] = chunk.split(/\r\n?|\n/);
+  return { line, lost: rest.some((l) => l.trim() !== '') };
+}
 
 /** The prompt of the platform kops-mfa runs on. */
 export const terminalPrompt: Prompt = (message) => createPrompt(currentTerminalPlatform())(message);
@@ -105,11 +123,12 @@ function askTerminal(tty: TtyDevice, shown: string, platform: TerminalPlatform):
       // Echo was off, so Enter (or ^C) left the cursor after the prompt.
       tty.write('\n');
     };
-    const close = () => {
+    const close = (note?: string) => {
       open = false;
       clearTimeout(timer);
       unlisten();
       restore();
+      if (note) tty.write(note);
       tty.close();
     };
     const fail = (error: Error) => {
@@ -165,12 +184,13 @@ function askTerminal(tty: TtyDevice, shown: string, platform: TerminalPlatform):
       } else if (n === 0) {
         fail(mfaError(NO_CODE));
       } else {
-        const line = buffer.toString('utf8', 0, n);
-        if (line.includes(CTRL_C)) {
+        const chunk = buffer.toString('utf8', 0, n);
+        if (chunk.includes(CTRL_C)) {
           fail(cancelled());
         } else {
-          close();
-          resolve(line.replace(/\r?\n$/, ''));
+          const { line, lost } = firstLine(chunk);
+          close(lost ? LOST_TYPEAHEAD : undefined);
+          resolve(line);
         }
       }
     };

@@ -326,6 +326,35 @@ describe('interactive shells in a pseudo-terminal', { concurrency: true }, () =>
     test(`${name}: kops-login, --refresh, wrong code, Ctrl-C, kops-logout`, { timeout: 60_000 }, (t) => fullSession(t, name));
   }
 
+  // A fast typist: the code and the next command typed before kops-mfa has
+  // started. The line editor had the terminal in raw mode, so Linux hands
+  // all of it to kops-mfa's read at once (see firstLine in src/prompt.ts).
+  for (const name of ['bash', 'zsh'] as const) {
+    test(`${name}: a code typed before the prompt appears is taken; the command typed after it is said to be gone, never run or sent as a code`, { timeout: 60_000 }, async (t) => {
+      if (!needTool(t, 'script') || !needTool(t, name)) return;
+      const w = await world(t);
+      let s: Session | undefined;
+      await showingScreen(
+        () => s,
+        async () => {
+          const session = (s = new Session(t, name, shellEnv(t, w, name)));
+          await loadIntegration(session);
+          const from = session.mark();
+          session.type(`kops-login\r${w.code()}\recho typed-$((6 * 7))\r`);
+          await session.prompt(from);
+          const screen = session.screen(from);
+          assert.match(screen, /what you typed after the code, before this prompt appeared, was read with it and is gone: type it again/);
+          assert.doesNotMatch(screen, /typed-42|6 digits/);
+          const st = await session.state();
+          assert.equal(st.rc, 0, 'kops-login exit status');
+          assert.equal(w.server.issued.length, 1, 'one login, with the code typed early');
+          assert.equal(assumeRoleCalls(w).length, 1, 'nothing else went to AWS as a code');
+          await session.exit();
+        },
+      );
+    });
+  }
+
   test('bash: Ctrl-C at the first MFA prompt leaves the shell usable, with echo on, and sets nothing', { timeout: 60_000 }, async (t) => {
     if (!needTool(t, 'script') || !needTool(t, 'bash') || !needTool(t, 'stty')) return;
     const w = await world(t);
