@@ -6,11 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { world } from './fixture.ts';
-import { cli, filesIn, inProcess, lines, sessionFiles } from './hardening.ts';
+import { runMain } from './run-main.ts';
+import { cli, filesIn, lines, sessionFiles } from './hardening.ts';
 
 test('a session whose Expiration already passed is refused: a hint at the clock, nothing printed, nothing cached', async (t) => {
   const w = await world(t, { issue: () => ({ expiration: new Date(Date.now() - 10 * 60_000) }) });
-  const r = await inProcess(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  const r = await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
   assert.notEqual(r.code, 0, 'refused');
   assert.equal(r.stdout, '');
   const said = lines(r);

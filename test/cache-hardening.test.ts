@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import { ok, tempDir } from './helpers.ts';
 import { world } from './fixture.ts';
-import { cli, filesIn, inProcess, lines, logins, onlySessionFile } from './hardening.ts';
+import { runMain } from './run-main.ts';
+import { cli, filesIn, lines, logins, onlySessionFile } from './hardening.ts';
 
 test('a relative XDG_CACHE_HOME is ignored: the cache goes to ~/.cache', async (t) => {
   const w = await world(t);
@@ -23,11 +24,11 @@ test('a relative XDG_CACHE_HOME is ignored: the cache goes to ~/.cache', async (
 
 test('a 600 MB cache file is a quick miss with a warning, not a slow read and an unexpected error', async (t) => {
   const w = await world(t);
-  ok(await inProcess(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
+  ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
   const file = onlySessionFile(w.cacheDir);
   assert.equal(spawnSync('truncate', ['-s', '600M', file]).status, 0);
   const t0 = Date.now();
-  const r = await inProcess(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: w.env });
+  const r = await runMain(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: w.env });
   const ms = Date.now() - t0;
   assert.equal(r.code, 0, `${r.code}: ${r.stderr}`);
   assert.ok(ms < 3_000, `took ${ms} ms`);
@@ -41,18 +42,18 @@ test('a 600 MB cache file is a quick miss with a warning, not a slow read and an
 
 test('a cached value with a NUL byte is a damaged file: a miss, not a failure on every run', async (t) => {
   const w = await world(t);
-  ok(await inProcess(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
+  ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
   const file = onlySessionFile(w.cacheDir);
   const entry = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { secretAccessKey: string } };
   entry.credentials.secretAccessKey = `abc\u0000def`;
   writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
 
-  const r = await inProcess(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: w.env });
+  const r = await runMain(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: w.env });
   assert.equal(r.code, 0, `${r.code}: ${r.stderr}`);
   assert.match(r.stderr, /damaged cache file/);
   assert.equal(logins(w).length, 2, 'a miss: a new session was bought');
   // The next run is a plain hit again.
-  const again = ok(await inProcess(['env', '--shell', 'bash', '--no-prompt'], { env: w.env }));
+  const again = ok(await runMain(['env', '--shell', 'bash', '--no-prompt'], { env: w.env }));
   assert.match(again.stderr, /reusing the cached session/);
 });
 
@@ -66,7 +67,7 @@ test('a symbolic link as the cache folder is refused, and the mode of its target
   mkdirSync(xdg);
   symlinkSync(target, join(xdg, 'kops-mfa'));
 
-  const r = await inProcess(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: { ...w.env, XDG_CACHE_HOME: xdg } });
+  const r = await runMain(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: { ...w.env, XDG_CACHE_HOME: xdg } });
   assert.equal(r.code, 0, `the login goes on without the cache: ${r.stderr}`);
   const said = lines(r);
   assert.equal(said.length, 1, `one warning:\n${r.stderr}`);

@@ -8,7 +8,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok } from './helpers.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
-import { cli, inProcess, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
+import { runMain } from './run-main.ts';
+import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
 import { shellAfter } from './helpers.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
@@ -33,13 +34,13 @@ async function wrapperWorld(t: Parameters<typeof world>[0]) {
 
 test('long-term keys in the environment: a re-login signs with them, and logout gives them back byte for byte', async (t) => {
   const { w, env, code } = await wrapperWorld(t);
-  const first = ok(await inProcess(['env', '--shell', 'bash', '--token-code', code()], { env }), 'first login');
+  const first = ok(await runMain(['env', '--shell', 'bash', '--token-code', code()], { env }), 'first login');
   const shell = await shellAfter(env, first.stdout);
   assert.match(shell.AWS_ACCESS_KEY_ID ?? '', /^ASIA/, 'the session is exported');
   assert.notEqual(shell.AWS_SECRET_ACCESS_KEY, BOB.secretAccessKey);
 
   // A second login in that shell (kops-login --refresh) signs with bob's long-term key, not the session's.
-  const again = await inProcess(['env', '--shell', 'bash', '--refresh', '--token-code', code()], { env: shell });
+  const again = await runMain(['env', '--shell', 'bash', '--refresh', '--token-code', code()], { env: shell });
   assert.equal(again.code, 0, `re-login failed: ${again.stderr}`);
   const signers = logins(w).map((c) => c.accessKeyId);
   assert.deepEqual(signers, [BOB.accessKeyId, BOB.accessKeyId], 'both AssumeRole calls are signed with the long-term key');
@@ -58,7 +59,7 @@ test('long-term keys in the environment: a re-login signs with them, and logout 
 test('logout in a shell that never logged in prints only the header and changes nothing', async (t) => {
   const { env } = await wrapperWorld(t);
   const mine: NodeJS.ProcessEnv = { ...env, AWS_SESSION_TOKEN: 'user-own-token', AWS_PROFILE: 'dev', AWS_REGION: 'ap-south-1' };
-  const r = ok(await inProcess(['logout', '--shell', 'bash'], { env: mine }), 'logout');
+  const r = ok(await runMain(['logout', '--shell', 'bash'], { env: mine }), 'logout');
   assert.equal(r.stdout, HEADER);
   const after = await shellAfter(mine, r.stdout);
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION']) {
@@ -98,7 +99,7 @@ test('logout while AWS_PROFILE names another profile forgets the logged-in profi
   const kopsFile = sessionFiles(w.cacheDir).map((n) => join(w.cacheDir, n)).find((f) => f !== otherFile)!;
   assert.ok(kopsFile, 'the kops session is cached');
 
-  const r = ok(await inProcess(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
+  const r = ok(await runMain(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
   assert.match(r.stderr, /forgot 1 cached session of profile kops/);
   assert.equal(existsSync(kopsFile), false, "the logged-in profile's session is forgotten");
   assert.equal(existsSync(otherFile), true, "the other profile's session stays");

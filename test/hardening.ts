@@ -9,30 +9,22 @@ import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { BIN, ok, runCli, shellAfter, type Outcome } from './helpers.ts';
 import type { World } from './fixture.ts';
-import { runMain, type MainResult } from './run-main.ts';
+import { runMain } from './run-main.ts';
 
 export { BIN };
 
 /** Run the built kops-mfa with no terminal (runCli of helpers.ts). */
 export const cli = runCli;
 
-/**
- * kops-mfa in the test process (run-main.ts), with no terminal: for env and
- * logout, where a process start adds nothing but about 0.15 s of CPU.
- */
-export function inProcess(args: string[], opts: { env: NodeJS.ProcessEnv }): Promise<MainResult> {
-  return runMain(args, { env: opts.env });
-}
-
-/** `kops-mfa env --shell bash --token-code <fresh code>` in `env`, then the environment a real bash has after eval. */
+/** `kops-mfa env --shell bash --token-code <fresh code>` in `env` (in this process: run-main.ts), then the environment a real bash has after eval. */
 export async function loginIn(w: World, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await inProcess(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
+  const r = ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
   return shellAfter(env, r.stdout);
 }
 
-/** `kops-mfa logout --shell bash` in `env`, then the environment a real bash has after eval. */
+/** `kops-mfa logout --shell bash` in `env` (in this process), then the environment a real bash has after eval. */
 export async function logoutIn(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
-  const r = ok(await inProcess(['logout', '--shell', 'bash', ...extra], { env }), 'logout');
+  const r = ok(await runMain(['logout', '--shell', 'bash', ...extra], { env }), 'logout');
   return shellAfter(env, r.stdout);
 }
 
