@@ -56,7 +56,7 @@ const LOST_TYPEAHEAD =
  * line: the code, then whatever came after it. The code is the first line;
  * the rest was read and cannot be given back (no TIOCSTI on current Linux).
  */
-export function firstLine(chunk: string): { line: string; lost: boolean } {
+function firstLine(chunk: string): { line: string; lost: boolean } {
   const [line = '', ...rest] = chunk.split(/\r\n?|\n/);
   return { line, lost: rest.some((l) => l.trim() !== '') };
 }

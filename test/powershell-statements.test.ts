@@ -142,7 +142,7 @@ const random = randomValues();
 
 describe(`PowerShell round trips in a real engine (${HOSTILE.length} hostile + ${RANDOM_COUNT} random values, seed ${SEED})`, () => {
   // One start, for the version and how long a start takes here (no loop:
-  // each engine start costs about a second of CPU, and the suite pays it).
+  // each engine start costs about half a second of CPU, and the suite pays it).
   test('the engine', async (t) => {
     const exe = needPowerShell(t);
     if (!exe) return;
