@@ -52,7 +52,7 @@ export const separate = {
   },
 };
 
-export const cliOptions = { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
+export const cliOptions = { ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
@@ -60,7 +60,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     build(cliOptions),
     build({
       ...common,
-      entryPoints: ['src/sdk.ts'],
+      entryPoints: ['src/session/sdk.ts'],
       outfile: 'dist/sdk.mjs',
       format: 'esm',
       mainFields: ['module', 'main'],

@@ -1,6 +1,6 @@
 // What every command needs from the outside world, injected so tests and the
 // demo can swap the clock, the prompt or stdout without touching the commands.
-import type { Prompt } from './prompt.js';
+import type { Prompt } from './session/prompt.js';
 
 export interface Context {
   env: NodeJS.ProcessEnv;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
-import { loadAwsFiles, profileNames } from '../src/aws-files.ts';
+import { loadAwsFiles, profileNames } from '../src/settings/aws-files.ts';
 import { KopsMfaError } from '../src/errors.ts';
 import { needTool, run, tempDir } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 // Settings precedence and validation: pure, so every branch runs without a process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveSettings, profileName } from '../src/config.ts';
-import type { Flags } from '../src/options.ts';
-import type { AwsFiles } from '../src/aws-files.ts';
+import { resolveSettings, profileName } from '../src/settings/config.ts';
+import type { Flags } from '../src/cli/options.ts';
+import type { AwsFiles } from '../src/settings/aws-files.ts';
 import { KopsMfaError, ExitCode } from '../src/errors.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/kops';

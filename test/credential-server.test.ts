@@ -18,7 +18,7 @@ import {
   type CredentialServer,
   type CredentialServerOptions,
   type ServedCredentials,
-} from '../src/credential-server.ts';
+} from '../src/exec/credential-server.ts';
 import { KopsMfaError } from '../src/errors.ts';
 import { startStsServer, type StsServer } from '../scripts/sts-server.ts';
 import { ACCOUNT, ROLE_ARN, USER } from './fixture.ts';
@@ -377,7 +377,7 @@ test('importing the module loads neither node:http nor node:crypto; starting a s
   // Bundled to CommonJS as dist/cli.cjs would carry it, then required in a fresh node.
   const dir = tempDir(t);
   await build({
-    entryPoints: [`${ROOT}src/credential-server.ts`],
+    entryPoints: [`${ROOT}src/exec/credential-server.ts`],
     outfile: `${dir}/credential-server.cjs`,
     bundle: true,
     platform: 'node',

@@ -14,7 +14,7 @@ import { ROOT, run, type RunResult } from './helpers.ts';
 import { ACCOUNT, ROLE_ARN, USER, world } from './fixture.ts';
 import { xmlEscape } from '../scripts/sts-server.ts';
 import { BIN, cli, lines, tinyTmpfs } from './hardening.ts';
-import { runMfaProcess } from '../src/mfa.ts';
+import { runMfaProcess } from '../src/session/mfa.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import type { EnvOp } from '../src/env-ops.ts';
-import { render } from '../src/render/index.ts';
+import type { EnvOp } from '../src/shell/env-ops.ts';
+import { render } from '../src/shell/render/index.ts';
 import { world } from './fixture.ts';
 import { kopsMfaShim, posixQuote, tempDir } from './helpers.ts';
 import {

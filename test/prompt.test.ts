@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
 import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
-import { HEADER } from '../src/render/validate.ts';
+import { HEADER } from '../src/shell/render/validate.ts';
 import { USER, world, type World } from './fixture.ts';
 import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './helpers.ts';
 import { spawnPty, type Pty } from './pty.ts';

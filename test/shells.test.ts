@@ -11,9 +11,9 @@ import v8 from 'node:v8';
 import { describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { Language, Parser, type Node } from 'web-tree-sitter';
-import { loginOps, type EnvOp } from '../src/env-ops.ts';
+import { loginOps, type EnvOp } from '../src/shell/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
-import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/render/index.ts';
+import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/shell/render/index.ts';
 import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './helpers.ts';
 import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
 

@@ -15,7 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
 import { fishQuote } from './shells.ts';
-import { initText, snippetPath } from '../src/commands/init.ts';
+import { initText, snippetPath } from '../src/cli/commands/init.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 
 const SHELLS_DIR = join(ROOT, 'shells');

@@ -15,7 +15,7 @@ export const HOST_DIR = join(ROOT, 'test', 'powershell');
 export const HOST_EXE = join(HOST_DIR, 'bin', 'kops-mfa-pwsh');
 export const SNIPPET = join(ROOT, 'shells', 'kops-mfa.ps1');
 /** The first line of kops-mfa's statement output. */
-export { HEADER } from '../../src/render/validate.ts';
+export { HEADER } from '../../src/shell/render/validate.ts';
 
 const HOST_SOURCES = ['Program.cs', 'kops-mfa-pwsh.csproj'].map((f) => join(HOST_DIR, f));
 

@@ -6,7 +6,7 @@
 // a re-login signs with the long-term keys that were there, a region
 // exported for one profile does not stick to the next, and logout gives
 // every value back byte for byte.
-import type { SessionCredentials } from './credentials.js';
+import type { SessionCredentials } from '../session/credentials.js';
 
 export type EnvOp = { op: 'set'; name: string; value: string } | { op: 'unset'; name: string };
 

@@ -3,8 +3,8 @@
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
 import { writeSync } from 'node:fs';
 import { main } from './main.js';
-import { currentTerminalPlatform } from './platform.js';
-import { terminalPrompt } from './prompt.js';
+import { currentTerminalPlatform } from '../platform.js';
+import { terminalPrompt } from '../session/prompt.js';
 
 // SIGUSR1 would make Node open its inspector on 127.0.0.1:9229, where any
 // local process could run code as this user; a listener takes that trigger

@@ -3,7 +3,7 @@
 // code, so it is checked although the names are constants; a value the OS
 // could not pass to a child (a NUL byte, over 128 KiB) is refused.
 import { envValueProblem, type EnvOp } from '../env-ops.ts';
-import { ExitCode, KopsMfaError } from '../errors.ts';
+import { ExitCode, KopsMfaError } from '../../errors.ts';
 
 /** The first line of every statement output: the snippets evaluate nothing that lacks it. */
 export const HEADER = '# kops-mfa statements v1';

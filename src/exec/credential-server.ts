@@ -16,7 +16,7 @@
 // Nothing is imported at module level but types and errors.ts: node:http and
 // node:crypto load only when a server starts (process.getBuiltinModule, as in
 // exec.ts), so importing this module costs the cached path nothing.
-import { KopsMfaError } from './errors.js';
+import { KopsMfaError } from '../errors.js';
 
 export interface ServedCredentials {
   accessKeyId: string;

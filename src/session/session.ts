@@ -5,13 +5,13 @@
 // With one (mfa_session_duration): the code buys an MFA session, cached per
 // device and shared by every profile of it; role sessions are assumed from
 // it without a code, so a code is asked only when the MFA session ran out.
-import type { Settings } from './config.js';
-import type { Context } from './context.js';
+import type { Settings } from '../settings/config.js';
+import type { Context } from '../context.js';
 import { secondsLeft } from './credentials.js';
-import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from './cache.js';
-import { CacheError, networkError } from './errors.js';
-import { envValueProblem } from './env-ops.js';
-import { lock } from './lock.js';
+import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from '../store/cache.js';
+import { CacheError, networkError } from '../errors.js';
+import { envValueProblem } from '../shell/env-ops.js';
+import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
 import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
 

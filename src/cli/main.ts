@@ -4,13 +4,13 @@
 // goes to stderr or the terminal.
 import { cac, type Command } from 'cac';
 import { addOptions, captureInfo, normalize, plainCall, readFlags, tidyHelp, usageMessage } from './argv.js';
-import type { Context, Outcome } from './context.js';
-import { ExitCode, KopsMfaError, usageError } from './errors.js';
+import type { Context, Outcome } from '../context.js';
+import { ExitCode, KopsMfaError, usageError } from '../errors.js';
 import { DEBUG_OPTION, helpText } from './options.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 import { commands, type Entry } from './commands/index.js';
 import { completeCommand } from './commands/complete.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
   const entries = commands(ctx);

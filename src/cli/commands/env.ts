@@ -1,7 +1,7 @@
 // `kops-mfa env`: log in (or reuse the session) and print the statements for the shell.
-import type { Context, Outcome } from '../context.js';
+import type { Context, Outcome } from '../../context.js';
 import type { Flags } from '../options.js';
-import { detectShell, parseShellName, render } from '../render/index.js';
+import { detectShell, parseShellName, render } from '../../shell/render/index.js';
 import { withSession } from './with-session.js';
 
 export async function envCommand(flags: Flags, ctx: Context): Promise<Outcome> {

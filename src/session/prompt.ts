@@ -28,9 +28,9 @@
 // pending in libuv's thread pool holds process.exit() until a line comes
 // (measured: after Ctrl-C the process hung), and the event loop stays free
 // for the signal listeners.
-import { cancelled, mfaError } from './errors.js';
-import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from './platform.js';
-import { printable } from './printable.js';
+import { cancelled, mfaError } from '../errors.js';
+import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from '../platform.js';
+import { printable } from '../printable.js';
 
 export type Prompt = (message: string) => Promise<string>;
 

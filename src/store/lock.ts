@@ -3,9 +3,9 @@
 // too. Every wait is bounded and said; a lock never follows a symbolic link
 // and never opens a FIFO.
 import { closeSync, fstatSync, linkSync, openSync, readSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
-import { CacheError } from './errors.js';
-import { fsProblem } from './fs-words.js';
-import { procStat } from './platform.js';
+import { CacheError } from '../errors.js';
+import { fsProblem } from '../fs-words.js';
+import { procStat } from '../platform.js';
 
 /** How long a login may hold a lock: three prompts and an STS call fit well inside. */
 export const LOCK_MAX_WAIT_MS = 3 * 60_000;

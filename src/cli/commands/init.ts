@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, KopsMfaError, usageError } from '../errors.js';
+import { ExitCode, KopsMfaError, usageError } from '../../errors.js';
 
 const FILES: Readonly<Record<string, string>> = {
   bash: 'kops-mfa.bash',

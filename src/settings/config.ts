@@ -3,10 +3,10 @@
 // the environment come in as data, so tests can drive every branch. The
 // environment is the one from before kops-mfa's login in this shell
 // (baseEnv), so the session kops-mfa exported never counts as the user's.
-import { configError } from './errors.js';
-import { baseEnv, MARKER } from './env-ops.js';
+import { configError } from '../errors.js';
+import { baseEnv, MARKER } from '../shell/env-ops.js';
 import type { AwsFiles, Profile } from './aws-files.js';
-import { LOGIN_OPTIONS, type Flags } from './options.js';
+import { LOGIN_OPTIONS, type Flags } from '../cli/options.js';
 
 /** Long-term (or at least not kops-mfa's own) keys that sign the STS call. */
 export interface SourceKeys {

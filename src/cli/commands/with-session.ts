@@ -1,13 +1,13 @@
 // What env, exec and credential-process share: settings, a session, and the
 // statements that put it into a shell.
-import { loadAwsFiles } from '../aws-files.js';
-import { resolveSettings, type Settings } from '../config.js';
-import type { Context } from '../context.js';
-import { describeExpiry } from '../credentials.js';
-import { loginOps, type EnvOp } from '../env-ops.js';
+import { loadAwsFiles } from '../../settings/aws-files.js';
+import { resolveSettings, type Settings } from '../../settings/config.js';
+import type { Context } from '../../context.js';
+import { describeExpiry } from '../../session/credentials.js';
+import { loginOps, type EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
-import { printable } from '../printable.js';
-import { obtainSession, type Obtained } from '../session.js';
+import { printable } from '../../printable.js';
+import { obtainSession, type Obtained } from '../../session/session.js';
 
 export interface WithSession {
   settings: Settings;

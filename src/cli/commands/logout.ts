@@ -1,11 +1,11 @@
 // `kops-mfa logout`: forget cached sessions, and print the statements that
 // give this shell back what it held before kops-mfa's login.
-import { cacheDir, listEntries, removeEntry } from '../cache.js';
-import type { Context, Outcome } from '../context.js';
-import { logoutOps, MARKER } from '../env-ops.js';
+import { cacheDir, listEntries, removeEntry } from '../../store/cache.js';
+import type { Context, Outcome } from '../../context.js';
+import { logoutOps, MARKER } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
-import { printable } from '../printable.js';
-import { detectShell, parseShellName, render } from '../render/index.js';
+import { printable } from '../../printable.js';
+import { detectShell, parseShellName, render } from '../../shell/render/index.js';
 
 /** The profile to forget: --profile, else the one this shell is logged into, else AWS_PROFILE, else default. */
 export function logoutProfile(flags: Flags, env: NodeJS.ProcessEnv): string {

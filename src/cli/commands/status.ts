@@ -1,15 +1,15 @@
 // `kops-mfa status`: the session of this shell, the newest cached one of the
 // profile, and the MFA session of its device. Cheap enough for a prompt: no
 // AWS SDK, no AWS call, a few small files.
-import { loadAwsFiles } from '../aws-files.js';
-import { cacheDir, listEntries } from '../cache.js';
-import { mergedProfile, profileName } from '../config.js';
-import type { Context, Outcome } from '../context.js';
-import { describeExpiry, secondsLeft } from '../credentials.js';
-import { holdsOwnSession, MARKER } from '../env-ops.js';
-import { ExitCode } from '../errors.js';
+import { loadAwsFiles } from '../../settings/aws-files.js';
+import { cacheDir, listEntries } from '../../store/cache.js';
+import { mergedProfile, profileName } from '../../settings/config.js';
+import type { Context, Outcome } from '../../context.js';
+import { describeExpiry, secondsLeft } from '../../session/credentials.js';
+import { holdsOwnSession, MARKER } from '../../shell/env-ops.js';
+import { ExitCode } from '../../errors.js';
 import type { Flags } from '../options.js';
-import { printable } from '../printable.js';
+import { printable } from '../../printable.js';
 
 interface Seen {
   profile: string;

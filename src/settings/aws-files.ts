@@ -14,8 +14,8 @@
 // both over the same files, and the real aws CLI over the names.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configError } from './errors.js';
-import { homeDir } from './platform.js';
+import { configError } from '../errors.js';
+import { homeDir } from '../platform.js';
 
 export type Profile = Record<string, string | undefined>;
 

@@ -4,9 +4,9 @@
 // a role session with the code, an MFA session with the code, a role
 // session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
-import type { SourceKeys, Settings } from './config.js';
+import type { SourceKeys, Settings } from '../settings/config.js';
 import type { SessionCredentials } from './credentials.js';
-import { awsError, ExitCode, KopsMfaError, networkError } from './errors.js';
+import { awsError, ExitCode, KopsMfaError, networkError } from '../errors.js';
 
 /**
  * One attempt may take this long before the SDK gives up on it

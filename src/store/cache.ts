@@ -18,11 +18,11 @@ import {
   constants as fsc,
 } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
-import type { Settings } from './config.js';
-import type { SessionCredentials } from './credentials.js';
-import { CacheError, configError } from './errors.js';
-import { fsProblem } from './fs-words.js';
-import { homeDir, hasFileModes, type Platform } from './platform.js';
+import type { Settings } from '../settings/config.js';
+import type { SessionCredentials } from '../session/credentials.js';
+import { CacheError, configError } from '../errors.js';
+import { fsProblem } from '../fs-words.js';
+import { homeDir, hasFileModes, type Platform } from '../platform.js';
 
 export interface CacheEntry {
   v: 1;

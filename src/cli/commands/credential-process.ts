@@ -4,8 +4,8 @@
 // less than 15 minutes left is renewed first when that needs no code: from
 // the MFA session. Without one, or once it has ended, the usual reuse window
 // applies, since a renewal would mean a prompt.
-import type { Context, Outcome } from '../context.js';
-import { ExitCode, KopsMfaError } from '../errors.js';
+import type { Context, Outcome } from '../../context.js';
+import { ExitCode, KopsMfaError } from '../../errors.js';
 import type { Flags } from '../options.js';
 import { withSession } from './with-session.js';
 

@@ -3,12 +3,12 @@
 // typo or a code AWS refused, three times at most). IAM takes each code once,
 // so a code used in the last 90 s is refused here, before AWS sees it.
 import { join } from 'node:path';
-import { TOKEN_CODE, type Settings } from './config.js';
-import type { Context } from './context.js';
-import { configError, mfaError } from './errors.js';
-import { digest, readPrivate, writePrivate } from './cache.js';
+import { TOKEN_CODE, type Settings } from '../settings/config.js';
+import type { Context } from '../context.js';
+import { configError, mfaError } from '../errors.js';
+import { digest, readPrivate, writePrivate } from '../store/cache.js';
 import { RejectedCodeError } from './sts.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 export const TRIES = 3;
 /** How long a used code is remembered: a TOTP code lives 30 s, and AWS accepts a window around it. */

@@ -1,11 +1,11 @@
 // The commands kops-mfa has, one entry each: name, usage, options (from the
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
-import type { Context, Outcome } from '../context.js';
+import type { Context, Outcome } from '../../context.js';
 import { LOGIN_OPTIONS, LOGOUT_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
-import { execCommand } from './exec.js';
+import { execCommand } from '../../exec/exec.js';
 import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
 import { statusCommand } from './status.js';

@@ -1,17 +1,17 @@
 // `kops-mfa exec -- cmd`: run a command with the session in its environment,
 // as the old wrapper's `exec kops "$@"` did: secrets in the environment only,
 // never in argv; the child's status returned; signals forwarded.
-import { loadAwsFiles } from '../aws-files.js';
+import { loadAwsFiles } from '../settings/aws-files.js';
 import type { Context, Outcome } from '../context.js';
-import { describeExpiry, secondsLeft, type SessionCredentials } from '../credentials.js';
-import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../env-ops.js';
+import { describeExpiry, secondsLeft, type SessionCredentials } from '../session/credentials.js';
+import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../shell/env-ops.js';
 import { ExitCode, usageError } from '../errors.js';
-import type { Flags } from '../options.js';
+import type { Flags } from '../cli/options.js';
 import { printable } from '../printable.js';
 import { forwardedSignals, procStat, type Platform } from '../platform.js';
-import type { CacheEntry } from '../cache.js';
-import { roleFromMfaSession } from '../sts.js';
-import { withSession, type WithSession } from './with-session.js';
+import type { CacheEntry } from '../store/cache.js';
+import { roleFromMfaSession } from '../session/sts.js';
+import { withSession, type WithSession } from '../cli/commands/with-session.js';
 
 /** Hand out no credentials with less than this left when fresh ones can be had silently (botocore refreshes at 15 min). */
 const SERVE_MIN_SECONDS = 15 * 60;
@@ -73,7 +73,7 @@ async function serve(flags: Flags, command: readonly string[], session: WithSess
     ctx.debug(`exec: served a role session ${describeExpiry(current.expiration, ctx.now())}`);
     return current;
   };
-  const { startCredentialServer, SHADOWING_VARIABLES } = await import('../credential-server.js');
+  const { startCredentialServer, SHADOWING_VARIABLES } = await import('./credential-server.js');
   const server = await startCredentialServer(provide, {
     onRefused: (status, reason) => ctx.debug(`exec: credential request refused (${status}: ${reason})`),
     onError: (e) => ctx.note(`cannot renew the command's credentials: ${printable(e instanceof Error ? e.message : String(e))}`),

@@ -1,7 +1,7 @@
 // Shell selection and rendering of environment operations as statements the
 // user's shell evaluates. Each shell module owns its quoting.
 import type { EnvOp } from '../env-ops.ts';
-import { usageError } from '../errors.ts';
+import { usageError } from '../../errors.ts';
 import * as fish from './fish.ts';
 import * as posix from './posix.ts';
 import * as powershell from './powershell.ts';

@@ -3,9 +3,9 @@
 // line, raw: each snippet quotes them as one word for its shell. Options come
 // from the option table and profile names from the AWS files parser, so no
 // snippet keeps a list or a parser of its own.
-import { loadAwsFiles, profileNames } from '../aws-files.js';
-import type { Context, Outcome } from '../context.js';
-import { usageError } from '../errors.js';
+import { loadAwsFiles, profileNames } from '../../settings/aws-files.js';
+import type { Context, Outcome } from '../../context.js';
+import { usageError } from '../../errors.js';
 import { SHELL_FUNCTIONS } from '../options.js';
 
 export function completeCommand(words: readonly string[], ctx: Context): Outcome {
