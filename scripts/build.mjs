@@ -52,7 +52,16 @@ export const separate = {
   },
 };
 
-export const cliOptions = { ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
+// @napi-rs/keyring is a native addon, the one runtime dependency: never
+// bundled; src/keys/keyring.ts only resolves its path and a child process loads it.
+export const cliOptions = {
+  ...common,
+  entryPoints: ['src/cli/entry.ts'],
+  outfile: 'dist/cli.cjs',
+  format: 'cjs',
+  plugins: [separate],
+  external: ['@napi-rs/keyring'],
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });

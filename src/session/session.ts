@@ -13,6 +13,7 @@ import { CacheError, networkError } from '../errors.js';
 import { envValueProblem } from '../shell/env-ops.js';
 import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
+import { loadKeys } from '../keys/source.js';
 import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
 
 export interface Obtained {
@@ -153,6 +154,8 @@ class Orchestrator {
     // without a terminal the prompt fails first and the load never matters.
     const loading = loadSdk();
     loading.catch(() => {});
+    // The keys that will sign (keyring, credential_process) before the code: a missing key must not cost one.
+    await loadKeys(this.s.source, this.ctx.env);
     const codes: CodeSource = codeSource(this.s, this.ctx, this.dir);
     let retry: RejectedCodeError | undefined;
     for (;;) {

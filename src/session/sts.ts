@@ -4,9 +4,10 @@
 // a role session with the code, an MFA session with the code, a role
 // session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
-import type { SourceKeys, Settings } from '../settings/config.js';
+import type { Keys, Settings } from '../settings/config.js';
+import { loadKeys } from '../keys/source.js';
 import type { SessionCredentials } from './credentials.js';
-import { awsError, ExitCode, KopsMfaError, networkError } from '../errors.js';
+import { awsError, configError, ExitCode, KopsMfaError, networkError } from '../errors.js';
 
 /**
  * One attempt may take this long before the SDK gives up on it
@@ -41,12 +42,19 @@ interface Call {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   deadline: AbortSignal;
-  keys: SourceKeys;
+  keys: Keys;
   caller: string;
+  /** The keys are the profile's long-term source keys (not a hop's or an MFA session's). */
+  fromSource: boolean;
 }
 
-function start(settings: Settings, env: NodeJS.ProcessEnv): Call {
-  return { settings, env, deadline: AbortSignal.timeout(attemptMs(env) * 3.5), keys: settings.source, caller: settings.source.origin };
+function start(settings: Settings, env: NodeJS.ProcessEnv, keys: Keys = { accessKeyId: '', secretAccessKey: '' }): Call {
+  return { settings, env, deadline: AbortSignal.timeout(attemptMs(env) * 3.5), keys, caller: settings.source.origin, fromSource: true };
+}
+
+/** A call signed by the source keys: fetched now (keyring, credential_process), before the deadline starts. */
+async function fromSource(settings: Settings, env: NodeJS.ProcessEnv): Promise<Call> {
+  return start(settings, env, await loadKeys(settings.source, env));
 }
 
 /** The role hops of a source_profile chain, assumed without MFA: their last session signs the MFA call. */
@@ -59,7 +67,7 @@ async function throughHops(c: Call): Promise<Call> {
       }),
     );
     const origin = `role ${hop.roleArn} (profile ${hop.profile})`;
-    c = { ...c, keys: { ...toSession(out.Credentials), origin }, caller: origin };
+    c = { ...c, keys: toSession(out.Credentials), caller: origin, fromSource: false };
   }
   return c;
 }
@@ -67,7 +75,7 @@ async function throughHops(c: Call): Promise<Call> {
 /** The session to export, bought with the code: AssumeRole with MFA, or GetSessionToken when there is no role. */
 export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
   const { AssumeRoleCommand } = await loadSdk();
-  const c = await throughHops(start(settings, env));
+  const c = await throughHops(await fromSource(settings, env));
   if (!settings.roleArn) return getSessionToken(c, code, settings.durationSeconds);
   const roleArn = settings.roleArn;
   const out = await send(c, (client) =>
@@ -88,7 +96,7 @@ export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv
 
 /** An MFA session: GetSessionToken with the code, for mfa_session_duration seconds. */
 export async function mfaSessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
-  return getSessionToken(start(settings, env), code, settings.mfaSessionSeconds);
+  return getSessionToken(await fromSource(settings, env), code, settings.mfaSessionSeconds);
 }
 
 /** A role session assumed with an MFA session's keys: AWS carries the MFA context, so no code. */
@@ -96,7 +104,7 @@ export async function roleFromMfaSession(settings: Settings, env: NodeJS.Process
   const { AssumeRoleCommand } = await loadSdk();
   const c = start(settings, env);
   const origin = `the MFA session of ${settings.serialNumber}`;
-  const viaMfa: Call = { ...c, keys: { ...mfa, origin }, caller: origin };
+  const viaMfa: Call = { ...c, keys: mfa, caller: origin, fromSource: false };
   const roleArn = settings.roleArn as string;
   const out = await send(viaMfa, (client) =>
     client.send(
@@ -113,6 +121,12 @@ export async function roleFromMfaSession(settings: Settings, env: NodeJS.Process
 }
 
 async function getSessionToken(c: Call, code: string, seconds: number): Promise<Session> {
+  if (c.fromSource && c.keys.sessionToken) {
+    // AWS refuses GetSessionToken signed by session credentials; say why before it does.
+    throw configError(
+      `${c.caller} gives temporary keys (a SessionToken): an MFA session needs an IAM user's long-term keys; add role_arn or remove mfa_session_duration`,
+    );
+  }
   const { GetSessionTokenCommand } = await loadSdk();
   const out = await send(c, (client) =>
     client.send(new GetSessionTokenCommand({ SerialNumber: c.settings.serialNumber, TokenCode: code, DurationSeconds: seconds }), {
@@ -209,13 +223,16 @@ function explain(e: unknown, c: Call): KopsMfaError {
   if (name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch' || name === 'UnrecognizedClientException') {
     // The keys live in the source profile (alice), not in the profile logged in to (kops):
     // `aws configure --profile kops` would write new keys where nothing reads them.
-    const source = s.source.origin.startsWith('profile ') ? s.source.origin.slice('profile '.length) : undefined;
-    const renew =
-      keys !== s.source
-        ? 'log in again to their source'
-        : source !== undefined
-          ? `aws configure --profile ${source}`
-          : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+    const source = s.source.profile;
+    const renew = !c.fromSource
+      ? 'log in again to their source'
+      : s.source.kind === 'keyring'
+        ? `kops-mfa keys add ${source} --force`
+        : s.source.kind === 'process'
+          ? `check the credential_process of profile ${source}`
+          : source !== undefined
+            ? `aws configure --profile ${source}`
+            : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
     return awsError(
       `AWS rejected the keys ${keys.accessKeyId} from ${caller}: they are wrong, deactivated or deleted; renew them (${renew}) and try again`,
       e,

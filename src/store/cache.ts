@@ -78,7 +78,7 @@ function fnv1a64(text: string, offset: bigint): string {
 /** Everything that changes which role session AWS would hand out. */
 export function cacheKey(s: Settings): string {
   return digest([
-    s.source.accessKeyId,
+    s.source.cacheId,
     s.profile,
     ...s.hops.map((h) => `${h.roleArn}|${h.externalId ?? ''}|${h.roleSessionName}`),
     s.roleArn ?? '(session token)',
@@ -97,7 +97,7 @@ export function cacheFile(dir: string, s: Settings): string {
 
 /** The MFA session of a device: shared by every profile with the same source keys, device and endpoint. */
 export function mfaSessionFile(dir: string, s: Settings): string {
-  return join(dir, `mfa-session-${digest(['mfa-session', s.source.accessKeyId, s.serialNumber, s.endpoint ?? ''])}.json`);
+  return join(dir, `mfa-session-${digest(['mfa-session', s.source.cacheId, s.serialNumber, s.endpoint ?? ''])}.json`);
 }
 
 /** Why a private file of the cache folder cannot be used; `replace`: it is ours to delete. */
