@@ -140,15 +140,15 @@ async function call<T>(req: Request, env: NodeJS.ProcessEnv): Promise<T> {
 
 /** The keyring's error in words: what is wrong and what to do. */
 function unavailable(text: string, env: NodeJS.ProcessEnv): KeyringUnavailable {
+  if (/locked|prompt|dismissed|denied|cancel/i.test(text)) {
+    return new KeyringUnavailable('it is locked (or access was refused)', `unlock it, ${ALTERNATIVES}`);
+  }
   if (/Failed to connect|DBUS|D-Bus|dbus|No such file or directory|Connection refused/i.test(text) && !/org\.freedesktop\.secrets/.test(text)) {
     const why = env.DBUS_SESSION_BUS_ADDRESS ? 'the D-Bus session does not answer' : 'no D-Bus session (DBUS_SESSION_BUS_ADDRESS)';
-    return new KeyringUnavailable(`${why}`, `start a desktop session, ${ALTERNATIVES}`);
+    return new KeyringUnavailable(why, `start a desktop session, ${ALTERNATIVES}`);
   }
-  if (/secrets|ServiceUnknown|not provided by any|NoStorageAccess|platform storage/i.test(text) && !/locked/i.test(text)) {
+  if (/secrets|ServiceUnknown|not provided by any|NoStorageAccess|platform storage/i.test(text)) {
     return new KeyringUnavailable('no Secret Service answers (gnome-keyring, KWallet, KeePassXC)', `start one, ${ALTERNATIVES}`);
-  }
-  if (/locked|prompt|dismissed|denied|cancel/i.test(text)) {
-    return new KeyringUnavailable('it is locked or access was refused', `unlock it, ${ALTERNATIVES}`);
   }
   return new KeyringUnavailable(printable(text.trim()).slice(0, 60), `unlock it, ${ALTERNATIVES}`);
 }

@@ -34,7 +34,8 @@ async function fetchKeys(source: SourceKeys, env: NodeJS.ProcessEnv): Promise<Ke
   }
   if (!keys) {
     if (source.accessKeyId === undefined) throw configError(noKeys(name, env));
-    throw configError(`keyring entry ${printable(name)} is gone: run kops-mfa keys add ${printable(name)} (or keys remove ${printable(name)})`);
+    // A locked Secret Service answers a lookup with nothing, as if the entry were gone.
+    throw configError(`keyring entry ${printable(name)} not found: unlock the keyring, or run kops-mfa keys add ${printable(name)}`);
   }
   return keys;
 }
