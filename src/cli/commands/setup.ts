@@ -59,7 +59,9 @@ export async function setupCommand(flags: Flags, args: string[], ctx: Context): 
   }
   const who = await callerIdentity(keys, ctx.env);
   if (!who.user) throw configError(`key ${keys.accessKeyId} is not an IAM user's (${printable(who.arn)}); setup needs a user's long-term key`);
-  ctx.note(`the key belongs to IAM user ${printable(who.user)} in account ${who.account}`);
+  const whose = `the key belongs to IAM user ${printable(who.user)} in account ${who.account}`;
+  // Asked: now, before the questions it informs. With --yes: at the end, after everything worked.
+  if (!yes) ctx.note(whose);
   const proposed = `arn:aws:iam::${who.account}:mfa/${who.user}`;
   const serial = str('serial-number') ?? (await ask('MFA device (mfa_serial)', proposed));
   const roleArn = str('role-arn') ?? (await ask('Role to assume (role_arn; empty: none)'));
@@ -106,7 +108,7 @@ export async function setupCommand(flags: Flags, args: string[], ctx: Context): 
   }
   writeAtomic(files.configPath, newConfig);
   files = loadAwsFiles(ctx.env);
-  ctx.note(`wrote [${header}] into ${files.configPath}`);
+  ctx.note(`${yes ? `${whose}; ` : ''}wrote [${header}] into ${files.configPath}`);
   const shell = shellName(ctx.env);
   ctx.note(`add this line to ${rcFile(shell, ctx.env)}, if it is not there yet: ${rcLine(shell)}`);
   ctx.note(`then try: kops-login --profile ${name}`);
