@@ -222,8 +222,8 @@ test('under umask 000 the folder is 0700 and the file 0600, with no temp or lock
   assert.equal(records.length, 1, 'the spent code is recorded');
   assert.deepEqual(records.map((n) => statSync(join(w.cacheDir, n)).mode & 0o777), [0o600], 'spent-code record');
 
-  // A refresh rewrites the file: still 0600, still alone; a folder someone opened up is closed again.
-  chmodSync(w.cacheDir, 0o777);
+  // A refresh rewrites the file: still 0600, still alone; a folder others could read is closed again.
+  chmodSync(w.cacheDir, 0o755);
   ok(await underUmask000(['env', '--refresh', '--token-code', w.code()], w.env));
   assert.equal(statSync(w.cacheDir).mode & 0o777, 0o700, 'cache folder closed again');
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -295,14 +295,17 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
       writeFileSync(path, content, { mode: 0o600 });
       const env = { ...w.env, XDG_CACHE_HOME: xdg };
       const r = await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env });
-      return { label, r, path };
+      return { label, r, path, content };
     }),
   );
-  for (const { label, r, path } of results) {
+  for (const { label, r, path, content } of results) {
     assert.equal(r.code, 0, `${label}: ${r.stderr}`);
     const lines = stderrLines(r);
     assert.equal(lines.length, 2, `${label}: one warning and the note, got:\n${r.stderr}`);
-    assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); it will be replaced$/, label);
+    assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); moved aside to .*\.damaged-\d{8}T\d{6}Z$/, label);
+    const aside = readdirSync(join(path, '..')).filter((n) => n.includes('.damaged-'));
+    assert.equal(aside.length, 1, `${label}: the damaged file is set aside, not deleted`);
+    assert.deepEqual(readFileSync(join(path, '..', aside[0]!)), Buffer.from(content), `${label}: kept byte for byte`);
     assert.match(lines[1]!, /^kops-mfa: new session for /, label);
     const now = JSON.parse(readFileSync(path, 'utf8')) as Entry;
     assert.equal(now.credentials.accessKeyId, exported(r.stdout).AWS_ACCESS_KEY_ID, `${label}: replaced by the new session`);

@@ -11,7 +11,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
-import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
+import { currentTerminalPlatform, terminalPlatform } from '../src/session/tty.ts';
 import { HEADER } from '../src/shell/render/validate.ts';
 import { USER, world, type World } from './fixture.ts';
 import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './helpers.ts';

@@ -29,7 +29,7 @@
 // (measured: after Ctrl-C the process hung), and the event loop stays free
 // for the signal listeners.
 import { cancelled, mfaError } from '../errors.js';
-import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from '../platform.js';
+import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from './tty.js';
 import { printable } from '../printable.js';
 
 export type Prompt = (message: string) => Promise<string>;
