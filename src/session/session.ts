@@ -197,7 +197,7 @@ class Orchestrator {
    * must not lead to the same code being sent again.
    */
   private async withCode(call: CodedCall): Promise<Session> {
-    // The SDK (about 100 ms) loads while the user reads the prompt and types;
+    // The SDK loads while the user reads the prompt and types;
     // without a terminal the prompt fails first and the load never matters.
     const loading = loadSdk();
     loading.catch(() => {});

@@ -1,6 +1,6 @@
 // The only module that talks to the AWS SDK. It loads the SDK (sdk.ts, a
 // bundle of its own) with a dynamic import when a call is due, so a cached
-// login never pays for it (about 100 ms). Three calls, each one line here:
+// login never pays for it. Three calls, each one line here:
 // a role session with the code, an MFA session with the code, a role
 // session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';

@@ -84,7 +84,7 @@ function openTty(): TtyDevice | undefined {
   let writeFd: number | undefined;
   try {
     // Reads do not block: a read pending in libuv's thread pool would keep
-    // process.exit() from returning until a line came (measured: Ctrl-C then
+    // process.exit() from returning until a line came (Ctrl-C then
     // hung). Our own open file description, so the shell's is not touched.
     readFd = openSync('/dev/tty', fsc.O_RDONLY | fsc.O_NONBLOCK);
     writeFd = openSync('/dev/tty', fsc.O_WRONLY);

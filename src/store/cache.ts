@@ -53,7 +53,7 @@ export function sweep(folder: VerifiedFolder): void {
   sweepTemporary(folder, isOwnName);
 }
 
-/** 128 bits of FNV-1a over the parts: node:crypto would cost about 15 ms of every cached start. */
+/** 128 bits of FNV-1a over the parts: loading node:crypto would slow every cached start. */
 export function digest(parts: readonly string[]): string {
   const text = JSON.stringify(parts);
   return fnv1a64(text, 0xcbf29ce484222325n) + fnv1a64(text, 0x84222325cbf29ce4n);
