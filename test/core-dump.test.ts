@@ -6,9 +6,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { BIN, needTool, posixQuote, tempDir } from './helpers.ts';
-import { USER, world } from './fixture.ts';
-import { spawnPty } from './pty.ts';
+import { BIN, needTool, posixQuote, tempDir } from './support/helpers.ts';
+import { USER, world } from './support/world.ts';
+import { spawnPty } from './support/pty.ts';
 
 const PROMPT = `MFA code for ${USER.mfaSerial}:`;
 const QUIT = 128 + constants.signals.SIGQUIT;

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROLE_ARN, USER, world } from './fixture.ts';
-import { failsCleanly, ok } from './helpers.ts';
-import { runMain } from './run-main.ts';
+import { ROLE_ARN, USER, world } from './support/world.ts';
+import { failsCleanly, ok } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
 import { describeExpiry } from '../src/session/credentials.ts';
 
 const READONLY = 'arn:aws:iam::123456789012:role/readonly';
@@ -22,7 +22,8 @@ test('--profile readonly with KOPS_MFA_ROLE_ARN exported: the profile\'s role, a
       `[profile readonly]\nrole_arn = ${READONLY}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n`,
   );
   const env = { ...w.env, KOPS_MFA_ROLE_ARN: ROLE_ARN };
-  const r = ok(await runMain(['env', '--shell', 'bash', '--profile', 'readonly', '--token-code', w.code()], { env }));
+  const r = await runMain(['env', '--shell', 'bash', '--profile', 'readonly', '--token-code', w.code()], { env });
+  ok(r);
   assert.equal(w.server.calls.at(-1)?.params.RoleArn, READONLY, 'the role of the profile named');
   assert.equal(r.notes[0], '--profile readonly overrides KOPS_MFA_ROLE_ARN');
   assert.equal(r.notes.length, 2, r.stderr);

@@ -10,10 +10,10 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, ok, ROOT, run, runCli, tempDir } from './helpers.ts';
-import { runMain, type MainResult } from './run-main.ts';
-import { spawnPty } from './pty.ts';
+import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
+import { runMain, type MainResult } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
 import { servingMinimumSeconds } from '../src/session/session.ts';
 import type { Settings } from '../src/settings/config.ts';
 
@@ -361,7 +361,8 @@ describe('the MFA session', { concurrency: 6 }, () => {
   test('duration_seconds = 900: a fresh role session is served as it is; 10 credential-process runs make one AssumeRole; one note', async (t) => {
     const w = await mfaWorld(t, 3600);
     w.writeAws(profile('a', ROLE_ARN, 'mfa_session_duration = 3600\nduration_seconds = 900\n'));
-    const first = ok(await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]));
+    const first = await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]);
+    ok(first);
     assert.deepEqual(first.notes, [
       'role sessions of 900 s are too short to be renewed 15 minutes before they end, as AWS SDKs expect; the SDKs will call kops-mfa often (set duration_seconds to 1800 or more)',
     ]);

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { world } from './fixture.ts';
-import { failsCleanly, ok } from './helpers.ts';
-import { runMain } from './run-main.ts';
+import { world } from './support/world.ts';
+import { failsCleanly, ok } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
 
 const spentRecords = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('used-codes-')) : []);
 
