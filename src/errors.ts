@@ -64,10 +64,10 @@ export function quoted(value: string): string {
   return cut.length > QUOTED_MAX ? `${JSON.stringify(cut.slice(0, QUOTED_MAX).join(''))}…` : JSON.stringify(value);
 }
 
-/** A value shown unquoted (a profile name), cut the same way. */
-export function shortened(value: string): string {
+/** A value shown unquoted (a profile name), cut the same way; `max` for longer text such as AWS's own messages. */
+export function shortened(value: string, max: number = QUOTED_MAX): string {
   const cut = [...value];
-  return cut.length > QUOTED_MAX ? `${cut.slice(0, QUOTED_MAX).join('')}…` : value;
+  return cut.length > max ? `${cut.slice(0, max).join('')}…` : value;
 }
 
 /** A URL without the user and password it may carry (http://user:pass@host/), for messages and --debug. */

@@ -4,7 +4,7 @@
 // so a code used in the last 90 s is refused here, before AWS sees it.
 import { TOKEN_CODE, type Settings } from '../settings/config.js';
 import type { Context } from '../context.js';
-import { configError, mfaError, type RejectedCodeError } from '../errors.js';
+import { configError, mfaError, shortened, type RejectedCodeError } from '../errors.js';
 import { spentCodes } from '../store/spent-codes.js';
 import type { VerifiedFolder } from '../store/cache.js';
 import { printable } from '../printable.js';
@@ -66,10 +66,10 @@ export async function runMfaProcess(command: string, env: NodeJS.ProcessEnv, tim
   const { parse: parseCommand } = await import('shell-quote');
   const words = parseCommand(command, (name) => env[name] ?? '');
   if (words.length === 0 || words.some((w) => typeof w !== 'string')) {
-    throw configError(`mfa_process must be one plain command (no pipes, redirections or globs): ${printable(command)}`);
+    throw configError(`mfa_process must be one plain command (no pipes, redirections or globs): ${printable(shortened(command))}`);
   }
   const [file, ...args] = words as string[];
-  const shown = printable(file as string);
+  const shown = printable(shortened(file as string));
   const r = spawnSync(file as string, args, { env, encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], timeout: timeoutMs });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;

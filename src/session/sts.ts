@@ -6,7 +6,7 @@
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
 import type { SourceKeys, Settings } from '../settings/config.js';
 import type { SessionCredentials } from './credentials.js';
-import { awsError, ExitCode, KopsMfaError, networkError, redactUrl, RejectedCodeError } from '../errors.js';
+import { awsError, ExitCode, KopsMfaError, networkError, redactUrl, RejectedCodeError, shortened } from '../errors.js';
 
 /** One attempt may take this long before the SDK gives up on it (KOPS_MFA_STS_TIMEOUT, checked by config.ts). */
 function attemptMs(settings: Settings): number {
@@ -188,7 +188,8 @@ function explain(e: unknown, c: Call): KopsMfaError {
   const timedOut = c.deadline.aborted;
   const err = (e ?? {}) as SdkError;
   const name = err.name ?? '';
-  const message = (err.message ?? String(e)).trim();
+  // AWS's own words (they name the user and the role, so longer than a value), cut: a hostile endpoint may send a screenful.
+  const message = shortened((err.message ?? String(e)).trim(), 400);
   const status = err.$metadata?.httpStatusCode;
   const endpoint = endpointOf(s);
   const netCode = err.code ?? (e as { cause?: { code?: string } })?.cause?.code ?? '';

@@ -3,7 +3,7 @@
 // kops-mfa's names and format, in the verified cache folder, are removed.
 import { listEntries, openCache, removeEntry, type VerifiedFolder } from '../../store/cache.js';
 import type { Context, Outcome } from '../../context.js';
-import { CacheError } from '../../errors.js';
+import { CacheError, shortened } from '../../errors.js';
 import { logoutOps } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
@@ -36,6 +36,6 @@ export async function logoutCommand(flags: Flags, ctx: Context): Promise<Outcome
   }
   const sessions = `${removed} cached session${removed === 1 ? '' : 's'}`;
   const mfa = all ? ` and ${mfaSessions} MFA session${mfaSessions === 1 ? '' : 's'}` : '';
-  if (!refused) ctx.note(`forgot ${sessions}${mfa}${all ? '' : ` of profile ${printable(profile)}`}`);
+  if (!refused) ctx.note(`forgot ${sessions}${mfa}${all ? '' : ` of profile ${printable(shortened(profile))}`}`);
   return { stdout: render(shell, logoutOps(ctx.env)) };
 }

@@ -7,7 +7,7 @@ import { describeExpiry } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
-import { redactUrl } from '../../errors.js';
+import { redactUrl, shortened } from '../../errors.js';
 import { obtainSession, servingMinimumSeconds, servingNote, servingRuleFits, type Obtained } from '../../session/session.js';
 
 export interface WithSession {
@@ -33,8 +33,8 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
   const quiet = opts.quiet || flags.quiet === true;
   const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
   // A profile named with --profile beat these variables: say so, in one line.
-  if (settings.ignoredVariables.length > 0) {
-    ctx.note(`--profile ${printable(settings.profile)} overrides ${settings.ignoredVariables.join(', ')}`);
+  if (!quiet && settings.ignoredVariables.length > 0) {
+    ctx.note(`--profile ${printable(shortened(settings.profile))} overrides ${settings.ignoredVariables.join(', ')}`);
   }
   const withMfa = settings.mfaSessionSeconds > 0;
   const minRemainingSeconds = !withMfa
