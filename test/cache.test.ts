@@ -742,3 +742,21 @@ test('logout in a logged-in shell forgets its profile and gives back what the lo
   const plain = ok(await runMain(['logout', '--shell', 'bash'], { env: noProfile }));
   assert.equal(plain.stdout, '# kops-mfa statements v1\n');
 });
+
+test('logout, status and env pick the profile by one rule: AWS_PROFILE before the profile the shell is logged into', async (t) => {
+  const w = await world(t);
+  w.server.addRole({ arn: 'arn:aws:iam::123456789012:role/other', requireMfa: true });
+  w.writeAws(
+    `${DEFAULT_CONFIG}\n[profile other]\nrole_arn = arn:aws:iam::123456789012:role/other\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n`,
+  );
+  await login(w);
+  await login(w, ['--profile', 'other']);
+  const byProfile = () => entries(w.cacheDir).map((e) => e.entry.profile).sort();
+  // Logged into kops (the marker), AWS_PROFILE set to other afterwards: every command works on other.
+  const env = { ...w.env, AWS_PROFILE: 'other', KOPS_MFA_SESSION: 'kops' };
+  const status = await runMain(['status', '--json'], { env });
+  assert.match(status.stdout, /"profile":"other"/);
+  const r = ok(await runMain(['logout', '--shell', 'bash'], { env }));
+  assert.equal(r.stderr, 'kops-mfa: forgot 1 cached session of profile other\n');
+  assert.deepEqual(byProfile(), ['kops']);
+});

@@ -184,8 +184,11 @@ class Orchestrator {
     return this.locked(file, async () => {
       const again = this.s.refresh ? undefined : this.read(file, minSeconds);
       if (again) return { entry: again, how: 'cache' as const };
+      const t0 = Date.now();
       const entry = this.entry(await this.withCode(call), kind);
+      // Saved before anything is said: a kill after STS answered loses as little as it can.
       this.save(file, entry);
+      this.ctx.debug(`STS answered and the session was saved in ${Date.now() - t0} ms`);
       return { entry, how: 'code' as const };
     });
   }
@@ -206,11 +209,8 @@ class Orchestrator {
     for (;;) {
       const code = await codes.next(retry);
       await loading;
-      const t0 = Date.now();
       try {
-        const session = await call(code, () => codes.spent(code));
-        this.ctx.debug(`STS answered in ${Date.now() - t0} ms`);
-        return session;
+        return await call(code, () => codes.spent(code));
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
         retry = e;
