@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { world } from './support/world.ts';
-import { failsCleanly, ok } from './support/helpers.ts';
+import { spawn } from 'node:child_process';
+import { BIN, failsCleanly, ok } from './support/helpers.ts';
 import { runMain } from './support/run-main.ts';
 
 const spentRecords = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('used-codes-')) : []);
@@ -58,4 +59,28 @@ test('a code AWS answered is spent too; a failure before the coded call (a role 
   w.server.addRole({ arn: hop, requireMfa: false });
   const r = ok(await runMain(['env', '--shell', 'bash', '--token-code', fresh], { env: w.env }));
   assert.match(r.stderr, /new session/);
+});
+
+test('SIGTERM while the code is out at STS: the answer is still saved before kops-mfa ends', async (t) => {
+  const w = await world(t);
+  w.server.faults.holdAnswers = 1;
+  const child = spawn(process.execPath, [BIN, 'env', '--shell', 'bash', '--token-code', w.code()], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  t.after(() => child.kill('SIGKILL'));
+  await until('the answer is held', () => w.server.held === 1);
+  child.kill('SIGTERM');
+  w.server.releaseHeld();
+  const end = await ended;
+  // Usually it dies of the signal once the session is saved. When the OS hands the signal to
+  // one of node's threads late, the run may finish first: then it ends as a login does.
+  const finished = end.code === 0 && /AWS_SESSION_TOKEN/.test(stdout);
+  assert.ok(end.signal === 'SIGTERM' || finished, `ended with ${end.code ?? end.signal}: ${stderr}`);
+  // Either way the session AWS issued for the spent code is in the cache.
+  const r = ok(await runMain(['env', '--shell', 'bash', '--no-prompt'], { env: w.env }));
+  assert.match(r.stderr, /reusing the cached session/);
+  assert.match(r.stdout, new RegExp(`AWS_ACCESS_KEY_ID='${w.server.issued[0]!.accessKeyId}'`));
 });

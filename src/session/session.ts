@@ -13,6 +13,7 @@ import { CacheError, networkError, RejectedCodeError } from '../errors.js';
 import { envValueProblem } from '../shell/env-ops.js';
 import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
+import { currentTerminalPlatform, deferTermination } from './tty.js';
 import { loadSdk, mfaSessionWithCode, roleFromMfaSession, sessionWithCode, type OnSend, type Session } from './sts.js';
 
 export interface Obtained {
@@ -61,11 +62,16 @@ export async function obtainSession(s: Settings, ctx: Context, opts: ObtainOptio
   return o.run();
 }
 
+/** How long SIGTERM or SIGHUP waits for an answer to a call that carries a code, to save what AWS issued for it. */
+const KILL_GRACE_MS = 3_000;
+
 /** An STS call that carries the code; it calls onSend right before the code goes out. */
 type CodedCall = (code: string, onSend: OnSend) => Promise<Session>;
 
 class Orchestrator {
   private readonly told = new Set<string>();
+  /** Ends the wait of SIGTERM and SIGHUP while a code is out (see withCode). */
+  private releaseTermination = async () => {};
   private folder: VerifiedFolder | undefined;
   private dir: string | undefined;
 
@@ -185,11 +191,15 @@ class Orchestrator {
       const again = this.s.refresh ? undefined : this.read(file, minSeconds);
       if (again) return { entry: again, how: 'cache' as const };
       const t0 = Date.now();
-      const entry = this.entry(await this.withCode(call), kind);
-      // Saved before anything is said: a kill after STS answered loses as little as it can.
-      this.save(file, entry);
-      this.ctx.debug(`STS answered and the session was saved in ${Date.now() - t0} ms`);
-      return { entry, how: 'code' as const };
+      try {
+        const entry = this.entry(await this.withCode(call), kind);
+        // Saved before anything is said: a kill after STS answered loses as little as it can.
+        this.save(file, entry);
+        this.ctx.debug(`STS answered and the session was saved in ${Date.now() - t0} ms`);
+        return { entry, how: 'code' as const };
+      } finally {
+        await this.releaseTermination();
+      }
     });
   }
 
@@ -197,7 +207,8 @@ class Orchestrator {
    * Get a code and make the call, asking again after a code AWS refused
    * (prompt only). The code is remembered as spent right before it is sent:
    * a run killed while waiting for the answer, or an answer that never comes,
-   * must not lead to the same code being sent again.
+   * must not lead to the same code being sent again. From then until the
+   * session is saved, SIGTERM and SIGHUP wait a moment for the answer.
    */
   private async withCode(call: CodedCall): Promise<Session> {
     // The SDK loads while the user reads the prompt and types;
@@ -210,9 +221,13 @@ class Orchestrator {
       const code = await codes.next(retry);
       await loading;
       try {
-        return await call(code, () => codes.spent(code));
+        return await call(code, () => {
+          codes.spent(code);
+          this.releaseTermination = deferTermination(currentTerminalPlatform(), KILL_GRACE_MS);
+        });
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
+        await this.releaseTermination();
         retry = e;
       }
     }

@@ -168,6 +168,54 @@ export function exitWithoutCore(platform: TerminalPlatform): void {
   }
 }
 
+/** SIGTERM and SIGHUP while a code is out: whether they wait, and the one that came. */
+interface Termination {
+  deferring: boolean;
+  pending?: NodeJS.Signals | undefined;
+  timer?: NodeJS.Timeout | undefined;
+}
+let termination: Termination | undefined;
+
+/**
+ * While an MFA code is out at STS: SIGTERM and SIGHUP wait for the answer to
+ * be saved (at most `graceMs`), then end the process as they would have, so
+ * that a kill in that moment does not lose the session AWS issued for the
+ * spent code. The returned release() ends the wait: it first lets a signal
+ * that came with the answer reach its listener (one turn of the event loop),
+ * then dies of a pending one. The listeners stay afterwards, acting as the
+ * default action unless another listener (the prompt, exec passing the
+ * signal on) takes the signal: one removed with a signal in flight would
+ * lose it.
+ */
+export function deferTermination(platform: TerminalPlatform, graceMs: number): () => Promise<void> {
+  if (!termination) {
+    const state: Termination = { deferring: false };
+    termination = state;
+    for (const signal of platform.fatalSignals.filter((s) => s === 'SIGTERM' || s === 'SIGHUP')) {
+      process.on(signal, () => {
+        if (state.deferring) {
+          if (state.pending) return;
+          state.pending = signal;
+          state.timer = setTimeout(() => platform.dieBy(signal), graceMs);
+        } else if (process.listenerCount(signal) === 1) {
+          platform.dieBy(signal);
+        }
+      });
+    }
+  }
+  const state = termination;
+  state.deferring = true;
+  return async () => {
+    if (!state.deferring) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    state.deferring = false;
+    clearTimeout(state.timer);
+    const pending = state.pending;
+    state.pending = undefined;
+    if (pending) platform.dieBy(pending);
+  };
+}
+
 const posix = (os: Platform, fatal: NodeJS.Signals[]): TerminalPlatform => ({
   os,
   openTerminal: openTty,
