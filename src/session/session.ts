@@ -52,7 +52,7 @@ export function servingNote(s: Settings): string {
   return `role sessions of ${s.durationSeconds} s are too short to be renewed 15 minutes before they end, as AWS SDKs expect; the SDKs will call kops-mfa often (set duration_seconds to ${2 * SERVE_MIN_SECONDS} or more)`;
 }
 
-export interface ObtainOptions {
+interface ObtainOptions {
   /** Reuse a cached session only while it has more than this left (default: the settings' minimum). */
   minRemainingSeconds?: number;
 }

@@ -134,7 +134,7 @@ function stdConsole(): ConsoleStreams | undefined {
 }
 
 /** Signals whose default action writes a core file (with everything in memory), on Linux and the BSDs. */
-export const CORE_SIGNALS: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGSYS', 'SIGXCPU', 'SIGXFSZ', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGSEGV', 'SIGEMT' as NodeJS.Signals];
+const CORE_SIGNALS: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGSYS', 'SIGXCPU', 'SIGXFSZ', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGSEGV', 'SIGEMT' as NodeJS.Signals];
 
 /** The exit status a shell shows for death by `signal`: 128 + its number. */
 function statusOf(signal: NodeJS.Signals): number {
@@ -146,7 +146,7 @@ function statusOf(signal: NodeJS.Signals): number {
  * a terminating signal is raised again (the parent sees the signal); one that
  * would dump core ends the process with status 128+n.
  */
-export function dieBySignal(signal: NodeJS.Signals): never {
+function dieBySignal(signal: NodeJS.Signals): never {
   if (CORE_SIGNALS.includes(signal)) process.exit(statusOf(signal));
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);

@@ -75,7 +75,7 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 export const TOKEN_CODE = /^\d{6}$/;
 /** KOPS_MFA_STS_TIMEOUT's range, in seconds: below it no STS answers in time, above it the timers overflow. */
-export const STS_TIMEOUT_RANGE = { min: 0.5, max: 300, default: 8 } as const;
+const STS_TIMEOUT_RANGE = { min: 0.5, max: 300, default: 8 } as const;
 
 /**
  * The profile every command works on (env, exec, status, logout, …):

@@ -106,7 +106,7 @@ export function mfaSessionFile(dir: string, s: Settings): string {
 const OWN_NAME = /^(?:[A-Za-z0-9_.-]{1,64}-[0-9a-f]{32}\.json|used-codes-[0-9a-f]{32})$/;
 
 /** Whether kops-mfa could have written a file of this name (a lock's name included). */
-export function isOwnName(name: string): boolean {
+function isOwnName(name: string): boolean {
   return OWN_NAME.test(name.endsWith('.lock') ? name.slice(0, -'.lock'.length) : name);
 }
 

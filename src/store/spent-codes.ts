@@ -9,7 +9,7 @@ import { readPrivate, writePrivate } from './private-files.js';
 /** How long a used code is remembered: a TOTP code lives 30 s, and AWS accepts a window around it. */
 export const SPENT_CODE_SECONDS = 90;
 
-export interface SpentCodes {
+interface SpentCodes {
   has(code: string): boolean;
   /** Remember the code; a failure to write is reported through `onError`, never thrown. */
   add(code: string): void;
