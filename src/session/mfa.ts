@@ -18,6 +18,8 @@ export interface CodeSource {
   next(retry?: RejectedCodeError): Promise<string>;
   /** The code is about to be sent: remember it as spent (AWS takes it even when no answer comes back). */
   spent(code: string): void;
+  /** AWS refused the code: it was not taken, so a retyped code is AWS's to judge again. */
+  refused(code: string): void;
 }
 
 /** The code source for these settings. Nothing is asked or run until next() is called. */
@@ -56,6 +58,7 @@ export function codeSource(s: Settings, ctx: Context, folder: VerifiedFolder | u
       }
     },
     spent: (code) => memory.add(code),
+    refused: (code) => memory.remove(code),
   };
 }
 

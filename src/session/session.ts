@@ -227,6 +227,7 @@ class Orchestrator {
         });
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
+        codes.refused(code);
         await this.releaseTermination();
         retry = e;
       }

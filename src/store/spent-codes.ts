@@ -13,6 +13,8 @@ interface SpentCodes {
   has(code: string): boolean;
   /** Remember the code; a failure to write is reported through `onError`, never thrown. */
   add(code: string): void;
+  /** Forget it again: AWS answered that it did not take it. */
+  remove(code: string): void;
 }
 
 interface State {
@@ -21,7 +23,7 @@ interface State {
 }
 
 export function spentCodes(folder: VerifiedFolder | undefined, serial: string, now: () => Date, onError: (message: string) => void): SpentCodes {
-  if (!folder) return { has: () => false, add: () => {} };
+  if (!folder) return { has: () => false, add: () => {}, remove: () => {} };
   const file = join(folder.path, `used-codes-${digest(['used-codes', serial])}`);
   const fresh = (): State => {
     const { randomBytes } = process.getBuiltinModule('node:crypto');
@@ -44,6 +46,13 @@ export function spentCodes(folder: VerifiedFolder | undefined, serial: string, n
     const { createHash } = process.getBuiltinModule('node:crypto');
     return createHash('sha256').update(`${salt}\0${serial}\0${code}`).digest('hex');
   };
+  const save = (state: State) => {
+    try {
+      writePrivate(file, `${JSON.stringify(state)}\n`);
+    } catch (e) {
+      onError(`could not remember the used code: ${(e as Error).message}`);
+    }
+  };
   return {
     has(code) {
       const { salt, used } = load();
@@ -53,11 +62,13 @@ export function spentCodes(folder: VerifiedFolder | undefined, serial: string, n
     add(code) {
       const state = load();
       state.used.push({ h: hash(state.salt, code), at: now().getTime() });
-      try {
-        writePrivate(file, `${JSON.stringify(state)}\n`);
-      } catch (e) {
-        onError(`could not remember the used code: ${(e as Error).message}`);
-      }
+      save(state);
+    },
+    remove(code) {
+      const state = load();
+      const h = hash(state.salt, code);
+      if (!state.used.some((u) => u.h === h)) return;
+      save({ salt: state.salt, used: state.used.filter((u) => u.h !== h) });
     },
   };
 }
