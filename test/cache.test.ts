@@ -91,7 +91,7 @@ test('a cache hit makes no AWS call and asks for no code', async (t) => {
   const again = ok(await runMain(['env', '--shell', 'bash'], { env: w.env }));
   assert.equal(w.server.calls.length, 1, 'no AWS call on a hit');
   assert.equal(again.stdout, first.stdout, 'the same credentials, statement for statement');
-  assert.match(again.stderr, /^kops-mfa: kops-state session until \d\d:\d\d \(5\d min\), from the cache\n$/);
+  assert.match(again.stderr, /^kops-mfa: kops-state session until \d\d:\d\d \((5\d min|1 h 00 min)\), from the cache\n$/);
   const keys = exported(again.stdout);
   assert.equal(keys.AWS_ACCESS_KEY_ID, w.server.issued[0]!.accessKeyId);
   assert.equal(keys.AWS_SESSION_TOKEN, w.server.issued[0]!.sessionToken);
@@ -335,7 +335,7 @@ test('a symbolic link or a file of another user in the cache is not read, and th
   unlinkSync(file);
   symlinkSync(planted, file);
   const r = await login(w);
-  assert.deepEqual(stderrLines(r).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(r).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: ignoring cache file ${file}: it is a symbolic link`,
     'kops-mfa: kops-state session',
   ]);
@@ -346,7 +346,7 @@ test('a symbolic link or a file of another user in the cache is not read, and th
   if (process.getuid?.() !== 0) return; // only root can hand a file to another user
   chownSync(file, 65534, 65534);
   const foreign = await login(w);
-  assert.deepEqual(stderrLines(foreign).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(foreign).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: ignoring cache file ${file}: it belongs to another user`,
     'kops-mfa: kops-state session',
   ]);
@@ -379,7 +379,7 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   const plainFile = join(tempDir(t), 'not-a-folder');
   writeFileSync(plainFile, 'x');
   const noFolder = await login(w, [], { ...w.env, XDG_CACHE_HOME: plainFile });
-  assert.deepEqual(stderrLines(noFolder).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(noFolder).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: cannot use the session cache: ${join(plainFile, 'kops-mfa')} cannot be created: a part of the path is not a folder; going on without it (set XDG_CACHE_HOME to move it)`,
     'kops-mfa: kops-state session',
   ]);
@@ -595,7 +595,7 @@ test('status: 1 with no session, 0 with a valid cached one, 1 when it expired; J
   const valid = await status(w.env);
   outputs.push(valid.text.stdout, valid.text.stderr, valid.json.stdout, valid.json.stderr);
   assert.equal(valid.text.code, 0, valid.text.stderr);
-  assert.match(valid.text.stdout, new RegExp(`^this shell: not logged in\\ncache: {6}${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n$`));
+  assert.match(valid.text.stdout, new RegExp(`^this shell: not logged in\\ncache: {6}${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\((5\\d min|1 h 00 min) left\\)\\n$`));
   assert.deepEqual(Object.keys(valid.data).sort(), ['cache', 'mfaSession', 'shell', 'valid']);
   assert.equal(valid.data.valid, true);
   assert.equal(valid.data.mfaSession, null, 'no MFA session: --mfa-session-duration is off');
@@ -644,7 +644,7 @@ test('status in a logged-in shell reports the shell session, never its secret', 
 
   const s = await status(shell);
   assert.equal(s.text.code, 0, s.text.stderr);
-  assert.match(s.text.stdout, new RegExp(`^this shell: ${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n`));
+  assert.match(s.text.stdout, new RegExp(`^this shell: ${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\((5\\d min|1 h 00 min) left\\)\\n`));
   assert.deepEqual(s.data.shell && { ...s.data.shell, secondsLeft: 0 }, {
     profile: 'kops',
     arn: ASSUMED_ARN,
