@@ -161,7 +161,7 @@ test('AWS errors are one line that says what to do, with an empty stdout', async
   failsCleanly(
     await runMain(['env', '--token-code', w.code(), '--serial-number', 'arn:aws:iam::123456789012:mfa/bob', '--no-cache'], { env }),
     4,
-    /wrong MFA device arn:aws:iam::123456789012:mfa\/bob for keys AKIAKOPSMFATESTUSER1: check mfa_serial or --serial-number/,
+    /wrong MFA device arn:aws:iam::123456789012:mfa\/bob for keys AKIAKOPSMFATESTUSER1: check mfa_serial, KOPS_MFA_ARN or --serial-number/,
   );
   failsCleanly(
     await runMain(['env', '--token-code', w.code(), '--role-arn', 'arn:aws:iam::123456789012:role/nope', '--no-cache'], { env }),

@@ -250,9 +250,9 @@ describe('faults', { concurrency: true }, () => {
 
       test('a bad flag: exit 2, points to --help', async (t) => {
         const w = await world(t);
-        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /--help/);
-        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /--help/);
-        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /commands: env/);
+        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /kops-mfa help env/);
+        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /kops-mfa help status/);
+        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /kops-mfa help lists the commands/);
         assert.equal(w.server.requests, 0);
       });
 

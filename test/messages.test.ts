@@ -142,7 +142,7 @@ const FAILURES: Case[] = [
     name: 'the wrong MFA device',
     args: (w) => ['env', '--no-cache', '--token-code', w.code(), '--serial-number', 'arn:aws:iam::123456789012:mfa/bob'],
     code: 4,
-    says: /^kops-mfa: wrong MFA device \S+mfa\/bob for keys AKIA\w+: check mfa_serial or --serial-number$/,
+    says: /^kops-mfa: wrong MFA device \S+mfa\/bob for keys AKIA\w+: check mfa_serial, KOPS_MFA_ARN or --serial-number$/,
   },
   {
     name: 'disabled keys',

@@ -199,7 +199,7 @@ function explain(e: unknown, c: Call): KopsMfaError {
       );
     }
     return awsError(
-      `wrong MFA device ${s.serialNumber} for keys ${keys.accessKeyId}: check mfa_serial or --serial-number`,
+      `wrong MFA device ${s.serialNumber} for keys ${keys.accessKeyId}: check mfa_serial, KOPS_MFA_ARN or --serial-number`,
       e,
     );
   }
@@ -233,7 +233,7 @@ function explain(e: unknown, c: Call): KopsMfaError {
     return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
   if (netCode === 'ENOTFOUND' || netCode === 'EAI_AGAIN') {
-    return networkError(`cannot reach STS at ${endpoint}: unknown host; check your network, DNS or AWS_ENDPOINT_URL_STS`, e);
+    return networkError(`cannot reach STS at ${endpoint}: host name does not resolve; check DNS or AWS_ENDPOINT_URL_STS`, e);
   }
   if (/^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(netCode) || /SSL|TLS|certificate/i.test(message)) {
     return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint and any TLS-intercepting proxy`, e);
