@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain, type MainResult } from './run-main.ts';
+import { spawnPty } from './pty.ts';
+import { BIN } from './helpers.ts';
 import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
 import { cancelled } from '../src/errors.ts';
 import { formatLeft, formatSeconds, until } from '../src/session/credentials.ts';
@@ -314,4 +316,17 @@ test('did you mean: the nearest known name, or none when nothing is near or two 
   assert.equal(nearest('staging', ['kops', 'prod']), undefined);
   assert.equal(nearest('ab', ['aa', 'bb']), undefined, 'a tie names neither');
   assert.equal(nearest('', ['env']), undefined);
+});
+
+test('in a terminal, Ctrl-C at the prompt says "cancelled" on a line of its own, exit 130', async (t) => {
+  const w = await world(t);
+  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  t.after(() => pty.kill('SIGKILL'));
+  await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
+  const from = pty.output.length;
+  pty.type('\x03');
+  const { code } = await pty.exited;
+  assert.equal(code, 130, pty.output);
+  assert.match(pty.output.slice(from), /(^|\n)kops-mfa: cancelled\r?\n/);
+  assert.equal(w.server.calls.length, 0);
 });
