@@ -98,7 +98,7 @@ class Orchestrator {
     const c = session.credentials;
     if (secondsLeft(c, this.ctx.now()) <= 0) {
       throw networkError(
-        `STS answered with a session that ended at ${c.expiration}, before this machine's time: check the system clock`,
+        `STS answered with a session that expired at ${c.expiration}, before this machine's time: check the system clock`,
       );
     }
     for (const [name, value] of [['AWS_ACCESS_KEY_ID', c.accessKeyId], ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey], ['AWS_SESSION_TOKEN', c.sessionToken]] as const) {
