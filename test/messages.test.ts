@@ -272,6 +272,7 @@ test('help [command] prints the command’s --help on stdout; help alone the ove
   assert.match(all.stdout, /^ {2}help \[command\] /m);
   assert.match(all.stdout, /^ {2}\$ kops-mfa help env$/m);
   assert.doesNotMatch(all.stdout, /help --help/);
+  assert.equal((await runMain(['help', 'help'])).stdout, all.stdout, 'help help is the overview');
 });
 
 test('the time left: one rule for notes, status and the prompt', () => {

@@ -20,7 +20,7 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
   // `kops-mfa help [command]` is `kops-mfa [command] --help`: the same text, on stdout.
   const first = args.findIndex((a) => !a.startsWith('-'));
   if (args[first] === 'help' && !args.slice(0, first).includes('--')) {
-    const topic = args.slice(first + 1).filter((a) => !a.startsWith('-'));
+    const topic = args.slice(first + 1).filter((a) => !a.startsWith('-') && a !== 'help');
     if (topic.length > 1 || (topic[0] !== undefined && !entries.some((e) => e.name === topic[0]))) {
       return report(unknownCommand(topic.join(' '), entries), ctx, undefined, args);
     }
