@@ -236,7 +236,7 @@ test('a note on success is one short line: the role name, the end time and the t
   const again = await runMain(['env', '--debug'], { env: w.env });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /^kops-mfa: kops-state session until \d\d:\d\d \((5\d min|1 h 00 min)\), from the cache$/m);
-  assert.match(again.stderr, /debug: cache: arn:aws:sts::123456789012:assumed-role\/kops-state\/kops-access, until /);
+  assert.match(again.stderr, /debug: session \(cache\): arn:aws:sts::123456789012:assumed-role\/kops-state\/kops-access, until /);
 });
 
 test('a renewal from the MFA session is one short line', async (t) => {

@@ -121,7 +121,7 @@ function report(e: unknown, ctx: Context, command: Entry | undefined, args: read
     return ExitCode.usage;
   }
   if (e instanceof KopsMfaError) {
-    // Ctrl-C: one word, so that the line after the prompt says why nothing happened.
+    // Ctrl-C too: `cancelled` says on the line after the prompt why nothing happened.
     ctx.note(printable(e.message));
     if (e.cause) ctx.debug(`cause: ${printable(String((e.cause as Error).stack ?? e.cause))}`);
     return e.exitCode;

@@ -43,7 +43,7 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
       `a role session from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit), not ${settings.requestedDurationSeconds}`,
     );
   }
-  ctx.debug(`${how}: ${entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`}, ${until(entry.credentials.expiration, ctx.now())}`);
+  ctx.debug(`session (${how}): ${entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`}, ${until(entry.credentials.expiration, ctx.now())}`);
   if (!quiet && !(opts.quietReuse && how !== 'code')) {
     // One short line: the role's name, not its ARN (that is in --debug and status).
     const what = { cache: ', from the cache', renewed: ', no code needed', code: '' }[how];
