@@ -17,14 +17,14 @@ import {
   startCredentialServer,
   type CredentialServer,
   type CredentialServerOptions,
-  type ServedCredentials,
 } from '../src/exec/credential-server.ts';
+import type { SessionCredentials } from '../src/session/credentials.ts';
 import { KopsMfaError } from '../src/errors.ts';
 import { startStsServer, type StsServer } from '../scripts/sts-server.ts';
 import { ACCOUNT, ROLE_ARN, USER } from './fixture.ts';
 import { needTool, ok, ROOT, run, tempDir } from './helpers.ts';
 
-const FIXED: ServedCredentials = {
+const FIXED: SessionCredentials = {
   accessKeyId: 'ASIAFIXEDTESTKEY0001',
   secretAccessKey: 'fixedSecret/For+The/Endpoint0123456789ab',
   sessionToken: 'IQoJb3JpZ2luX2VjFixedToken/+==',
@@ -33,7 +33,7 @@ const FIXED: ServedCredentials = {
 
 async function serve(
   t: TestContext,
-  provide: () => Promise<ServedCredentials> = async () => FIXED,
+  provide: () => Promise<SessionCredentials> = async () => FIXED,
   opts: CredentialServerOptions = {},
 ): Promise<CredentialServer> {
   const server = await startCredentialServer(provide, opts);
@@ -60,7 +60,7 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
 }
 
 /** A counting provider. */
-function counted(provide: () => Promise<ServedCredentials>) {
+function counted(provide: () => Promise<SessionCredentials>) {
   const p = Object.assign(
     async () => {
       p.calls++;
@@ -229,7 +229,7 @@ test('one provide() at a time: concurrent requests share it; the next request ca
 
 test('a provide() failure answers 500 with a short message and no secret; the next request tries again', async (t) => {
   const errors: unknown[] = [];
-  let next: () => Promise<ServedCredentials> = async () => {
+  let next: () => Promise<SessionCredentials> = async () => {
     throw new KopsMfaError('the MFA session ended; an MFA code is needed (run kops-login)', 6);
   };
   const server = await serve(t, () => next(), { onError: (e) => errors.push(e) });

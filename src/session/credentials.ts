@@ -26,3 +26,9 @@ export function describeExpiry(expiration: string, now: Date): string {
   const left = minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   return `valid until ${hhmm} (${left} left)`;
 }
+
+/** 2026-11-30T20:00:00Z: RFC 3339 in UTC as AWS writes it, whole seconds; undefined for a time that is no time. */
+export function rfc3339(time: string | Date): string | undefined {
+  const t = time instanceof Date ? time : new Date(time);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
