@@ -86,8 +86,15 @@ export function writeChildAwsFiles(env: NodeJS.ProcessEnv): ChildAwsFiles {
   } catch (e) {
     if (!['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
   }
-  // mkdtemp makes a new folder with a name no one could guess, mode 0700.
-  const dir = mkdtempSync(join(env.XDG_RUNTIME_DIR || tmpdir(), 'kops-mfa-exec-'));
+  // mkdtemp makes a new folder with a name no one could guess, mode 0700;
+  // in the user's runtime folder when there is a usable one.
+  const make = (parent: string) => mkdtempSync(join(parent, 'kops-mfa-exec-'));
+  let dir: string;
+  try {
+    dir = make(env.XDG_RUNTIME_DIR || tmpdir());
+  } catch {
+    dir = make(tmpdir());
+  }
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     const files = { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
