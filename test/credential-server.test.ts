@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { fromContainerMetadata, fromHttp } from '@aws-sdk/credential-providers';
@@ -431,7 +432,7 @@ test('importing the module loads neither node:http nor node:crypto; starting a s
   // Bundled to CommonJS as dist/cli.cjs would carry it, then required in a fresh node.
   const dir = tempDir(t);
   await build({
-    entryPoints: [`${ROOT}src/exec/credential-server.ts`],
+    entryPoints: [join(ROOT, 'src', 'exec', 'credential-server.ts')],
     outfile: `${dir}/credential-server.cjs`,
     bundle: true,
     platform: 'node',

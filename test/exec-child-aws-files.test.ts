@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withoutCredentialSources } from '../src/exec/child-aws-files.ts';
-import { needTool, run, tempDir } from './helpers.ts';
+import { needTool, run, tempDir } from './support/helpers.ts';
 
 const CONFIG = [
   '# my config\r',

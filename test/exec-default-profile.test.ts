@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACCOUNT, DEFAULT_CREDENTIALS, mfaProfile, USER, world, type World } from './fixture.ts';
-import { hasTool, ok, ROOT, runCli, tempDir } from './helpers.ts';
+import { ACCOUNT, DEFAULT_CREDENTIALS, mfaProfile, USER, world, type World } from './support/world.ts';
+import { hasTool, ok, ROOT, runCli, tempDir } from './support/helpers.ts';
 
 const ROLE = `arn:aws:sts::${ACCOUNT}:assumed-role/kops-state/kops-access`;
 const BOTO3 = join(ROOT, 'test', 'fixtures', 'boto3-caller.py');
@@ -187,7 +187,7 @@ describe('exec with an MFA session: whatever [default] holds, the command takes 
     );
     const script = `trap 'exit 0' TERM; cp "$AWS_CONFIG_FILE" "${dir}/seen-config"; stat -c %a "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE" "$(dirname "$AWS_CONFIG_FILE")" > "${dir}/modes"; wc -c < "$AWS_SHARED_CREDENTIALS_FILE" > "${dir}/size"; dirname "$AWS_CONFIG_FILE" > "${dir}/where"; echo ready > "${dir}/ready"; while :; do sleep 0.05; done`;
     const { spawn } = await import('node:child_process');
-    const { BIN } = await import('./helpers.ts');
+    const { BIN } = await import('./support/helpers.ts');
     const child = spawn(process.execPath, [BIN, 'exec', '--profile', 'kops', '--token-code', w.code(), '--', 'sh', '-c', script], {
       env: w.env,
       stdio: ['ignore', 'ignore', 'pipe'],

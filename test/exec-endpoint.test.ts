@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { mfaProfile, world } from './fixture.ts';
-import { BIN, hasTool, ROOT, tempDir } from './helpers.ts';
+import { mfaProfile, world } from './support/world.ts';
+import { BIN, hasTool, ROOT, tempDir } from './support/helpers.ts';
 
 const PROBE = join(ROOT, 'test', 'fixtures', 'endpoint-probe.mjs');
 const HELD = 600;
