@@ -234,15 +234,15 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     // in flight (ExpiredToken), which is not what this test is about.
     const w = await mfaWorld(t, 3600, { sessionTokenSeconds: 300, roleSessionSeconds: 30 });
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '1200', '200'], { env: w.env, cwd: ROOT }));
-    const notes = r.stderr.split('\n').filter((l) => /after that the command gets no new credentials/.test(l));
+    const notes = r.stderr.split('\n').filter((l) => /so the command keeps getting credentials/.test(l));
     assert.equal(notes.length, 1, r.stderr);
-    assert.match(notes[0]!, /^kops-mfa: the MFA session valid until \d\d:\d\d \([345] min left\); after that the command gets no new credentials unless you run kops-login --refresh in another terminal$/);
+    assert.match(notes[0]!, /^kops-mfa: the MFA session is valid until \d\d:\d\d \([345] min left\): run kops-login --profile a --refresh so the command keeps getting credentials$/);
     assert.ok(childCalls(r.stdout).every((c) => c.ok));
 
     // Control: an MFA session of an hour says nothing of the kind.
     const long = await mfaWorld(t, 3600, { roleSessionSeconds: 30 });
     const quiet = ok(await runCli(['exec', '--profile', 'a', '--token-code', long.code(), '--', process.execPath, CHILD, '0', '0'], { env: long.env, cwd: ROOT }));
-    assert.doesNotMatch(quiet.stderr, /no new credentials/);
+    assert.doesNotMatch(quiet.stderr, /keeps getting credentials/);
   });
 
   test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
@@ -329,7 +329,9 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '0', '0', info], { env: w.env, cwd: ROOT }));
     const calls = childCalls(r.stdout);
     assert.deepEqual(calls.map((c) => c.arn), [assumed(ROLE_ARN)], 'the role, not alice of [default]');
-    assert.equal((JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile, '/dev/null');
+    const credentialsFile = (JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile;
+    assert.match(credentialsFile, /kops-mfa-exec-[^/]+\/credentials$/, 'a credentials file of its own');
+    assert.equal(existsSync(credentialsFile), false, 'removed when exec ended');
     assert.notEqual(w.server.calls.at(-1)!.accessKeyId, USER.accessKeyId);
   });
 

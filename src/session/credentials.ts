@@ -66,3 +66,9 @@ export function describeExpiry(expiration: string, now: Date): string {
   const left = formatLeft(expiration, now);
   return left === 'expired' ? `expired at ${clock(expiration, now)}` : `valid until ${clock(expiration, now)} (${left} left)`;
 }
+
+/** 2026-11-30T20:00:00Z: RFC 3339 in UTC as AWS writes it, whole seconds; undefined for a time that is no time. */
+export function rfc3339(time: string | Date): string | undefined {
+  const t = time instanceof Date ? time : new Date(time);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
