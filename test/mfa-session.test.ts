@@ -366,7 +366,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const first = await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]);
     ok(first);
     assert.deepEqual(first.notes, [
-      'role sessions of 900 s are too short to be renewed 15 minutes before they end, as AWS SDKs expect; the SDKs will call kops-mfa often (set duration_seconds to 1800 or more)',
+      'duration_seconds 900 is under 30 min: SDKs will call kops-mfa at each use; set 1800 or more',
     ]);
     const key = (JSON.parse(first.stdout) as { AccessKeyId: string }).AccessKeyId;
     for (let i = 0; i < 10; i++) {

@@ -49,7 +49,7 @@ export function servingRuleFits(s: Settings): boolean {
 
 /** The note for a duration too short for the 15-minute rule. */
 export function servingNote(s: Settings): string {
-  return `role sessions of ${s.durationSeconds} s are too short to be renewed 15 minutes before they end, as AWS SDKs expect; the SDKs will call kops-mfa often (set duration_seconds to ${2 * SERVE_MIN_SECONDS} or more)`;
+  return `duration_seconds ${s.durationSeconds} is under 30 min: SDKs will call kops-mfa at each use; set ${2 * SERVE_MIN_SECONDS} or more`;
 }
 
 interface ObtainOptions {

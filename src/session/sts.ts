@@ -235,7 +235,7 @@ function explain(e: unknown, c: Call): KopsMfaError {
     return networkError(`AWS is throttling STS calls and did not recover after ${ATTEMPTS} attempts; try again in a minute`, e);
   }
   // The request may have reached AWS, which then took the code: it is not sent again.
-  const maybeSpent = 'the code may have been used: wait for the next one on your device and try again';
+  const maybeSpent = 'the code may have been used: wait for the next one';
   if (netCode === 'ECONNREFUSED') {
     return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
@@ -246,7 +246,7 @@ function explain(e: unknown, c: Call): KopsMfaError {
     return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint and any TLS-intercepting proxy`, e);
   }
   if (/^(ECONNRESET|EPIPE|ECONNABORTED)$/.test(netCode) && c.withCode) {
-    return networkError(`STS at ${endpoint} closed the connection without an answer (${netCode}); ${maybeSpent}`, e);
+    return networkError(`STS at ${endpoint} dropped the connection (${netCode}); ${maybeSpent}`, e);
   }
   if (/^(ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)$/.test(netCode)) {
     return networkError(`cannot reach STS at ${endpoint}: ${netCode}; check your network or AWS_ENDPOINT_URL_STS`, e);

@@ -3,7 +3,7 @@
 // that is odd (too open, foreign, a link, too big, not a session) is a warning
 // and a miss, never a crash; only a file proven to be a session is removed,
 // a damaged one is set aside.
-import { join, isAbsolute } from 'node:path';
+import { basename, join, isAbsolute } from 'node:path';
 import type { Settings } from '../settings/config.js';
 import type { SessionCredentials } from '../session/credentials.js';
 import { homeDir, type Platform } from '../platform.js';
@@ -137,7 +137,7 @@ export function readEntry(file: string, warn: Warn, repair = true, platform: Pla
 
 function damaged(file: string, problem: string, warn: Warn, repair: boolean): void {
   const aside = repair ? setAside(file) : undefined;
-  warn(`ignoring damaged cache file ${file} (${problem})${aside ? `; moved aside to ${aside}` : ''}`);
+  warn(`ignoring damaged cache file ${file} (${problem})${aside ? `; moved aside as ${basename(aside)}` : ''}`);
 }
 
 function parseEntry(text: string): CacheEntry | undefined {

@@ -63,13 +63,13 @@ export function openCacheFolder(dir: string, opts: { create: boolean; platform?:
     }
   }
   // chmod, readdir or unlink would follow the link into someone's files: refuse it.
-  if (st.isSymbolicLink()) throw new CacheError(`${dir} is a symbolic link; kops-mfa keeps sessions only in a folder of its own`);
+  if (st.isSymbolicLink()) throw new CacheError(`${dir} is a symbolic link, not a folder of its own`);
   if (!st.isDirectory()) throw new CacheError(`${dir} is not a folder`);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new CacheError(`${dir} belongs to another user`);
   if (!hasFileModes(platform)) return { path: dir };
   if ((st.mode & 0o022) !== 0) {
-    throw new CacheError(`${dir} can be written by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 700 on it`);
+    throw new CacheError(`${dir} can be written by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 700 on it`);
   }
   checkAncestors(dir, uid);
   if ((st.mode & 0o077) !== 0) {

@@ -22,7 +22,7 @@ export async function logoutCommand(flags: Flags, ctx: Context): Promise<Outcome
     if (!(e instanceof CacheError)) throw e;
     // The shell still gets its variables back; nothing in that folder is touched.
     refused = true;
-    ctx.note(`cannot use the session cache: ${e.message}; no cached session was forgotten`);
+    ctx.note(`cannot use the session cache: ${e.message}; nothing forgotten`);
   }
   let removed = 0;
   let mfaSessions = 0;
