@@ -25,8 +25,6 @@ export interface SessionOptions {
   serving?: boolean;
   /** Say when the role sessions are too short for the serving rule (with serving, too). */
   warnShortSessions?: boolean;
-  /** Older form of `serving` with a fixed minimum in seconds; `serving` follows the rule of servingMinimumSeconds. */
-  silentRenewalSeconds?: number;
 }
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
@@ -37,11 +35,7 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
     ctx.note(`--profile ${printable(shortened(settings.profile))} overrides ${settings.ignoredVariables.join(', ')}`);
   }
   const withMfa = settings.mfaSessionSeconds > 0;
-  const minRemainingSeconds = !withMfa
-    ? settings.minRemainingSeconds
-    : opts.serving
-      ? servingMinimumSeconds(settings)
-      : Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds ?? 0);
+  const minRemainingSeconds = withMfa && opts.serving ? servingMinimumSeconds(settings) : settings.minRemainingSeconds;
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
       `source keys ${settings.source.accessKeyId} from ${settings.source.origin}; region ${settings.region}` +
