@@ -6,27 +6,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, KopsMfaError, usageError } from '../../errors.js';
-
-const FILES: Readonly<Record<string, string>> = {
-  bash: 'kops-mfa.bash',
-  zsh: 'kops-mfa.zsh',
-  fish: 'kops-mfa.fish',
-  powershell: 'kops-mfa.ps1',
-  pwsh: 'kops-mfa.ps1',
-};
-
-const CHOICES = 'bash, zsh, fish, powershell (or pwsh)';
+import { INIT_NAMES, parseShellName, snippetFileOf } from '../../shell/shells.js';
 
 /** The file of the snippet for `shell`; a usage error for any other name. */
 function snippetFile(shell: string): string {
-  const key = shell.toLowerCase();
-  const file = Object.hasOwn(FILES, key) ? FILES[key] : undefined;
+  const file = snippetFileOf(shell);
   if (file) return file;
-  const hint =
-    key === 'sh' || key === 'dash' || key === 'ksh'
-      ? `; there is no integration for ${key}, use eval "$(kops-mfa env --shell sh)"`
-      : '';
-  throw usageError(`unknown shell ${JSON.stringify(shell)}; choose one of ${CHOICES}${hint}`);
+  let known = false;
+  try {
+    known = parseShellName(shell) === 'sh';
+  } catch {
+    // not a shell at all
+  }
+  const hint = known ? `; there is no integration for ${shell.toLowerCase()}, use eval "$(kops-mfa env --shell sh)"` : '';
+  throw usageError(`unknown shell ${JSON.stringify(shell)}; choose one of ${INIT_NAMES.join(', ')}${hint}`);
 }
 
 let root: string | undefined;
