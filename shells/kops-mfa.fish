@@ -51,14 +51,18 @@ end
 
 # Prints the seconds left of this shell's session and the clock; status 1 when
 # the shell holds no session of kops-mfa's: the marker set, the exported key
-# the one kops-mfa exported, and an expiry that is all digits.
+# the one kops-mfa exported, and an expiry of at most 11 digits, at most 36 h
+# ahead.
 function __kops_mfa_time_left --description 'Seconds left of the session in this shell'
     test -n "$KOPS_MFA_SESSION"; and test -n "$KOPS_MFA_KEY_ID"
     and test "$KOPS_MFA_KEY_ID" = "$AWS_ACCESS_KEY_ID"
-    and string match -qr '^[0-9]{1,18}$' -- "$KOPS_MFA_EXPIRES"
+    and string match -qr '\A[0-9]{1,11}\z' -- "$KOPS_MFA_EXPIRES"
     or return 1
     set -l now (__kops_mfa_now)
-    math "$KOPS_MFA_EXPIRES - $now"
+    set -l left (math "$KOPS_MFA_EXPIRES - $now")
+    # More than 36 h ahead is no session kops-mfa made.
+    test $left -le 129600; or return 1
+    echo $left
     echo $now
 end
 
@@ -77,12 +81,15 @@ else
 end
 
 # The reuse window in seconds; status 1 when KOPS_MFA_MIN_REMAINING is not
-# whole minutes (kops-mfa then says why).
+# whole minutes from 0 to 720 (kops-mfa then says why). Empty or unset is 5.
+# Leading zeros are allowed.
 function __kops_mfa_reuse_window --description 'The reuse window in seconds'
     set -l minutes 5
     set -q KOPS_MFA_MIN_REMAINING; and test -n "$KOPS_MFA_MIN_REMAINING"
     and set minutes $KOPS_MFA_MIN_REMAINING
-    string match -qr '^[0-9]{1,4}$' -- $minutes; or return 1
+    string match -qr '\A[0-9]+\z' -- $minutes; or return 1
+    set minutes (string replace -r -- '^0+(?=.)' '' $minutes)
+    test (string length -- $minutes) -le 3; and test $minutes -le 720; or return 1
     math "$minutes * 60"
 end
 

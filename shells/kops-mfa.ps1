@@ -115,23 +115,32 @@ function global:kops-logout {
 
 # Seconds left of this shell's own session, or $null when the shell holds
 # none: the marker is set, the exported key is the one kops-mfa exported, and
-# the expiry is a number.
+# the expiry is a number of at most 11 digits, at most 36 h ahead.
 function global:_kops_mfa_left {
     $kopsMfaExpires = [string] $env:KOPS_MFA_EXPIRES
     if ([string]::IsNullOrEmpty($env:KOPS_MFA_SESSION) -or
         [string]::IsNullOrEmpty($env:KOPS_MFA_KEY_ID) -or
         $env:KOPS_MFA_KEY_ID -cne $env:AWS_ACCESS_KEY_ID -or
-        $kopsMfaExpires -cnotmatch '\A[0-9]{1,18}\z') {
+        $kopsMfaExpires -cnotmatch '\A[0-9]{1,11}\z') {
         return $null
     }
-    return [long] $kopsMfaExpires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    $kopsMfaLeft = [long] $kopsMfaExpires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    # More than 36 h ahead is no session kops-mfa made.
+    if ($kopsMfaLeft -gt 129600) { return $null }
+    return $kopsMfaLeft
 }
 
-# The reuse window in seconds: KOPS_MFA_MIN_REMAINING minutes, else 5.
+# The reuse window in seconds; $null when KOPS_MFA_MIN_REMAINING is not whole
+# minutes from 0 to 720 (kops-mfa then says why). Empty or unset is 5.
+# Leading zeros are allowed.
 function global:_kops_mfa_window {
     $kopsMfaMin = [string] $env:KOPS_MFA_MIN_REMAINING
-    if ($kopsMfaMin -cmatch '\A[0-9]{1,6}\z') { return 60 * [long] $kopsMfaMin }
-    return 300
+    if ($kopsMfaMin -eq '') { $kopsMfaMin = '5' }
+    if ($kopsMfaMin -cnotmatch '\A[0-9]+\z') { return $null }
+    $kopsMfaMin = $kopsMfaMin.TrimStart('0')
+    if ($kopsMfaMin -eq '') { $kopsMfaMin = '0' }
+    if ($kopsMfaMin.Length -gt 3 -or [int] $kopsMfaMin -gt 720) { return $null }
+    return 60 * [long] $kopsMfaMin
 }
 
 function global:kops_mfa_prompt {
@@ -210,7 +219,8 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'promp
         $ErrorActionPreference = 'Continue'
         $PSNativeCommandUseErrorActionPreference = $false
         $kopsMfaLeft = _kops_mfa_left
-        if ($null -eq $kopsMfaLeft -or $kopsMfaLeft -le (_kops_mfa_window)) {
+        $kopsMfaWindow = _kops_mfa_window
+        if ($null -eq $kopsMfaLeft -or $null -eq $kopsMfaWindow -or $kopsMfaLeft -le $kopsMfaWindow) {
             _kops_mfa_apply -Command env -Options @('--quiet')
             if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops }
         }
@@ -236,7 +246,8 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
     function global:_kops_mfa_hook {
         $ErrorActionPreference = 'Continue'
         $kopsMfaLeft = _kops_mfa_left
-        if ($null -eq $kopsMfaLeft -or $kopsMfaLeft -gt (_kops_mfa_window)) { return }
+        $kopsMfaWindow = _kops_mfa_window
+        if ($null -eq $kopsMfaLeft -or $null -eq $kopsMfaWindow -or $kopsMfaLeft -gt $kopsMfaWindow) { return }
         if ($global:_kops_mfa_needs_code -ceq $env:KOPS_MFA_KEY_ID) { return }
         $kopsMfaNow = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
         if ($kopsMfaNow - $global:_kops_mfa_last_try -lt 60) { return }

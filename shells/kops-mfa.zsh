@@ -63,7 +63,7 @@ function kops-logout {
 # Seconds left of this shell's session into the caller's _kops_mfa_left (and
 # the clock into its _kops_mfa_now); status 1 when the shell holds no session
 # of kops-mfa's: the marker set, the exported key the one kops-mfa exported,
-# and an expiry that is all digits.
+# and an expiry of at most 11 digits, at most 36 h ahead.
 function _kops_mfa_time_left {
   emulate -L zsh
   if [[ -z "${KOPS_MFA_SESSION-}" || -z "${KOPS_MFA_KEY_ID-}" ||
@@ -71,22 +71,31 @@ function _kops_mfa_time_left {
     return 1
   fi
   case ${KOPS_MFA_EXPIRES-} in
-    '' | *[!0-9]*) return 1 ;;
+    '' | *[!0-9]* | ????????????*) return 1 ;;
     *) ;;
   esac
   _kops_mfa_now=${EPOCHSECONDS:-$(date +%s)}
   _kops_mfa_left=$((10#${KOPS_MFA_EXPIRES} - _kops_mfa_now))
+  # More than 36 h ahead is no session kops-mfa made.
+  (( _kops_mfa_left <= 129600 ))
 }
 
 # The reuse window in seconds into the caller's _kops_mfa_window; status 1
-# when KOPS_MFA_MIN_REMAINING is not whole minutes (kops-mfa then says why).
+# when KOPS_MFA_MIN_REMAINING is not whole minutes from 0 to 720 (kops-mfa
+# then says why). Empty or unset is 5. Leading zeros are allowed.
 function _kops_mfa_reuse_window {
   emulate -L zsh
-  case ${KOPS_MFA_MIN_REMAINING:-5} in
-    *[!0-9]* | ?????*) return 1 ;;
+  local _kops_mfa_min=${KOPS_MFA_MIN_REMAINING:-5}
+  case ${_kops_mfa_min} in
+    *[!0-9]*) return 1 ;;
     *) ;;
   esac
-  _kops_mfa_window=$((10#${KOPS_MFA_MIN_REMAINING:-5} * 60))
+  _kops_mfa_min=${_kops_mfa_min#"${_kops_mfa_min%%[!0]*}"}
+  _kops_mfa_min=${_kops_mfa_min:-0}
+  if [[ "${#_kops_mfa_min}" -gt 3 || "${_kops_mfa_min}" -gt 720 ]]; then
+    return 1
+  fi
+  _kops_mfa_window=$((_kops_mfa_min * 60))
 }
 
 # Prints the time left of this shell's session: 42m, 1h05m, expired; with
