@@ -38,9 +38,15 @@
 # version) when it exited 0 without; else return its status, change nothing.
 function _kops_mfa_apply {
   emulate -L zsh
-  local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0
+  local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0 _kops_mfa_tty=''
   shift
-  _kops_mfa_out=$(command kops-mfa "${_kops_mfa_cmd}" --shell zsh "$@") || _kops_mfa_rc=$?
+  # The terminal's settings, to put back if kops-mfa is killed at the prompt.
+  _kops_mfa_tty=$(command stty -g 2>/dev/null </dev/tty) || _kops_mfa_tty=''
+  # No core dump of a process that holds secrets; the limit is the subshell's.
+  _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; command kops-mfa "${_kops_mfa_cmd}" --shell zsh "$@") || _kops_mfa_rc=$?
+  if [[ "${_kops_mfa_rc}" -gt 128 && -n "${_kops_mfa_tty}" ]]; then
+    command stty "${_kops_mfa_tty}" 2>/dev/null </dev/tty
+  fi
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
   fi
