@@ -121,7 +121,8 @@ function _kops_mfa_reuse_window {
 }
 
 # Prints the time left of this shell's session: 42m, 1h05m, expired; with
-# " needs code" when the prompt hook could not renew it without a code.
+# " needs code" when the prompt hook could not renew it without a code, or
+# " sts unreachable" when STS did not answer (the hook retries each minute).
 # Nothing when the shell holds no session of kops-mfa's. `-v NAME` stores the
 # text in NAME instead, so a PROMPT_COMMAND can use it without a subshell.
 function kops_mfa_prompt {
@@ -136,6 +137,8 @@ function kops_mfa_prompt {
     fi
     if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
       _kops_mfa_text+=' needs code'
+    elif [[ "${_kops_mfa_unreachable-}" = "${KOPS_MFA_KEY_ID}" ]]; then
+      _kops_mfa_text+=' sts unreachable'
     fi
   fi
   if [[ "${1-}" = -v && -n "${2-}" ]]; then
@@ -246,34 +249,69 @@ case ${KOPS_MFA_AUTO_REFRESH-} in
 esac
 
 if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
-  # Before each prompt: when the session is within the reuse window of its end
-  # (or past it), renew it without a code, at most once a minute per session. No terminal
-  # input (--no-prompt, stdin /dev/null), no output; on failure the prompt
-  # function says " needs code". $? of the user's command is kept.
+  # Before each prompt, when the session is within the reuse window of its end
+  # (or past it): a renewal without a code (--no-prompt, no terminal, no
+  # output), at most once a minute per session. It runs in the background, so
+  # the prompt never waits for STS; it renews kops-mfa's cache, and a later
+  # prompt takes the session from there (--min-remaining 0: the cache, no STS). Its exit
+  # status is all it leaves: 5 (STS unreachable, retried the next minute)
+  # and any other failure (a code is needed) are what kops_mfa_prompt says.
+  # $? of the user's command is kept.
   function _kops_mfa_hook {
-    local _kops_mfa_status=$? _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
-    if _kops_mfa_time_left && _kops_mfa_reuse_window &&
+    local _kops_mfa_status=$? _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0 _kops_mfa_rc=''
+    if [[ -n "${_kops_mfa_job-}" ]]; then
+      if [[ -r "${_kops_mfa_job}/rc" ]]; then
+        IFS= read -r _kops_mfa_rc <"${_kops_mfa_job}/rc" || :
+      fi
+      if [[ -n "${_kops_mfa_rc}" ]]; then
+        command rm -rf -- "${_kops_mfa_job}"
+        _kops_mfa_job=''
+        _kops_mfa_renewed "${_kops_mfa_rc}"
+      fi
+    fi
+    if [[ -z "${_kops_mfa_job-}" ]] && _kops_mfa_time_left && _kops_mfa_reuse_window &&
       [[ "${_kops_mfa_left}" -le "${_kops_mfa_window}" ]] &&
       [[ "${_kops_mfa_tried_key-}" != "${KOPS_MFA_KEY_ID}" ||
       $((_kops_mfa_now - ${_kops_mfa_tried:-0})) -ge 60 ]]; then
       _kops_mfa_tried=${_kops_mfa_now}
-      if ! _kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1; then
-        _kops_mfa_needs_code=${KOPS_MFA_KEY_ID}
+      _kops_mfa_tried_key=${KOPS_MFA_KEY_ID}
+      _kops_mfa_job=$(command mktemp -d "${TMPDIR:-/tmp}/kops-mfa-renew.XXXXXX" 2>/dev/null) || _kops_mfa_job=''
+      if [[ -n "${_kops_mfa_job}" ]]; then
+        # ( … &): a process of its own, not a job of this shell (no job messages).
+        (command sh -c "${_kops_mfa_renew_sh}" sh "${_kops_mfa_job}" </dev/null >/dev/null 2>&1 &)
       fi
-      # The session now in the shell (the renewed one) waits its minute too.
-      _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
     fi
     return "${_kops_mfa_status}"
   }
+  # What a background renewal's exit status means for this shell.
+  function _kops_mfa_renewed {
+    _kops_mfa_needs_code=''
+    _kops_mfa_unreachable=''
+    case $1 in
+      0)
+        # Renewed: take it from the cache, unless a kops-login replaced the session since.
+        if [[ "${KOPS_MFA_KEY_ID-}" = "${_kops_mfa_tried_key-}" ]] &&
+          ! _kops_mfa_apply env --quiet --no-prompt --min-remaining 0 </dev/null >/dev/null 2>&1; then
+          _kops_mfa_needs_code=${_kops_mfa_tried_key-}
+        fi
+        # The session now in the shell (the renewed one) waits its minute too.
+        _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
+        ;;
+      5) _kops_mfa_unreachable=${_kops_mfa_tried_key-} ;;
+      *) _kops_mfa_needs_code=${_kops_mfa_tried_key-} ;;
+    esac
+  }
+  # shellcheck disable=SC2016 # expanded by the sh that runs it
+  _kops_mfa_renew_sh='ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"'
   # First, so that it sees the status of the user's command (and hands it on).
   if [[ -z "${PROMPT_COMMAND+set}" ]]; then
     PROMPT_COMMAND=_kops_mfa_hook
   elif [[ ";${PROMPT_COMMAND[*]};" != *";_kops_mfa_hook;"* ]]; then
-    if [[ "${#PROMPT_COMMAND[@]}" -gt 1 ]]; then
+    if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" = "declare -a"* ]]; then
       PROMPT_COMMAND=(_kops_mfa_hook "${PROMPT_COMMAND[@]}") # bash 5.1 array
     else
-      # shellcheck disable=SC2178 # one string, or an array of one
-      PROMPT_COMMAND="_kops_mfa_hook;${PROMPT_COMMAND[*]}"
+      # shellcheck disable=SC2128,SC2178 # a string here
+      PROMPT_COMMAND="_kops_mfa_hook;${PROMPT_COMMAND}"
     fi
   fi
 fi

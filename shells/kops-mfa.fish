@@ -104,7 +104,8 @@ function __kops_mfa_reuse_window --description 'The reuse window in seconds'
 end
 
 # Prints the time left of this shell's session: 42m, 1h05m, expired; with
-# " needs code" when the prompt hook could not renew it without a code.
+# " needs code" when the prompt hook could not renew it without a code, or
+# " sts unreachable" when STS did not answer (the hook retries each minute).
 # Nothing when the shell holds no session of kops-mfa's.
 function kops_mfa_prompt --description 'Time left of the kops-mfa session in this shell'
     set -l left (__kops_mfa_time_left); or return 0
@@ -117,6 +118,8 @@ function kops_mfa_prompt --description 'Time left of the kops-mfa session in thi
     end
     if set -q __kops_mfa_needs_code; and test "$__kops_mfa_needs_code" = "$KOPS_MFA_KEY_ID"
         printf '%s' ' needs code'
+    else if set -q __kops_mfa_unreachable; and test "$__kops_mfa_unreachable" = "$KOPS_MFA_KEY_ID"
+        printf '%s' ' sts unreachable'
     end
     return 0
 end
@@ -163,13 +166,25 @@ if contains -- "$KOPS_MFA_AUTO_REFRESH" 1 prompt
 end
 
 if test "$KOPS_MFA_AUTO_REFRESH" = prompt
-    # Before each prompt: when the session is within the reuse window of its
-    # end (or past it), renew it without a code, at most once a minute per
-    # session. No
-    # terminal input (--no-prompt, stdin /dev/null), no output; on failure the
-    # prompt function says " needs code". $status of the user's command is kept.
+    # Before each prompt, when the session is within the reuse window of its
+    # end (or past it): a renewal without a code (--no-prompt, no terminal, no
+    # output), at most once a minute per session. It runs in the background,
+    # so the prompt never waits for STS; it renews kops-mfa's cache, and a
+    # later prompt takes the session from there (--min-remaining 0: the cache, no STS).
+    # Its exit status is all it leaves: 5 (STS unreachable, retried the next
+    # minute) and any other failure (a code is needed) are what
+    # kops_mfa_prompt says. $status of the user's command is kept.
     function __kops_mfa_hook --on-event fish_prompt --description 'Renew the kops-mfa session without a code'
         set -l saved $status
+        if set -q __kops_mfa_job[1]; and test -r $__kops_mfa_job/rc
+            set -l rc (string collect < $__kops_mfa_job/rc)
+            if test -n "$rc"
+                command rm -rf -- $__kops_mfa_job
+                set -e __kops_mfa_job
+                __kops_mfa_renewed $rc
+            end
+        end
+        set -q __kops_mfa_job[1]; and return $saved
         set -l left (__kops_mfa_time_left)
         and set -l window (__kops_mfa_reuse_window)
         and test $left[1] -le $window
@@ -179,11 +194,35 @@ if test "$KOPS_MFA_AUTO_REFRESH" = prompt
         end
         and begin
             set -g __kops_mfa_tried $left[2]
-            __kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1
-            or set -g __kops_mfa_needs_code $KOPS_MFA_KEY_ID
-            # The session now in the shell (the renewed one) waits its minute too.
             set -g __kops_mfa_tried_key $KOPS_MFA_KEY_ID
+            set -l job (command mktemp -d (string join '' -- (set -q TMPDIR; and echo $TMPDIR; or echo /tmp) /kops-mfa-renew.XXXXXX) 2>/dev/null)
+            and begin
+                set -g __kops_mfa_job $job
+                # disown: a process of its own, not a job of this shell (no job messages).
+                command sh -c 'ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"' sh $job </dev/null >/dev/null 2>&1 &
+                disown $last_pid 2>/dev/null
+            end
         end
         return $saved
+    end
+
+    # What a background renewal's exit status means for this shell.
+    function __kops_mfa_renewed --description 'Take the result of a background renewal'
+        set -g __kops_mfa_needs_code ''
+        set -g __kops_mfa_unreachable ''
+        switch $argv[1]
+            case 0
+                # Renewed: take it from the cache, unless a kops-login replaced the session since.
+                if test "$KOPS_MFA_KEY_ID" = "$__kops_mfa_tried_key"
+                    __kops_mfa_apply env --quiet --no-prompt --min-remaining 0 </dev/null >/dev/null 2>&1
+                    or set -g __kops_mfa_needs_code $__kops_mfa_tried_key
+                end
+                # The session now in the shell (the renewed one) waits its minute too.
+                set -g __kops_mfa_tried_key $KOPS_MFA_KEY_ID
+            case 5
+                set -g __kops_mfa_unreachable $__kops_mfa_tried_key
+            case '*'
+                set -g __kops_mfa_needs_code $__kops_mfa_tried_key
+        end
     end
 end

@@ -40,8 +40,13 @@
 # versions mangle arguments that contain double quotes.
 
 $global:_kops_mfa_header = '# kops-mfa statements v1'
-# The key ID of a session whose renewal needs a code (the prompt hook found).
+# The key ID of a session whose renewal needs a code, or found STS
+# unreachable (the prompt hook found).
 $global:_kops_mfa_needs_code = ''
+$global:_kops_mfa_unreachable = ''
+# The background renewal (a Process) and the session it renews.
+$global:_kops_mfa_job = $null
+$global:_kops_mfa_tried_key = ''
 # When the prompt hook last tried a renewal (epoch seconds).
 $global:_kops_mfa_last_try = [long]0
 # The kops application the wrapper runs, and the PATH it was found with.
@@ -158,6 +163,8 @@ function global:kops_mfa_prompt {
     }
     if ($global:_kops_mfa_needs_code -ne '' -and $global:_kops_mfa_needs_code -ceq $env:KOPS_MFA_KEY_ID) {
         $kopsMfaText += ' needs code'
+    } elseif ($global:_kops_mfa_unreachable -ne '' -and $global:_kops_mfa_unreachable -ceq $env:KOPS_MFA_KEY_ID) {
+        $kopsMfaText += ' sts unreachable'
     }
     return $kopsMfaText
 }
@@ -240,21 +247,59 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'promp
 }
 
 if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
-    # Inside the reuse window (or expired), at most once a minute: a renewal
-    # that never asks (--no-prompt); on failure kops_mfa_prompt says
-    # "needs code" for this session. Prints nothing.
+    # Inside the reuse window (or expired), at most once a minute per session:
+    # a renewal that never asks (--no-prompt) and prints nothing. It runs in
+    # the background, so the prompt never waits for STS; it renews
+    # kops-mfa's cache, and a later prompt takes the session from there (the
+    # cache, with --min-remaining 0: no STS). Exit 5 (STS unreachable, retried the next minute)
+    # and any other failure (a code is needed) are what kops_mfa_prompt says.
     function global:_kops_mfa_hook {
         $ErrorActionPreference = 'Continue'
+        $kopsMfaJob = $global:_kops_mfa_job
+        if ($null -ne $kopsMfaJob) {
+            if (-not $kopsMfaJob.HasExited) { return }
+            $kopsMfaRc = $kopsMfaJob.ExitCode
+            $kopsMfaJob.Dispose()
+            $global:_kops_mfa_job = $null
+            $global:_kops_mfa_needs_code = ''
+            $global:_kops_mfa_unreachable = ''
+            if ($kopsMfaRc -eq 0) {
+                # Renewed: take it from the cache, unless a kops-login replaced the session since.
+                if ($env:KOPS_MFA_KEY_ID -ceq $global:_kops_mfa_tried_key) {
+                    _kops_mfa_apply -Command env -Options @('--quiet', '--no-prompt', '--min-remaining', '0') -Quiet
+                    if ($global:LASTEXITCODE -ne 0) { $global:_kops_mfa_needs_code = $global:_kops_mfa_tried_key }
+                }
+                $global:_kops_mfa_tried_key = [string] $env:KOPS_MFA_KEY_ID
+            } elseif ($kopsMfaRc -eq 5) {
+                $global:_kops_mfa_unreachable = $global:_kops_mfa_tried_key
+            } else {
+                $global:_kops_mfa_needs_code = $global:_kops_mfa_tried_key
+            }
+        }
         $kopsMfaLeft = _kops_mfa_left
         $kopsMfaWindow = _kops_mfa_window
         if ($null -eq $kopsMfaLeft -or $null -eq $kopsMfaWindow -or $kopsMfaLeft -gt $kopsMfaWindow) { return }
-        if ($global:_kops_mfa_needs_code -ceq $env:KOPS_MFA_KEY_ID) { return }
         $kopsMfaNow = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-        if ($kopsMfaNow - $global:_kops_mfa_last_try -lt 60) { return }
+        if ($global:_kops_mfa_tried_key -ceq $env:KOPS_MFA_KEY_ID -and $kopsMfaNow - $global:_kops_mfa_last_try -lt 60) { return }
+        $kopsMfaExe = Get-Command -Name kops-mfa -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+        if ($null -eq $kopsMfaExe) { return }
         $global:_kops_mfa_last_try = $kopsMfaNow
-        $kopsMfaKey = [string] $env:KOPS_MFA_KEY_ID
-        _kops_mfa_apply -Command env -Options @('--quiet', '--no-prompt') -Quiet
-        if ($global:LASTEXITCODE -ne 0) { $global:_kops_mfa_needs_code = $kopsMfaKey }
+        $global:_kops_mfa_tried_key = [string] $env:KOPS_MFA_KEY_ID
+        $kopsMfaStart = New-Object System.Diagnostics.ProcessStartInfo
+        $kopsMfaStart.FileName = $kopsMfaExe.Source
+        $kopsMfaStart.Arguments = 'env --shell powershell --quiet --no-prompt'
+        $kopsMfaStart.UseShellExecute = $false
+        $kopsMfaStart.RedirectStandardInput = $true
+        $kopsMfaStart.RedirectStandardOutput = $true
+        $kopsMfaStart.RedirectStandardError = $true
+        try {
+            $kopsMfaJob = [System.Diagnostics.Process]::Start($kopsMfaStart)
+            $kopsMfaJob.StandardInput.Close()
+            # Read and dropped: the statements are taken from the cache later.
+            $null = $kopsMfaJob.StandardOutput.ReadToEndAsync()
+            $null = $kopsMfaJob.StandardError.ReadToEndAsync()
+            $global:_kops_mfa_job = $kopsMfaJob
+        } catch { }
     }
 
     # The prompt function in force now (PowerShell's default, or yours when

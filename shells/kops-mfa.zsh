@@ -105,7 +105,8 @@ function _kops_mfa_reuse_window {
 }
 
 # Prints the time left of this shell's session: 42m, 1h05m, expired; with
-# " needs code" when the prompt hook could not renew it without a code.
+# " needs code" when the prompt hook could not renew it without a code, or
+# " sts unreachable" when STS did not answer (the hook retries each minute).
 # Nothing when the shell holds no session of kops-mfa's.
 function kops_mfa_prompt {
   emulate -L zsh
@@ -120,6 +121,8 @@ function kops_mfa_prompt {
   fi
   if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
     printf '%s' ' needs code'
+  elif [[ "${_kops_mfa_unreachable-}" = "${KOPS_MFA_KEY_ID}" ]]; then
+    printf '%s' ' sts unreachable'
   fi
   return 0
 }
@@ -173,27 +176,59 @@ function _kops_mfa_complete {
   fi
 
   if [[ ${KOPS_MFA_AUTO_REFRESH-} == prompt ]]; then
-    # Before each prompt: when the session is within the reuse window of its
-    # end (or past it), renew it without a code, at most once a minute per
-    # session. No
-    # terminal input (--no-prompt, stdin /dev/null), no output; on failure
-    # the prompt function says " needs code". $? of the user's command is kept.
+    # Before each prompt, when the session is within the reuse window of its
+    # end (or past it): a renewal without a code (--no-prompt, no terminal, no
+    # output), at most once a minute per session. It runs in the background,
+    # so the prompt never waits for STS; it renews kops-mfa's cache, and a
+    # later prompt takes the session from there (--min-remaining 0: the cache, no STS).
+    # Its exit status is all it leaves: 5 (STS unreachable, retried the next
+    # minute) and any other failure (a code is needed) are what
+    # kops_mfa_prompt says. $? of the user's command is kept.
     function _kops_mfa_hook {
       local _kops_mfa_status=$?
       emulate -L zsh
-      local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0
-      if _kops_mfa_time_left && _kops_mfa_reuse_window &&
+      local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0 _kops_mfa_rc=''
+      if [[ -n ${_kops_mfa_job-} ]]; then
+        [[ -r $_kops_mfa_job/rc ]] && { IFS= read -r _kops_mfa_rc <"$_kops_mfa_job/rc" || : }
+        if [[ -n $_kops_mfa_rc ]]; then
+          command rm -rf -- "$_kops_mfa_job"
+          typeset -g _kops_mfa_job=''
+          _kops_mfa_renewed "$_kops_mfa_rc"
+        fi
+      fi
+      if [[ -z ${_kops_mfa_job-} ]] && _kops_mfa_time_left && _kops_mfa_reuse_window &&
         (( _kops_mfa_left <= _kops_mfa_window )) &&
         { [[ ${_kops_mfa_tried_key-} != $KOPS_MFA_KEY_ID ]] || (( _kops_mfa_now - ${_kops_mfa_tried:-0} >= 60 )) }; then
         typeset -g _kops_mfa_tried=$_kops_mfa_now
-        if ! _kops_mfa_apply env --quiet --no-prompt </dev/null >/dev/null 2>&1; then
-          typeset -g _kops_mfa_needs_code=$KOPS_MFA_KEY_ID
+        typeset -g _kops_mfa_tried_key=$KOPS_MFA_KEY_ID
+        typeset -g _kops_mfa_job=''
+        _kops_mfa_job=$(command mktemp -d "${TMPDIR:-/tmp}/kops-mfa-renew.XXXXXX" 2>/dev/null) || _kops_mfa_job=''
+        if [[ -n $_kops_mfa_job ]]; then
+          # ( … &): a process of its own, not a job of this shell (no job messages).
+          (command sh -c "$_kops_mfa_renew_sh" sh "$_kops_mfa_job" </dev/null >/dev/null 2>&1 &)
         fi
-        # The session now in the shell (the renewed one) waits its minute too.
-        typeset -g _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
       fi
       return $_kops_mfa_status
     }
+    # What a background renewal's exit status means for this shell.
+    function _kops_mfa_renewed {
+      emulate -L zsh
+      typeset -g _kops_mfa_needs_code='' _kops_mfa_unreachable=''
+      case $1 in
+        0)
+          # Renewed: take it from the cache, unless a kops-login replaced the session since.
+          if [[ ${KOPS_MFA_KEY_ID-} == ${_kops_mfa_tried_key-} ]] &&
+            ! _kops_mfa_apply env --quiet --no-prompt --min-remaining 0 </dev/null >/dev/null 2>&1; then
+            _kops_mfa_needs_code=${_kops_mfa_tried_key-}
+          fi
+          # The session now in the shell (the renewed one) waits its minute too.
+          typeset -g _kops_mfa_tried_key=${KOPS_MFA_KEY_ID-}
+          ;;
+        5) _kops_mfa_unreachable=${_kops_mfa_tried_key-} ;;
+        *) _kops_mfa_needs_code=${_kops_mfa_tried_key-} ;;
+      esac
+    }
+    typeset -g _kops_mfa_renew_sh='ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"'
     typeset -ga precmd_functions
     if (( ! ${precmd_functions[(Ie)_kops_mfa_hook]} )); then
       # First, so that it sees the status of the user's command.
