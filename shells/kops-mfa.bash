@@ -41,11 +41,11 @@ function _kops_mfa_apply {
   local _kops_mfa_cmd=$1 _kops_mfa_out='' _kops_mfa_rc=0 _kops_mfa_tty=''
   shift
   # The terminal's settings, to put back if kops-mfa is killed at the prompt.
-  _kops_mfa_tty=$(command stty -g 2>/dev/null </dev/tty) || _kops_mfa_tty=''
+  { _kops_mfa_tty=$(command stty -g </dev/tty); } 2>/dev/null || _kops_mfa_tty=''
   # No core dump of a process that holds secrets; the limit is the subshell's.
   _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; command kops-mfa "${_kops_mfa_cmd}" --shell bash "$@") || _kops_mfa_rc=$?
   if [[ "${_kops_mfa_rc}" -gt 128 && -n "${_kops_mfa_tty}" ]]; then
-    command stty "${_kops_mfa_tty}" 2>/dev/null </dev/tty
+    { command stty "${_kops_mfa_tty}" </dev/tty; } 2>/dev/null
   fi
   if [[ "${_kops_mfa_rc}" -ne 0 ]]; then
     return "${_kops_mfa_rc}"
@@ -278,7 +278,9 @@ if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
       _kops_mfa_job=$(command mktemp -d "${TMPDIR:-/tmp}/kops-mfa-renew.XXXXXX" 2>/dev/null) || _kops_mfa_job=''
       if [[ -n "${_kops_mfa_job}" ]]; then
         # ( … &): a process of its own, not a job of this shell (no job messages).
-        (command sh -c "${_kops_mfa_renew_sh}" sh "${_kops_mfa_job}" </dev/null >/dev/null 2>&1 &)
+        # shellcheck disable=SC2016 # expanded by that sh
+        (command sh -c 'ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"' \
+          sh "${_kops_mfa_job}" </dev/null >/dev/null 2>&1 &)
       fi
     fi
     return "${_kops_mfa_status}"
@@ -301,8 +303,6 @@ if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
       *) _kops_mfa_needs_code=${_kops_mfa_tried_key-} ;;
     esac
   }
-  # shellcheck disable=SC2016 # expanded by the sh that runs it
-  _kops_mfa_renew_sh='ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"'
   # First, so that it sees the status of the user's command (and hands it on).
   if [[ -z "${PROMPT_COMMAND+set}" ]]; then
     PROMPT_COMMAND=_kops_mfa_hook

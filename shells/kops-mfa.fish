@@ -29,7 +29,7 @@
 # version) when it exited 0 without; else return its status, change nothing.
 function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
     # The terminal's settings, to put back if kops-mfa is killed at the prompt.
-    set -l kops_mfa_tty (command stty -g 2>/dev/null </dev/tty)
+    set -l kops_mfa_tty (command sh -c 'exec stty -g </dev/tty' 2>/dev/null)
     # No core dump of a process that holds secrets. fish runs a command
     # substitution in its own process, so the soft limit is put back after.
     set -l kops_mfa_core (builtin ulimit -S -c 2>/dev/null)
@@ -38,7 +38,7 @@ function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
     set -l kops_mfa_rc $status
     test -n "$kops_mfa_core"; and builtin ulimit -S -c $kops_mfa_core 2>/dev/null
     if test $kops_mfa_rc -gt 128; and test -n "$kops_mfa_tty"
-        command stty $kops_mfa_tty 2>/dev/null </dev/tty
+        command sh -c 'exec stty "$1" </dev/tty' sh $kops_mfa_tty 2>/dev/null
     end
     if test $kops_mfa_rc -ne 0
         return $kops_mfa_rc

@@ -210,13 +210,15 @@ const WATCHED = [
 const TOKEN = 'tok\'en "$HOME"\n`echo hi` \\ * $(id) ;x';
 
 
+/** The stub's session ends a day from now: an expiry past 36 h is no session to the snippets. */
+const ENDS = Math.floor(Date.now() / 1000) + 86_400;
 const SESSION: [string, string][] = [
   ['AWS_ACCESS_KEY_ID', 'ASIANEW'],
   ['AWS_SECRET_ACCESS_KEY', 'new/secret+key'],
   ['AWS_SESSION_TOKEN', TOKEN],
-  ['AWS_CREDENTIAL_EXPIRATION', '2030-01-01T00:00:00Z'],
+  ['AWS_CREDENTIAL_EXPIRATION', new Date(ENDS * 1000).toISOString().replace(/\.\d+Z$/, 'Z')],
   ['KOPS_MFA_SESSION', 'kops'],
-  ['KOPS_MFA_EXPIRES', '1893456000'],
+  ['KOPS_MFA_EXPIRES', String(ENDS)],
   ['KOPS_MFA_KEY_ID', 'ASIANEW'],
 ];
 const CLEARED = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'KOPS_MFA_SESSION', 'KOPS_MFA_EXPIRES', 'KOPS_MFA_KEY_ID'];
@@ -589,7 +591,7 @@ for (const flavour of FLAVOURS) {
       if (!needTool(t, shell)) return;
       const stub = makeStub(t, posix ? 'posix' : 'fish', { KOPS_MFA_AUTO_REFRESH: auto });
       const q = quoteFor(flavour);
-      // The stub's session ends in 2030; these move its end or change the key by hand.
+      // The stub's session ends in a day; these move its end or change the key by hand.
       const set = (name: string, value: string) => (posix ? `export ${name}=${value}` : `set -gx ${name} ${value}`);
       const soon = posix ? '"$(( $(date +%s) + 60 ))"' : '(math (date +%s) + 60)';
       const script = [
@@ -601,15 +603,15 @@ for (const flavour of FLAVOURS) {
         // No session yet: kops-login first.
         status(flavour, 'kops', `kops get clusters ${q('a b')} ${q('')}`),
         'kops-mfa-test-dump after-kops',
-        // The session has years left: kops at once, no kops-mfa.
+        // The session has a day left: kops at once, no kops-mfa.
         status(flavour, 'kops-valid', 'kops version'),
         // One minute left (inside the 5-minute window), and the new code is refused: kops must not run.
         set('KOPS_MFA_EXPIRES', soon),
         writeFile(flavour, '4', 'fail'),
         status(flavour, 'kops-fail', 'kops version'),
         removeFile(flavour, 'fail'),
-        // Years left again, but the exported key is not the one kops-mfa exported: not trusted.
-        set('KOPS_MFA_EXPIRES', '1893456000'),
+        // A day left again, but the exported key is not the one kops-mfa exported: not trusted.
+        set('KOPS_MFA_EXPIRES', String(ENDS)),
         set('AWS_ACCESS_KEY_ID', 'SOMEONE-ELSES'),
         status(flavour, 'kops-key', 'kops version'),
         // A window of 0 minutes and a minute left: kops at once.
