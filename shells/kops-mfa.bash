@@ -34,6 +34,21 @@
 # variables the caller declared `local` (bash's dynamic scope), so nothing
 # forks and nothing is left behind.
 
+# Run kops-mfa: the node and script of the kops-mfa that printed this text
+# (`kops-mfa init` fills them in, so that a version manager's PATH cannot
+# lose it), else kops-mfa on PATH; else one line and status 127.
+function _kops_mfa_run {
+  local _kops_mfa_node='' _kops_mfa_script='' # kops-mfa init
+  if [[ -n "${_kops_mfa_node}" && -x "${_kops_mfa_node}" && -f "${_kops_mfa_script}" ]]; then
+    "${_kops_mfa_node}" "${_kops_mfa_script}" "$@"
+  elif \builtin type -P kops-mfa >/dev/null 2>&1; then
+    command kops-mfa "$@"
+  else
+    \builtin printf '%s\n' 'kops-mfa is not on PATH (a different Node version?)' >&2
+    return 127
+  fi
+}
+
 # Run `kops-mfa <command> --shell bash [options]`; evaluate its output only
 # when it exited 0 and starts with the statements header; print it (help,
 # version) when it exited 0 without; else return its status, change nothing.
@@ -43,7 +58,7 @@ function _kops_mfa_apply {
   # The terminal's settings, to put back if kops-mfa is killed at the prompt.
   { _kops_mfa_tty=$(command stty -g </dev/tty); } 2>/dev/null || _kops_mfa_tty=''
   # No core dump of a process that holds secrets; the limit is the subshell's.
-  _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; command kops-mfa "${_kops_mfa_cmd}" --shell bash "$@") || _kops_mfa_rc=$?
+  _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; _kops_mfa_run "${_kops_mfa_cmd}" --shell bash "$@") || _kops_mfa_rc=$?
   if [[ "${_kops_mfa_rc}" -gt 128 && -n "${_kops_mfa_tty}" ]]; then
     { command stty "${_kops_mfa_tty}" </dev/tty; } 2>/dev/null
   fi
@@ -200,7 +215,7 @@ function _kops_mfa_complete {
     _kops_mfa_cur=${_kops_mfa_cur#*=}
     _kops_mfa_pre="${_kops_mfa_prev}="
   fi
-  _kops_mfa_out=$(command kops-mfa complete "${_kops_mfa_fn}" "${_kops_mfa_prev}" "${_kops_mfa_cur}" 2>/dev/null </dev/null) || return 0
+  _kops_mfa_out=$(_kops_mfa_run complete "${_kops_mfa_fn}" "${_kops_mfa_prev}" "${_kops_mfa_cur}" 2>/dev/null </dev/null) || return 0
   # What readline keeps of the word: the raw text before the part it replaces.
   _kops_mfa_keep=${_kops_mfa_raw%"${2-}"}
   while IFS= read -r _kops_mfa_word; do
@@ -278,9 +293,11 @@ if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
       _kops_mfa_job=$(command mktemp -d "${TMPDIR:-/tmp}/kops-mfa-renew.XXXXXX" 2>/dev/null) || _kops_mfa_job=''
       if [[ -n "${_kops_mfa_job}" ]]; then
         # ( … &): a process of its own, not a job of this shell (no job messages).
-        # shellcheck disable=SC2016 # expanded by that sh
-        (command sh -c 'ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"' \
-          sh "${_kops_mfa_job}" </dev/null >/dev/null 2>&1 &)
+        ( (
+          \builtin ulimit -c 0 2>/dev/null
+          _kops_mfa_run env --shell bash --quiet --no-prompt
+          \builtin echo "$?" >"${_kops_mfa_job}/rc"
+        ) </dev/null >/dev/null 2>&1 &)
       fi
     fi
     return "${_kops_mfa_status}"

@@ -24,6 +24,23 @@
 # puts it back together, so a value that holds a newline survives. The
 # statements (`set -gx`, `set -e -g`) act on globals from inside a function.
 
+# The command that runs kops-mfa, one word a line: the node and script of the
+# kops-mfa that printed this text (`kops-mfa init` fills them in, so that a
+# version manager's PATH cannot lose it), else kops-mfa on PATH; else one
+# line and status 127.
+function __kops_mfa_command --description 'The kops-mfa to run'
+    set -l kops_mfa_node '' # kops-mfa init
+    set -l kops_mfa_script '' # kops-mfa init
+    if test -n "$kops_mfa_node"; and test -x "$kops_mfa_node"; and test -f "$kops_mfa_script"
+        printf '%s\n' $kops_mfa_node $kops_mfa_script
+    else if set -l kops_mfa_path (command -s kops-mfa)
+        printf '%s\n' $kops_mfa_path[1]
+    else
+        printf '%s\n' 'kops-mfa is not on PATH (a different Node version?)' >&2
+        return 127
+    end
+end
+
 # Run `kops-mfa <command> --shell fish [options]`; source its output only
 # when it exited 0 and starts with the statements header; print it (help,
 # version) when it exited 0 without; else return its status, change nothing.
@@ -34,7 +51,9 @@ function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
     # substitution in its own process, so the soft limit is put back after.
     set -l kops_mfa_core (builtin ulimit -S -c 2>/dev/null)
     builtin ulimit -S -c 0 2>/dev/null
-    set -l kops_mfa_out (command kops-mfa $argv[1] --shell fish $argv[2..])
+    set -l kops_mfa_cmd (__kops_mfa_command)
+    or return 127
+    set -l kops_mfa_out (command $kops_mfa_cmd $argv[1] --shell fish $argv[2..])
     set -l kops_mfa_rc $status
     test -n "$kops_mfa_core"; and builtin ulimit -S -c $kops_mfa_core 2>/dev/null
     if test $kops_mfa_rc -gt 128; and test -n "$kops_mfa_tty"
@@ -139,7 +158,9 @@ function __kops_mfa_complete --description 'Completions from kops-mfa'
         set previous (string replace -r -- '=.*' '' $current)
         set keep "$previous="
     end
-    for candidate in (command kops-mfa complete $fn "$previous" '' 2>/dev/null </dev/null)
+    set -l kops_mfa_cmd (__kops_mfa_command 2>/dev/null)
+    or return 0
+    for candidate in (command $kops_mfa_cmd complete $fn "$previous" '' 2>/dev/null </dev/null)
         printf '%s%s\n' $keep $candidate
     end
 end
@@ -195,11 +216,12 @@ if test "$KOPS_MFA_AUTO_REFRESH" = prompt
         and begin
             set -g __kops_mfa_tried $left[2]
             set -g __kops_mfa_tried_key $KOPS_MFA_KEY_ID
-            set -l job (command mktemp -d (string join '' -- (set -q TMPDIR; and echo $TMPDIR; or echo /tmp) /kops-mfa-renew.XXXXXX) 2>/dev/null)
+            set -l kops_mfa_cmd (__kops_mfa_command 2>/dev/null)
+            and set -l job (command mktemp -d (string join '' -- (set -q TMPDIR; and echo $TMPDIR; or echo /tmp) /kops-mfa-renew.XXXXXX) 2>/dev/null)
             and begin
                 set -g __kops_mfa_job $job
                 # disown: a process of its own, not a job of this shell (no job messages).
-                command sh -c 'ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"' sh $job </dev/null >/dev/null 2>&1 &
+                command sh -c 'ulimit -c 0 2>/dev/null; d=$1; shift; "$@" env --shell fish --quiet --no-prompt; echo "$?" >"$d/rc"' sh $job $kops_mfa_cmd </dev/null >/dev/null 2>&1 &
                 disown $last_pid 2>/dev/null
             end
         end

@@ -53,26 +53,56 @@ $global:_kops_mfa_last_try = [long]0
 $global:_kops_mfa_kops_exe = $null
 $global:_kops_mfa_kops_path = ''
 
+# The kops-mfa to run: the node and script of the kops-mfa that printed this
+# text (`kops-mfa init` fills them in, so that a version manager's PATH cannot
+# lose it), else kops-mfa on PATH; $null when there is none. An array: the
+# program, then the arguments that come before kops-mfa's own.
+function global:_kops_mfa_command {
+    $kopsMfaNode = '' # kops-mfa init
+    $kopsMfaScript = '' # kops-mfa init
+    if ($kopsMfaNode -ne '' -and (Test-Path -LiteralPath $kopsMfaNode -PathType Leaf) -and
+        (Test-Path -LiteralPath $kopsMfaScript -PathType Leaf)) {
+        return , @($kopsMfaNode, $kopsMfaScript)
+    }
+    $kopsMfaExe = Get-Command -Name kops-mfa -CommandType Application, ExternalScript -ErrorAction Ignore |
+        Select-Object -First 1
+    if ($null -eq $kopsMfaExe) { return $null }
+    return , @($kopsMfaExe.Source)
+}
+
 # Run kops-mfa with its stdout decoded as UTF-8; returns the lines of stdout.
-# $LASTEXITCODE is kops-mfa's status (127 when there is none on PATH).
+# $LASTEXITCODE is kops-mfa's status (127 when there is none). Its stderr
+# lines are kept in $global:_kops_mfa_stderr (not on Windows, where the code
+# prompt is on stderr itself): shown after it ends, and on failure the last
+# one becomes the error.
 function global:_kops_mfa_run {
     param([object[]] $KopsMfaArgs, [switch] $Quiet)
     $ErrorActionPreference = 'Continue'
     $PSNativeCommandUseErrorActionPreference = $false
-    $kopsMfaExe = Get-Command -Name kops-mfa -CommandType Application, ExternalScript -ErrorAction Ignore |
-        Select-Object -First 1
-    if ($null -eq $kopsMfaExe) {
-        if (-not $Quiet) { [Console]::Error.WriteLine('kops-mfa: command not found') }
+    $global:_kops_mfa_stderr = New-Object System.Collections.Generic.List[string]
+    $kopsMfaCommand = _kops_mfa_command
+    if ($null -eq $kopsMfaCommand) {
+        $global:_kops_mfa_stderr.Add('kops-mfa is not on PATH (a different Node version?)')
         $global:LASTEXITCODE = 127
         return
     }
+    $kopsMfaExe = $kopsMfaCommand[0]
+    $kopsMfaArgs = @($kopsMfaCommand | Select-Object -Skip 1) + @($KopsMfaArgs)
     $kopsMfaEncoding = [Console]::OutputEncoding
     try {
         try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }
         if ($Quiet) {
-            & $kopsMfaExe @KopsMfaArgs 2>$null
+            & $kopsMfaExe @kopsMfaArgs 2>$null
+        } elseif ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) {
+            & $kopsMfaExe @kopsMfaArgs
         } else {
-            & $kopsMfaExe @KopsMfaArgs
+            & $kopsMfaExe @kopsMfaArgs 2>&1 | ForEach-Object {
+                if ($_ -is [System.Management.Automation.ErrorRecord]) {
+                    $global:_kops_mfa_stderr.Add([string] $_.Exception.Message)
+                } else {
+                    $_
+                }
+            }
         }
     } finally {
         try { [Console]::OutputEncoding = $kopsMfaEncoding } catch { }
@@ -88,6 +118,7 @@ function global:_kops_mfa_apply {
     $kopsMfaOut = @(_kops_mfa_run -KopsMfaArgs (@($Command, '--shell', 'powershell') + @($Options)) -Quiet:$Quiet)
     $kopsMfaRc = $global:LASTEXITCODE
     if ($kopsMfaRc -ne 0) { return }
+    foreach ($kopsMfaLine in $global:_kops_mfa_stderr) { [Console]::Error.WriteLine($kopsMfaLine) }
     if ($kopsMfaOut.Count -gt 0 -and $kopsMfaOut[0] -ceq $global:_kops_mfa_header) {
         # -join puts the lines back together exactly.
         Invoke-Expression -Command ($kopsMfaOut -join "`n")
@@ -97,14 +128,22 @@ function global:_kops_mfa_apply {
     }
 }
 
-# After a failed kops-mfa: a terminating error naming its status, so $? is
-# $false; $LASTEXITCODE stays kops-mfa's status.
+# After a failed kops-mfa: its notes, then its last line as one error line
+# "kops-login: <message>", with no script position (the form PowerShell
+# gives a native command's error), so $? is $false and the rest of the
+# command line does not run; $LASTEXITCODE stays kops-mfa's status.
 function global:_kops_mfa_fail {
     param([string] $Name)
     $kopsMfaRc = $global:LASTEXITCODE
+    $kopsMfaLines = @($global:_kops_mfa_stderr | Where-Object { $_ -ne '' })
+    $kopsMfaMessage = "kops-mfa exited with status $kopsMfaRc"
+    if ($kopsMfaLines.Count -gt 0) {
+        foreach ($kopsMfaLine in ($kopsMfaLines | Select-Object -SkipLast 1)) { [Console]::Error.WriteLine($kopsMfaLine) }
+        $kopsMfaMessage = $kopsMfaLines[-1] -replace '\Akops-mfa: ', ''
+    }
     $kopsMfaError = New-Object System.Management.Automation.ErrorRecord (
-        (New-Object System.Exception "${Name}: kops-mfa exited with status $kopsMfaRc; nothing was changed"),
-        'KopsMfaFailed', [System.Management.Automation.ErrorCategory]::NotSpecified, $kopsMfaRc)
+        (New-Object System.Exception "${Name}: $kopsMfaMessage"),
+        'NativeCommandErrorMessage', [System.Management.Automation.ErrorCategory]::NotSpecified, $kopsMfaRc)
     throw $kopsMfaError
 }
 
@@ -281,13 +320,14 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
         if ($null -eq $kopsMfaLeft -or $null -eq $kopsMfaWindow -or $kopsMfaLeft -gt $kopsMfaWindow) { return }
         $kopsMfaNow = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
         if ($global:_kops_mfa_tried_key -ceq $env:KOPS_MFA_KEY_ID -and $kopsMfaNow - $global:_kops_mfa_last_try -lt 60) { return }
-        $kopsMfaExe = Get-Command -Name kops-mfa -CommandType Application -ErrorAction Ignore | Select-Object -First 1
-        if ($null -eq $kopsMfaExe) { return }
+        $kopsMfaCommand = _kops_mfa_command
+        if ($null -eq $kopsMfaCommand) { return }
         $global:_kops_mfa_last_try = $kopsMfaNow
         $global:_kops_mfa_tried_key = [string] $env:KOPS_MFA_KEY_ID
         $kopsMfaStart = New-Object System.Diagnostics.ProcessStartInfo
-        $kopsMfaStart.FileName = $kopsMfaExe.Source
-        $kopsMfaStart.Arguments = 'env --shell powershell --quiet --no-prompt'
+        $kopsMfaStart.FileName = $kopsMfaCommand[0]
+        $kopsMfaQuoted = @($kopsMfaCommand | Select-Object -Skip 1 | ForEach-Object { '"' + $_ + '"' })
+        $kopsMfaStart.Arguments = (@($kopsMfaQuoted) + @('env', '--shell', 'powershell', '--quiet', '--no-prompt')) -join ' '
         $kopsMfaStart.UseShellExecute = $false
         $kopsMfaStart.RedirectStandardInput = $true
         $kopsMfaStart.RedirectStandardOutput = $true

@@ -33,6 +33,22 @@
 # emulate), so the test suite lints them with shellcheck as bash (shellcheck
 # has no zsh mode).
 
+# Run kops-mfa: the node and script of the kops-mfa that printed this text
+# (`kops-mfa init` fills them in, so that a version manager's PATH cannot
+# lose it), else kops-mfa on PATH; else one line and status 127.
+function _kops_mfa_run {
+  emulate -L zsh
+  local _kops_mfa_node='' _kops_mfa_script='' # kops-mfa init
+  if [[ -n "${_kops_mfa_node}" && -x "${_kops_mfa_node}" && -f "${_kops_mfa_script}" ]]; then
+    "${_kops_mfa_node}" "${_kops_mfa_script}" "$@"
+  elif (( ${+commands[kops-mfa]} )); then
+    command kops-mfa "$@"
+  else
+    \builtin printf '%s\n' 'kops-mfa is not on PATH (a different Node version?)' >&2
+    return 127
+  fi
+}
+
 # Run `kops-mfa <command> --shell zsh [options]`; evaluate its output only
 # when it exited 0 and starts with the statements header; print it (help,
 # version) when it exited 0 without; else return its status, change nothing.
@@ -43,7 +59,7 @@ function _kops_mfa_apply {
   # The terminal's settings, to put back if kops-mfa is killed at the prompt.
   { _kops_mfa_tty=$(command stty -g </dev/tty); } 2>/dev/null || _kops_mfa_tty=''
   # No core dump of a process that holds secrets; the limit is the subshell's.
-  _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; command kops-mfa "${_kops_mfa_cmd}" --shell zsh "$@") || _kops_mfa_rc=$?
+  _kops_mfa_out=$(\builtin ulimit -c 0 2>/dev/null; _kops_mfa_run "${_kops_mfa_cmd}" --shell zsh "$@") || _kops_mfa_rc=$?
   if [[ "${_kops_mfa_rc}" -gt 128 && -n "${_kops_mfa_tty}" ]]; then
     { command stty "${_kops_mfa_tty}" </dev/tty; } 2>/dev/null
   fi
@@ -143,7 +159,7 @@ function _kops_mfa_complete {
     compset -P '*='
   fi
   cur=${(Q)PREFIX}
-  out=$(command kops-mfa complete $fn $prev $cur 2>/dev/null </dev/null) || return 1
+  out=$(_kops_mfa_run complete "$fn" "$prev" "$cur" 2>/dev/null </dev/null) || return 1
   candidates=(${(f)out})
   (( ${#candidates} )) || return 1
   compadd -a candidates
@@ -205,8 +221,11 @@ function _kops_mfa_complete {
         _kops_mfa_job=$(command mktemp -d "${TMPDIR:-/tmp}/kops-mfa-renew.XXXXXX" 2>/dev/null) || _kops_mfa_job=''
         if [[ -n $_kops_mfa_job ]]; then
           # ( … &): a process of its own, not a job of this shell (no job messages).
-          (command sh -c 'ulimit -c 0 2>/dev/null; kops-mfa env --shell sh --quiet --no-prompt; echo "$?" >"$1/rc"' \
-            sh "$_kops_mfa_job" </dev/null >/dev/null 2>&1 &)
+          ( (
+            \builtin ulimit -c 0 2>/dev/null
+            _kops_mfa_run env --shell zsh --quiet --no-prompt
+            \builtin echo "$?" >"$_kops_mfa_job/rc"
+          ) </dev/null >/dev/null 2>&1 &)
         fi
       fi
       return $_kops_mfa_status

@@ -15,7 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
 import { fishQuote } from './shells.ts';
-import { initText, snippetPath } from '../src/cli/commands/init.ts';
+import { initText, snippetPath, withPaths } from '../src/cli/commands/init.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 
 const SHELLS_DIR = join(ROOT, 'shells');
@@ -724,8 +724,9 @@ test('initText returns exactly the shipped file for each shell', () => {
     ['powershell', FILES.powershell],
     ['pwsh', FILES.powershell],
   ] as const) {
-    assert.equal(initText(shell, {}), read(file), shell);
-    assert.equal(initText(shell, { path: false }), read(file), shell);
+    const want = withPaths(read(file), file, process.execPath, join(ROOT, 'bin', 'kops-mfa.cjs'));
+    assert.equal(initText(shell, {}), want, shell);
+    assert.equal(initText(shell, { path: false }), want, shell);
   }
 });
 
@@ -768,5 +769,20 @@ test('the built CLI, installed elsewhere, prints the snippets it ships (the __di
   assert.equal(path.code, 0, path.stderr);
   assert.equal(path.stdout, `${join(pkg, 'shells', 'kops-mfa.zsh')}\n`);
   const text = await run(process.execPath, [bin, 'init', 'fish']);
-  assert.equal(text.stdout, read(FILES.fish));
+  // The file, with the node and the script that ran init written in.
+  assert.equal(text.stdout, withPaths(read(FILES.fish), FILES.fish, process.execPath, bin));
+  assert.match(text.stdout, new RegExp(`set -l kops_mfa_script '${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+});
+
+test('init writes the absolute node and script into every snippet; the file itself finds kops-mfa on PATH', () => {
+  const node = "/opt/node v22/bin/node'x";
+  const script = '/home/a b/lib/kops-mfa/bin/kops-mfa.cjs';
+  for (const [shell, file] of Object.entries(FILES)) {
+    const text = read(file);
+    const filled = withPaths(text, file, node, script);
+    assert.notEqual(filled, text, `${shell}: the marked lines were found`);
+    assert.doesNotMatch(filled, /# kops-mfa init$/m, `${shell}: every marked line was filled`);
+  }
+  // A path no quoting can carry: the text as it is (PATH).
+  assert.equal(withPaths(read(FILES.bash), FILES.bash, '/a\nb', script), read(FILES.bash));
 });
