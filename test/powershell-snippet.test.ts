@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './fixture.ts';
 import { BIN, posixQuote, runCli, tempDir } from './helpers.ts';
+import { withPaths } from '../src/cli/commands/init.ts';
 import { HEADER, needPowerShell, psQuote, report, reports, runPs, SNIPPET } from './powershell/pwsh.ts';
 
-const LOAD = 'kops-mfa init powershell | Out-String | Invoke-Expression';
+// The snippet file itself: it runs the kops-mfa on PATH, the shim that stands in for it
+// (what `kops-mfa init` prints runs the node and script that printed it instead).
+const LOAD = `Get-Content -Raw ${psQuote(SNIPPET)} | Out-String | Invoke-Expression`;
 const STRICT = "Set-StrictMode -Version Latest; $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true";
 
 /** A PATH folder with `kops-mfa` = a sh script body (the real CLI is $KM_REAL). */
@@ -103,7 +106,7 @@ describe('PowerShell snippet: what it evaluates', () => {
     assert.match(r.get('NOHDR_OUT') ?? '', /New-Item PWNED/, 'shown as text');
     assert.equal(r.get('NOHDR_SET'), undefined);
     assert.equal(r.get('BADHDR_SET'), undefined, 'a header with a trailing space is not the header');
-    assert.deepEqual(st('FAIL'), ['False', '4', 'KopsMfaFailed'], 'exit 4: $? false, $LASTEXITCODE 4');
+    assert.deepEqual(st('FAIL'), ['False', '4', 'NativeCommandErrorMessage'], 'exit 4: $? false, $LASTEXITCODE 4');
     assert.equal(r.get('FAIL_SET'), undefined, 'a failed kops-mfa: nothing evaluated');
     assert.equal(r.get('FAIL_PROFILE'), 'dev');
     assert.deepEqual(st('OK'), ['True', '0', '']);
@@ -141,10 +144,10 @@ describe('PowerShell snippet: what it evaluates', () => {
     assert.equal(code, 0, stderr);
     assert.equal(r.get('BAD_Q'), 'False');
     assert.equal(r.get('BAD_RC'), '3', 'configuration error: 3');
-    assert.equal(r.get('BAD_ERR'), 'KopsMfaFailed');
+    assert.equal(r.get('BAD_ERR'), 'NativeCommandErrorMessage');
     assert.equal(r.get('BAD_PROFILE'), 'kops');
-    assert.deepEqual([r.get('NF_Q'), r.get('NF_RC'), r.get('NF_ERR')], ['False', '127', 'KopsMfaFailed']);
-    assert.match(stderr, /kops-mfa: command not found/);
+    assert.deepEqual([r.get('NF_Q'), r.get('NF_RC'), r.get('NF_ERR')], ['False', '127', 'NativeCommandErrorMessage']);
+    assert.doesNotMatch(stderr, /command not found/);
     assert.equal(r.get('KEEP'), 'kept');
   });
 });
@@ -317,13 +320,13 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
     const { r, stderr, code } = await ps(t, exe, script, k.env);
     assert.equal(code, 0, stderr);
     const log = starts(k.log);
-    assert.deepEqual(log.slice(0, 2).map((l) => l.split(' ')[0]), ['init', 'env'], 'init, then the login');
+    assert.deepEqual(log.slice(0, 1).map((l) => l.split(' ')[0]), ['env'], 'the login');
     assert.equal(w.server.issued.length, 2, 'the login, then one refresh');
     assert.match(r.get('LEFT0') ?? '', /^[34]m$/, 'the first session: 4 minutes');
     assert.equal(r.get('OUT1'), `KOPS ${w.server.issued[1]!.accessKeyId} get clusters`, 'kops ran with the new session');
     assert.equal(r.get('KEY1'), w.server.issued[1]!.accessKeyId);
     assert.match(r.get('LEFT1') ?? '', /^(59m|1h00m)$/);
-    assert.equal(log.length, 3, `kops-mfa starts: init, login, one refresh; then none:\n${log.join('\n')}`);
+    assert.equal(log.length, 2, `kops-mfa starts: login, one refresh; then none:\n${log.join('\n')}`);
     assert.equal(r.get('N'), '40');
     assert.equal(r.get('LAST'), `KOPS ${w.server.issued[1]!.accessKeyId} get clusters 40`);
     const direct = Number(r.get('DIRECT')) / 100;
@@ -414,8 +417,9 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
   });
 });
 
-test('the snippet file is what init prints', async () => {
+test('init prints the snippet file with the node and script that ran it', async () => {
   const r = await runCli(['init', 'powershell']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, readFileSync(SNIPPET, 'utf8'));
+  assert.equal(r.stdout, withPaths(readFileSync(SNIPPET, 'utf8'), SNIPPET, process.execPath, BIN));
+  assert.ok(r.stdout.includes(`$kopsMfaScript = ${psQuote(BIN)}`), 'the script that ran init');
 });

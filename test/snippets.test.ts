@@ -177,6 +177,7 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
   const grammarGap = /^ERROR at \d+:\d+: , [\w-]+ -\w/;
   assert.deepEqual(snippet?.bad.filter((b) => !grammarGap.test(b)), []);
   assert.deepEqual(snippet?.functions, [
+    'global:_kops_mfa_command',
     'global:_kops_mfa_run',
     'global:_kops_mfa_apply',
     'global:_kops_mfa_fail',
