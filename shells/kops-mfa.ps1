@@ -47,6 +47,8 @@ $global:_kops_mfa_unreachable = ''
 # The background renewal (a Process) and the session it renews.
 $global:_kops_mfa_job = $null
 $global:_kops_mfa_tried_key = ''
+# The prompt lookup action is installed once (a second load would chain it to itself).
+if (-not (Test-Path -Path Variable:global:_kops_mfa_lookup_installed)) { $global:_kops_mfa_lookup_installed = $false }
 # When the prompt hook last tried a renewal (epoch seconds).
 $global:_kops_mfa_last_try = [long]0
 # The kops application the wrapper runs, and the PATH it was found with.
@@ -342,12 +344,8 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
         } catch { }
     }
 
-    # The prompt function in force now (PowerShell's default, or yours when
-    # it is defined before this loads), with the hook before it. $? and
-    # $LASTEXITCODE are the user's again when it runs.
-    $global:_kops_mfa_user_prompt = $function:prompt
-    function global:prompt {
-        $kopsMfaOk = $?
+    # The hook, with the user's $LASTEXITCODE kept.
+    function global:_kops_mfa_before_prompt {
         # The value, not the variable (Get-Variable gives the live variable).
         $kopsMfaHadRc = Test-Path -Path Variable:global:LASTEXITCODE
         $kopsMfaRc = if ($kopsMfaHadRc) { $global:LASTEXITCODE } else { $null }
@@ -357,8 +355,36 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
         } else {
             Remove-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
         }
+    }
+
+    # The prompt function in force now (PowerShell's default, or yours when
+    # it is defined before this loads), with the hook before it. $? and
+    # $LASTEXITCODE are the user's again when it runs.
+    $global:_kops_mfa_user_prompt = $function:prompt
+    function global:prompt {
+        $kopsMfaOk = $?
+        _kops_mfa_before_prompt
         if ($null -eq $global:_kops_mfa_user_prompt) { return 'PS> ' }
         if (-not $kopsMfaOk) { Write-Error -Message '' -ErrorAction Ignore }
         & $global:_kops_mfa_user_prompt
+    }
+    $global:_kops_mfa_prompt = $function:prompt
+
+    # A prompt function defined after this text replaces the one above. The
+    # host looks `prompt` up before each prompt, so the hook also runs from
+    # that lookup whenever the prompt in force is not the one above (any
+    # earlier lookup action still runs after it).
+    if (-not $global:_kops_mfa_lookup_installed) {
+        $global:_kops_mfa_lookup_installed = $true
+        $global:_kops_mfa_lookup = $ExecutionContext.InvokeCommand.PostCommandLookupAction
+        $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
+            param($kopsMfaName, $kopsMfaLookup)
+            $kopsMfaOk = $?
+            if ($kopsMfaName -eq 'prompt' -and -not [object]::ReferenceEquals($function:global:prompt, $global:_kops_mfa_prompt)) {
+                _kops_mfa_before_prompt
+                if (-not $kopsMfaOk) { Write-Error -Message '' -ErrorAction Ignore }
+            }
+            if ($global:_kops_mfa_lookup -is [scriptblock]) { & $global:_kops_mfa_lookup $kopsMfaName $kopsMfaLookup }
+        }
     }
 }

@@ -417,6 +417,31 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
   });
 });
 
+test('a prompt function defined after the rc line keeps the hook', async (t) => {
+  const exe = needPowerShell(t);
+  if (!exe) return;
+  const w = await world(t, { issue: nthSessionEndsIn(1, 240_000) });
+  const { bin, log } = shim(t, REAL);
+  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt' };
+  const script = [
+    STRICT,
+    LOAD,
+    // As the docs once said: the user's prompt, after the rc line.
+    'function global:prompt { "LATER Q=$? RC=$LASTEXITCODE> " }',
+    `kops-login --quiet --token-code ${w.code()}`,
+    "$PSNativeCommandUseErrorActionPreference = $false; & sh -c 'exit 7'",
+    report('P1', 'prompt'),
+    'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+    '$null = prompt',
+    report('LEFT1', 'kops_mfa_prompt'),
+  ].join('\n');
+  const { r, stderr, code } = await ps(t, exe, script, env);
+  assert.equal(code, 0, stderr);
+  assert.equal(r.get('P1'), 'LATER Q=False RC=7> ', 'the later prompt is the one shown, with $? and $LASTEXITCODE');
+  assert.ok(starts(log).some((l) => l.includes('--no-prompt')), `the hook ran:\n${starts(log).join('\n')}`);
+  assert.match(r.get('LEFT1') ?? '', /^[34]m needs code$/);
+});
+
 test('init prints the snippet file with the node and script that ran it', async () => {
   const r = await runCli(['init', 'powershell']);
   assert.equal(r.code, 0, r.stderr);
