@@ -240,8 +240,25 @@ function _kops_mfa_complete {
   return 0
 }
 
-if command -v complete >/dev/null 2>&1; then
-  complete -F _kops_mfa_complete kops-login kops-logout
+# Completion for kops-mfa itself: `kops-mfa complete cli <words> <current>`
+# prints `candidate<TAB>description` lines for the words after kops-mfa
+# (commands, their options, profile and shell names); bash shows no
+# descriptions, so each candidate is taken up to the tab, quoted as one word.
+function _kops_mfa_complete_cli {
+  local _kops_mfa_out='' _kops_mfa_line='' _kops_mfa_word=''
+  COMPREPLY=()
+  _kops_mfa_out=$(_kops_mfa_run complete cli "${COMP_WORDS[@]:1:${COMP_CWORD:-1}}" 2>/dev/null </dev/null) || return 0
+  while IFS= read -r _kops_mfa_line; do
+    [[ -n "${_kops_mfa_line}" ]] || continue
+    printf -v _kops_mfa_word '%q' "${_kops_mfa_line%%$'\t'*}"
+    COMPREPLY+=("${_kops_mfa_word}")
+  done <<<"${_kops_mfa_out}"
+  return 0
+}
+
+if \builtin command -v complete >/dev/null 2>&1; then
+  \builtin complete -F _kops_mfa_complete kops-login kops-logout
+  \builtin complete -F _kops_mfa_complete_cli kops-mfa
 fi
 
 case ${KOPS_MFA_AUTO_REFRESH-} in

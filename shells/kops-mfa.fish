@@ -168,6 +168,18 @@ end
 complete -c kops-login -f -a '(__kops_mfa_complete)'
 complete -c kops-logout -f -a '(__kops_mfa_complete)'
 
+# Completion for kops-mfa itself: `kops-mfa complete cli <words> ''` prints
+# `candidate<TAB>description` lines for the words after kops-mfa (commands,
+# their options, profile and shell names), the form fish shows; fish filters
+# them by what is typed.
+function __kops_mfa_complete_cli --description 'Completions of kops-mfa from kops-mfa'
+    set -l words (commandline -opc)
+    set -l kops_mfa_cmd (__kops_mfa_command 2>/dev/null)
+    or return 0
+    command $kops_mfa_cmd complete cli $words[2..] '' 2>/dev/null </dev/null
+end
+complete -c kops-mfa -f -a '(__kops_mfa_complete_cli)'
+
 if contains -- "$KOPS_MFA_AUTO_REFRESH" 1 prompt
     # The session's expiry is in this shell (KOPS_MFA_EXPIRES): while more
     # than the reuse window is left, kops runs at once and kops-mfa does not

@@ -260,6 +260,50 @@ Register-ArgumentCompleter -Native -CommandName kops-login, kops-logout -ScriptB
     }
 }
 
+# Completion for kops-mfa itself: kops-mfa complete cli <words> <current>
+# prints "candidate<TAB>description" lines for the words after kops-mfa
+# (commands, their options, profile and shell names); the description is the
+# tooltip.
+Register-ArgumentCompleter -Native -CommandName kops-mfa -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $ErrorActionPreference = 'Continue'
+    $current = [string] $wordToComplete
+    $start = $cursorPosition - $current.Length
+    $words = New-Object System.Collections.Generic.List[string]
+    foreach ($element in @($commandAst.CommandElements | Select-Object -Skip 1)) {
+        if ($element.Extent.EndOffset -lt $start) {
+            if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
+                $words.Add($element.Value)
+            } else {
+                $words.Add($element.Extent.Text)
+            }
+        }
+    }
+    $words.Add($current)
+    $lines = @(_kops_mfa_run -KopsMfaArgs (@('complete', 'cli') + $words.ToArray()) -Quiet)
+    if ($global:LASTEXITCODE -ne 0) { return }
+    foreach ($line in $lines) {
+        $text = [string] $line
+        if ($text -eq '') { continue }
+        $tab = $text.IndexOf("`t")
+        $candidate = if ($tab -ge 0) { $text.Substring(0, $tab) } else { $text }
+        $tip = if ($tab -ge 0) { $text.Substring($tab + 1) } else { $candidate }
+        if ($tip -eq '') { $tip = $candidate }
+        if ($candidate -cmatch '\A--?[A-Za-z0-9][A-Za-z0-9-]*\z') {
+            $kind = [System.Management.Automation.CompletionResultType]::ParameterName
+            $insert = $candidate
+        } else {
+            $kind = [System.Management.Automation.CompletionResultType]::ParameterValue
+            if ($candidate -cmatch '\A[A-Za-z0-9_][A-Za-z0-9_./:=+@-]*\z') {
+                $insert = $candidate
+            } else {
+                $insert = "'" + ($candidate -replace "(['‘’‚‛])", '$1$1') + "'"
+            }
+        }
+        New-Object System.Management.Automation.CompletionResult $insert, $candidate, $kind, $tip
+    }
+}
+
 if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
     # While the session has more than the reuse window left, the real kops
     # runs at once: no kops-mfa start, no clock other than .NET's.

@@ -165,6 +165,25 @@ function _kops_mfa_complete {
   compadd -a candidates
 }
 
+# Completion for kops-mfa itself: `kops-mfa complete cli <words> <current>`
+# prints `candidate<TAB>description` lines for the words after kops-mfa
+# (commands, their options, profile and shell names); compadd shows each
+# with its description and quotes it as one word.
+function _kops_mfa_complete_cli {
+  emulate -L zsh
+  local out line
+  local -a args candidates shown
+  args=("${(@Q)words[2,CURRENT-1]}" "${(Q)PREFIX}")
+  out=$(_kops_mfa_run complete cli "${args[@]}" 2>/dev/null </dev/null) || return 1
+  for line in "${(@f)out}"; do
+    [[ -n $line ]] || continue
+    candidates+=("${line%%$'\t'*}")
+    shown+=("${line%%$'\t'*}  -- ${line#*$'\t'}")
+  done
+  (( ${#candidates} )) || return 1
+  compadd -l -d shown -a candidates
+}
+
 () {
   emulate -L zsh
 
@@ -172,6 +191,7 @@ function _kops_mfa_complete {
 
   if (( $+functions[compdef] )); then
     compdef _kops_mfa_complete kops-login kops-logout
+    compdef _kops_mfa_complete_cli kops-mfa
   fi
 
   if [[ ${KOPS_MFA_AUTO_REFRESH-} == (1|prompt) ]]; then
