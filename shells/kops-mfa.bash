@@ -1,38 +1,11 @@
 # shellcheck shell=bash
-# kops-mfa shell integration for bash (3.2 and later). In ~/.bashrc:
+# kops-mfa shell integration for bash 3.2 and later. In ~/.bashrc:
 #
 #   eval "$(kops-mfa init bash)"
 #
-# kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives back what the login replaced
-# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
-#                        expired), for PS1; nothing when logged out
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
-#                        is loaded: the real kops, after a kops-login only when
-#                        the session is within the reuse window of its end
-# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
-# it can do so without a code (cache, MFA session); it never asks for one.
-#
-# kops-mfa's statements start with the line "# kops-mfa statements v1". These
-# functions evaluate kops-mfa's output only when it exited 0 AND the output
-# starts with that line. Exit 0 without it (--help, --version) prints the text
-# and evaluates nothing; a failure (wrong code, Ctrl-C = 130, no network)
-# changes nothing and returns kops-mfa's status. The MFA prompt is on the
-# terminal, not stdout, so capturing is safe. The statements are
-# `export NAME='v'` and `unset NAME`, which act on globals from a function too.
-#
-# `set -e` in the calling shell: a failing kops-login returns non-zero like
-# any failing command, so a bare `kops-login` then ends a `set -e` script or
-# shell; write `kops-login || …` or `if kops-login; then …` there. Nothing in
-# the functions themselves trips `set -e`, `set -u` or `pipefail`.
-#
-# Written for bash 3.2 (macOS): no associative arrays, no ${v,,}, no mapfile.
-# The clock is chosen once by version: $EPOCHSECONDS (bash 5), printf %()T
-# (4.2), date +%s (3.2). `function name` (not `name()`) keeps an alias of the
-# same name from being expanded while the function is defined. Hyphenated
-# names need bash's default (non-POSIX) mode. Helpers pass results back in
-# variables the caller declared `local` (bash's dynamic scope), so nothing
-# forks and nothing is left behind.
+# kops-login, kops-logout, kops_mfa_prompt, completion; with
+# KOPS_MFA_AUTO_REFRESH=1 or prompt, the kops wrapper and the prompt hook.
+# What each does and why it is written so: docs/shells.md.
 
 # Run kops-mfa: the node and script of the kops-mfa that printed this text
 # (`kops-mfa init` fills them in, so that a version manager's PATH cannot

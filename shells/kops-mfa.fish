@@ -2,27 +2,9 @@
 #
 #   kops-mfa init fish | source
 #
-# kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives back what the login replaced
-# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
-#                        expired), for fish_right_prompt; nothing when logged out
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
-#                        is loaded: the real kops, after a kops-login only when
-#                        the session is within the reuse window of its end
-# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
-# it can do so without a code (cache, MFA session); it never asks for one.
-#
-# kops-mfa's statements start with the line "# kops-mfa statements v1". These
-# functions source kops-mfa's output only when it exited 0 AND the output
-# starts with that line. Exit 0 without it (--help, --version) prints the text
-# and sources nothing; a failure (wrong code, Ctrl-C = 130, no network)
-# changes nothing and returns kops-mfa's status. The MFA prompt is on the
-# terminal, not stdout, so capturing is safe.
-#
-# `set -l out (cmd)` leaves cmd's exit status in $status. The substitution
-# splits the output at newlines (empty lines included), and `string join`
-# puts it back together, so a value that holds a newline survives. The
-# statements (`set -gx`, `set -e -g`) act on globals from inside a function.
+# kops-login, kops-logout, kops_mfa_prompt, completion; with
+# KOPS_MFA_AUTO_REFRESH=1 or prompt, the kops wrapper and the prompt hook.
+# What each does and why it is written so: docs/shells.md.
 
 # The command that runs kops-mfa, one word a line: the node and script of the
 # kops-mfa that printed this text (`kops-mfa init` fills them in, so that a

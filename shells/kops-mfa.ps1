@@ -3,41 +3,9 @@
 #
 #   kops-mfa init powershell | Out-String | Invoke-Expression
 #
-# kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives AWS_PROFILE back
-# kops_mfa_prompt        the time left of this shell's session: 42m, 1h05m,
-#                        expired; nothing without one. Starts no process.
-# kops [args]            only with $env:KOPS_MFA_AUTO_REFRESH = '1' or 'prompt'
-#                        when this is loaded: kops-login --quiet when the
-#                        session has 5 minutes or less left, then the real kops
-# prompt                 with KOPS_MFA_AUTO_REFRESH = 'prompt': your prompt
-#                        function, wrapped so that it renews a session near its
-#                        end from the cache without ever asking for a code
-# Tab completion of the options and profile names of kops-login/kops-logout.
-#
-# kops-mfa's stdout is evaluated only when kops-mfa exited 0 and its first
-# line is "# kops-mfa statements v1"; exit 0 without it (--help, --version)
-# prints the output and evaluates nothing. On failure (wrong code, Ctrl-C =
-# 130, no network) nothing changes, $LASTEXITCODE is kops-mfa's status, and
-# kops-login ends with a terminating error, so $? is $false and the rest of
-# the command line does not run: a PowerShell function can make $? false in
-# no other way (Write-Error in a plain function leaves it $true, and an
-# advanced function would eat -v, -d and -- meant for kops-mfa).
-#
-# The functions work under Set-StrictMode -Version Latest, with
-# $ErrorActionPreference = 'Stop' and $PSNativeCommandUseErrorActionPreference
-# = $true in the caller: they use only defined variables, and set both
-# preferences locally. The statements only touch $env:, which is process-wide,
-# so evaluating them in a function's scope is enough; the functions are
-# global, so they outlive whatever scope runs this text.
-#
-# Encoding: PowerShell decodes a native command's stdout with
-# [Console]::OutputEncoding, which on Windows is the console's OEM code page
-# (437, 850, ...) unless the system uses UTF-8. kops-mfa writes UTF-8, so it
-# is set to UTF-8 (no BOM) around each kops-mfa run and put back after.
-#
-# Arguments reach kops-mfa exactly with PowerShell 7.3 and later; older
-# versions mangle arguments that contain double quotes.
+# kops-login, kops-logout, kops_mfa_prompt, completion; with
+# $env:KOPS_MFA_AUTO_REFRESH = '1' or 'prompt', the kops wrapper and the
+# prompt hook. What each does and why it is written so: docs/shells.md.
 
 $global:_kops_mfa_header = '# kops-mfa statements v1'
 # The key ID of a session whose renewal needs a code, or found STS

@@ -2,36 +2,9 @@
 #
 #   eval "$(kops-mfa init zsh)"
 #
-# kops-login [options]   log in with MFA; sets the AWS_* session in this shell
-# kops-logout [options]  forget the session; gives back what the login replaced
-# kops_mfa_prompt        the time left of this shell's session (42m, 1h05m,
-#                        expired), for PROMPT/RPROMPT; nothing when logged out
-# kops [args]            only with KOPS_MFA_AUTO_REFRESH=1 or prompt when this
-#                        is loaded: the real kops, after a kops-login only when
-#                        the session is within the reuse window of its end
-# KOPS_MFA_AUTO_REFRESH=prompt also renews the session before each prompt when
-# it can do so without a code (cache, MFA session); it never asks for one.
-#
-# kops-mfa's statements start with the line "# kops-mfa statements v1". These
-# functions evaluate kops-mfa's output only when it exited 0 AND the output
-# starts with that line. Exit 0 without it (--help, --version) prints the text
-# and evaluates nothing; a failure (wrong code, Ctrl-C = 130, no network)
-# changes nothing and returns kops-mfa's status. The MFA prompt is on the
-# terminal, not stdout, so capturing is safe.
-#
-# Every function starts with `emulate -L zsh`: the user's options (nounset,
-# ksh_arrays, sh_word_split, err_exit…) do not reach its body, and are back
-# when it returns. The statements kops-mfa prints (`export NAME='v'`,
-# `unset NAME`) act on the global parameters from inside a function too.
-# The code outside functions runs in an anonymous function for the same
-# reason. Under `setopt err_exit` a failing kops-login ends the shell like any
-# failing command; write `kops-login || …` there. The clock is $EPOCHSECONDS
-# from zsh/datetime (date +%s only if that module is missing), so the prompt
-# function and the kops wrapper fork nothing.
-#
-# The user functions and their helpers are plain bash-compatible code (but for
-# emulate), so the test suite lints them with shellcheck as bash (shellcheck
-# has no zsh mode).
+# kops-login, kops-logout, kops_mfa_prompt, completion; with
+# KOPS_MFA_AUTO_REFRESH=1 or prompt, the kops wrapper and the prompt hook.
+# What each does and why it is written so: docs/shells.md.
 
 # Run kops-mfa: the node and script of the kops-mfa that printed this text
 # (`kops-mfa init` fills them in, so that a version manager's PATH cannot
