@@ -46,11 +46,32 @@ function _kops_mfa_apply {
   return 0
 }
 
+# Status 0 when the arguments ask for help (before any --).
+function _kops_mfa_wants_help {
+  local _kops_mfa_arg
+  for _kops_mfa_arg in "$@"; do
+    case ${_kops_mfa_arg} in
+      --help | -h) return 0 ;;
+      --) return 1 ;;
+      *) ;;
+    esac
+  done
+  return 1
+}
+
 function kops-login {
+  if _kops_mfa_wants_help "$@"; then
+    _kops_mfa_run complete usage login
+    return
+  fi
   _kops_mfa_apply env "$@"
 }
 
 function kops-logout {
+  if _kops_mfa_wants_help "$@"; then
+    _kops_mfa_run complete usage logout
+    return
+  fi
   _kops_mfa_apply logout "$@"
 }
 

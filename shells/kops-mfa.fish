@@ -53,10 +53,37 @@ function __kops_mfa_apply --description 'Run kops-mfa and apply its statements'
 end
 
 function kops-login --description 'Log in with MFA and set the AWS session in this shell'
+    if __kops_mfa_wants_help $argv
+        __kops_mfa_run_usage login
+        return
+    end
     __kops_mfa_apply env $argv
 end
 
+# Status 0 when the arguments ask for help (before any --).
+function __kops_mfa_wants_help --description 'Whether the arguments ask for help'
+    for arg in $argv
+        switch $arg
+            case --help -h
+                return 0
+            case --
+                return 1
+        end
+    end
+    return 1
+end
+
+function __kops_mfa_run_usage --description 'The help of kops-login or kops-logout'
+    set -l kops_mfa_cmd (__kops_mfa_command)
+    or return 127
+    command $kops_mfa_cmd complete usage $argv[1]
+end
+
 function kops-logout --description 'Forget the MFA session and clear it from this shell'
+    if __kops_mfa_wants_help $argv
+        __kops_mfa_run_usage logout
+        return
+    end
     __kops_mfa_apply logout $argv
 end
 

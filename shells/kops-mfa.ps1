@@ -117,12 +117,31 @@ function global:_kops_mfa_fail {
     throw $kopsMfaError
 }
 
+# Whether the arguments ask for help (before any --).
+function global:_kops_mfa_wants_help {
+    foreach ($kopsMfaArg in $args) {
+        if ($kopsMfaArg -ceq '--') { return $false }
+        if ($kopsMfaArg -ceq '--help' -or $kopsMfaArg -ceq '-h') { return $true }
+    }
+    return $false
+}
+
 function global:kops-login {
+    if (_kops_mfa_wants_help @args) {
+        _kops_mfa_run -KopsMfaArgs @('complete', 'usage', 'login')
+        foreach ($kopsMfaLine in $global:_kops_mfa_stderr) { [Console]::Error.WriteLine($kopsMfaLine) }
+        return
+    }
     _kops_mfa_apply -Command env -Options $args
     if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops-login }
 }
 
 function global:kops-logout {
+    if (_kops_mfa_wants_help @args) {
+        _kops_mfa_run -KopsMfaArgs @('complete', 'usage', 'logout')
+        foreach ($kopsMfaLine in $global:_kops_mfa_stderr) { [Console]::Error.WriteLine($kopsMfaLine) }
+        return
+    }
     _kops_mfa_apply -Command logout -Options $args
     if ($global:LASTEXITCODE -ne 0) { _kops_mfa_fail -Name kops-logout }
 }

@@ -13,7 +13,7 @@ function bashRecipe(): string {
   assert.notEqual(from, -1);
   const block = /```bash\n([\s\S]*?)```/.exec(page.slice(from))?.[1];
   assert.ok(block?.includes('PROMPT_COMMAND'), 'the bash recipe sets PROMPT_COMMAND');
-  return block;
+  return block ?? '';
 }
 
 test('the bash prompt recipe runs the hook first, then the segment', async (t) => {

@@ -9,10 +9,13 @@
 //   complete cli <word>… <current word>
 //     kops-mfa itself, given the words after `kops-mfa` up to the cursor:
 //     `candidate<TAB>description` lines (bash drops the description).
+//   complete usage <login|logout>
+//     the help of kops-login or kops-logout, for their --help: the options
+//     the functions pass on (not --shell, which they set themselves).
 import { loadAwsFiles, profileNames } from '../../settings/aws-files.js';
 import type { Context, Outcome } from '../../context.js';
 import { usageError } from '../../errors.js';
-import { DEBUG_OPTION, SHELL_FUNCTIONS, type OptionSpec } from '../options.js';
+import { DEBUG_OPTION, helpText, rawName, SHELL_FUNCTIONS, type OptionSpec } from '../options.js';
 import { INIT_NAMES, SHELL_NAMES } from '../../shell/shells.js';
 import { commands } from './index.js';
 
@@ -75,9 +78,37 @@ function completeCli(words: readonly string[], ctx: Context): string {
   return lines(offered.map((o) => [`--${o.name}`, o.help] as const), current);
 }
 
+const FUNCTIONS = {
+  login: { name: 'kops-login', what: 'Log in with MFA and set the AWS session in this shell', example: 'kops-login --profile prod' },
+  logout: { name: 'kops-logout', what: 'Forget the session and give this shell back what the login replaced', example: 'kops-logout --all' },
+} as const;
+
+/** The --help of kops-login or kops-logout, from the option table. */
+function usage(fn: 'login' | 'logout'): string {
+  const f = FUNCTIONS[fn];
+  const options = [...SHELL_FUNCTIONS[fn], HELP];
+  const width = Math.max(...options.map((o) => rawName(o).length));
+  return [
+    `${f.name}: ${f.what}`,
+    '',
+    'Usage:',
+    `  $ ${f.name} [options]`,
+    '',
+    'Options:',
+    ...options.map((o) => `  ${rawName(o).padEnd(width)}  ${helpText(o)}`),
+    '',
+    'Examples:',
+    `  ${f.example}`,
+    '',
+    'More: docs/shells.md, and kops-mfa --help',
+    '',
+  ].join('\n');
+}
+
 export function completeCommand(words: readonly string[], ctx: Context): Outcome {
   const [fn, ...rest] = words;
   if (fn === 'cli') return { stdout: completeCli(rest, ctx) };
+  if (fn === 'usage' && (rest[0] === 'login' || rest[0] === 'logout')) return { stdout: usage(rest[0]) };
   const [previous = '', current = ''] = rest;
   if (fn !== 'login' && fn !== 'logout') {
     throw usageError('complete needs login, logout or cli, then the words up to the one being completed');
