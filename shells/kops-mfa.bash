@@ -39,9 +39,9 @@ function _kops_mfa_apply {
     return "${_kops_mfa_rc}"
   fi
   if [[ "${_kops_mfa_out%%$'\n'*}" = '# kops-mfa statements v1' ]]; then
-    eval "${_kops_mfa_out}"
+    \builtin eval "${_kops_mfa_out}"
   elif [[ -n "${_kops_mfa_out}" ]]; then
-    printf '%s\n' "${_kops_mfa_out}"
+    \builtin printf '%s\n' "${_kops_mfa_out}"
   fi
   return 0
 }
@@ -85,7 +85,7 @@ if [[ "${BASH_VERSINFO[0]}" -ge 5 ]]; then
   }
 elif [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 2 ]]; then
   function _kops_mfa_clock {
-    printf -v _kops_mfa_now '%(%s)T' -1
+    \builtin printf -v _kops_mfa_now '%(%s)T' -1
   }
 else
   function _kops_mfa_clock {
@@ -142,7 +142,7 @@ function kops_mfa_prompt {
     elif [[ "${_kops_mfa_left}" -lt 3600 ]]; then
       _kops_mfa_text="$((_kops_mfa_left / 60))m"
     else
-      printf -v _kops_mfa_text '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
+      \builtin printf -v _kops_mfa_text '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
     fi
     if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
       _kops_mfa_text+=' needs code'
@@ -151,9 +151,9 @@ function kops_mfa_prompt {
     fi
   fi
   if [[ "${1-}" = -v && -n "${2-}" ]]; then
-    printf -v "$2" '%s' "${_kops_mfa_text}"
+    \builtin printf -v "$2" '%s' "${_kops_mfa_text}"
   else
-    printf '%s' "${_kops_mfa_text}"
+    \builtin printf '%s' "${_kops_mfa_text}"
   fi
 }
 
@@ -212,7 +212,7 @@ function _kops_mfa_complete {
   _kops_mfa_out=$(_kops_mfa_run complete "${_kops_mfa_fn}" "${_kops_mfa_prev}" "${_kops_mfa_cur}" 2>/dev/null </dev/null) || return 0
   # What readline keeps of the word: the raw text before the part it replaces.
   _kops_mfa_keep=${_kops_mfa_raw%"${2-}"}
-  while IFS= read -r _kops_mfa_word; do
+  while IFS= \builtin read -r _kops_mfa_word; do
     [[ -n "${_kops_mfa_word}" ]] || continue
     case ${_kops_mfa_q}:${_kops_mfa_raw} in
       "'":"'"*)
@@ -223,7 +223,7 @@ function _kops_mfa_complete {
         _kops_mfa_word=${_kops_mfa_word//\$/\\\$}
         _kops_mfa_full="\"${_kops_mfa_word//\`/\\\`}" ;;
       *)
-        printf -v _kops_mfa_full '%q' "${_kops_mfa_word}"
+        \builtin printf -v _kops_mfa_full '%q' "${_kops_mfa_word}"
         _kops_mfa_full=${_kops_mfa_pre}${_kops_mfa_full} ;;
     esac
     case ${_kops_mfa_full} in
@@ -242,9 +242,9 @@ function _kops_mfa_complete_cli {
   local _kops_mfa_out='' _kops_mfa_line='' _kops_mfa_word=''
   COMPREPLY=()
   _kops_mfa_out=$(_kops_mfa_run complete cli "${COMP_WORDS[@]:1:${COMP_CWORD:-1}}" 2>/dev/null </dev/null) || return 0
-  while IFS= read -r _kops_mfa_line; do
+  while IFS= \builtin read -r _kops_mfa_line; do
     [[ -n "${_kops_mfa_line}" ]] || continue
-    printf -v _kops_mfa_word '%q' "${_kops_mfa_line%%$'\t'*}"
+    \builtin printf -v _kops_mfa_word '%q' "${_kops_mfa_line%%$'\t'*}"
     COMPREPLY+=("${_kops_mfa_word}")
   done <<<"${_kops_mfa_out}"
   return 0
@@ -287,7 +287,7 @@ if [[ "${KOPS_MFA_AUTO_REFRESH-}" = prompt ]]; then
     local _kops_mfa_status=$? _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0 _kops_mfa_rc=''
     if [[ -n "${_kops_mfa_job-}" ]]; then
       if [[ -r "${_kops_mfa_job}/rc" ]]; then
-        IFS= read -r _kops_mfa_rc <"${_kops_mfa_job}/rc" || :
+        IFS= \builtin read -r _kops_mfa_rc <"${_kops_mfa_job}/rc" || :
       fi
       if [[ -n "${_kops_mfa_rc}" ]]; then
         command rm -rf -- "${_kops_mfa_job}"

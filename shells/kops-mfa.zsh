@@ -40,9 +40,9 @@ function _kops_mfa_apply {
     return "${_kops_mfa_rc}"
   fi
   if [[ "${_kops_mfa_out%%$'\n'*}" = '# kops-mfa statements v1' ]]; then
-    eval "${_kops_mfa_out}"
+    \builtin eval "${_kops_mfa_out}"
   elif [[ -n "${_kops_mfa_out}" ]]; then
-    printf '%s\n' "${_kops_mfa_out}"
+    \builtin printf '%s\n' "${_kops_mfa_out}"
   fi
   return 0
 }
@@ -124,16 +124,16 @@ function kops_mfa_prompt {
   local _kops_mfa_left=0 _kops_mfa_now=0
   _kops_mfa_time_left || return 0
   if [[ "${_kops_mfa_left}" -le 0 ]]; then
-    printf '%s' expired
+    \builtin printf '%s' expired
   elif [[ "${_kops_mfa_left}" -lt 3600 ]]; then
-    printf '%dm' "$((_kops_mfa_left / 60))"
+    \builtin printf '%dm' "$((_kops_mfa_left / 60))"
   else
-    printf '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
+    \builtin printf '%dh%02dm' "$((_kops_mfa_left / 3600))" "$((_kops_mfa_left % 3600 / 60))"
   fi
   if [[ "${_kops_mfa_needs_code-}" = "${KOPS_MFA_KEY_ID}" ]]; then
-    printf '%s' ' needs code'
+    \builtin printf '%s' ' needs code'
   elif [[ "${_kops_mfa_unreachable-}" = "${KOPS_MFA_KEY_ID}" ]]; then
-    printf '%s' ' sts unreachable'
+    \builtin printf '%s' ' sts unreachable'
   fi
   return 0
 }
@@ -220,7 +220,7 @@ function _kops_mfa_complete_cli {
       emulate -L zsh
       local _kops_mfa_left=0 _kops_mfa_now=0 _kops_mfa_window=0 _kops_mfa_rc=''
       if [[ -n ${_kops_mfa_job-} ]]; then
-        [[ -r $_kops_mfa_job/rc ]] && { IFS= read -r _kops_mfa_rc <"$_kops_mfa_job/rc" || : }
+        [[ -r $_kops_mfa_job/rc ]] && { IFS= \builtin read -r _kops_mfa_rc <"$_kops_mfa_job/rc" || : }
         if [[ -n $_kops_mfa_rc ]]; then
           command rm -rf -- "$_kops_mfa_job"
           typeset -g _kops_mfa_job=''
