@@ -410,8 +410,9 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq 'prompt') {
         $global:_kops_mfa_lookup = $ExecutionContext.InvokeCommand.PostCommandLookupAction
         $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
             param($kopsMfaName, $kopsMfaLookup)
-            $kopsMfaOk = $?
-            if ($kopsMfaName -eq 'prompt' -and -not [object]::ReferenceEquals($function:global:prompt, $global:_kops_mfa_prompt)) {
+            # Nothing is assigned before this test: an assignment would reset $?.
+            if ($kopsMfaName -eq 'prompt' -and -not [object]::ReferenceEquals($function:prompt, $global:_kops_mfa_prompt)) {
+                $kopsMfaOk = $?
                 _kops_mfa_before_prompt
                 if (-not $kopsMfaOk) { Write-Error -Message '' -ErrorAction Ignore }
             }

@@ -225,7 +225,7 @@ function renewalsAlive(dir: string): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (!cmdline.includes('--no-prompt') || !cmdline.includes('sh')) continue;
+      if (!cmdline.includes('--no-prompt') || !cmdline.includes('env')) continue;
       if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`KMFA_T=${dir}`)) out.push(Number(name));
     } catch {
       // gone, or not ours

@@ -181,6 +181,7 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
     'global:_kops_mfa_run',
     'global:_kops_mfa_apply',
     'global:_kops_mfa_fail',
+    'global:_kops_mfa_wants_help',
     'global:kops-login',
     'global:kops-logout',
     'global:_kops_mfa_left',
@@ -188,6 +189,7 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
     'global:kops_mfa_prompt',
     'global:kops',
     'global:_kops_mfa_hook',
+    'global:_kops_mfa_before_prompt',
     'global:prompt',
   ]);
 });
@@ -529,7 +531,7 @@ for (const flavour of FLAVOURS) {
       'kops-mfa-test-dump after-login',
       // Exit 0 without the header (help, version): printed, never evaluated.
       copyFile(flavour, 'text-content', 'text'),
-      status(flavour, 'login-text', 'kops-login --help'),
+      status(flavour, 'login-text', 'kops-login --version'),
       status(flavour, 'logout-text', 'kops-logout -v'),
       removeFile(flavour, 'text'),
       'kops-mfa-test-dump after-text',
@@ -574,7 +576,7 @@ for (const flavour of FLAVOURS) {
     assert.deepEqual(stub.calls(), [
       { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--profile', 'kops'] },
       { cmd: 'kops-mfa', args: ['env', '--shell', shell, ...TRICKY_ARGS] },
-      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--help'] },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--version'] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell, '-v'] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell, '--all', 'a b'] },
@@ -710,7 +712,7 @@ test('zsh: registers completion only when compdef exists', async (t) => {
   ].join('\n');
   const r = await runShell('zsh', script, stub.env);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'compdef _kops_mfa_complete kops-login kops-logout\n');
+  assert.equal(r.stdout, 'compdef _kops_mfa_complete kops-login kops-logout\ncompdef _kops_mfa_complete_cli kops-mfa\n');
   assert.equal(r.stderr, '');
 });
 
