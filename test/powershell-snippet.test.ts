@@ -417,6 +417,46 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
   });
 });
 
+test('while STS holds the renewal the prompt comes back; then the prompt says sts unreachable', async (t) => {
+  const exe = needPowerShell(t);
+  if (!exe) return;
+  // Role sessions of 2 minutes from an MFA session: the hook renews at once, and would need no code.
+  const w = await world(t, { roleSessionSeconds: 120 });
+  w.writeAws(mfaProfile('kops', { region: 'eu-west-1', mfa_session_duration: '3600' }), DEFAULT_CREDENTIALS);
+  const { bin, log } = shim(t, REAL);
+  const work = tempDir(t);
+  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' };
+  const script = [
+    STRICT,
+    'function global:prompt { "USER-PROMPT> " }',
+    LOAD,
+    `kops-login --quiet --token-code ${w.code()}`,
+    report('KEY0', '$env:AWS_ACCESS_KEY_ID'),
+    // The test makes STS hang, then lets the script go on.
+    `New-Item -ItemType File ${psQuote(join(work, 'ready'))} | Out-Null`,
+    `while (-not (Test-Path ${psQuote(join(work, 'go'))})) { Start-Sleep -Milliseconds 50 }`,
+    report('P1', 'prompt'),
+    // The prompt is back; the renewal still waits for STS.
+    report('WAITING', '[string] ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited)'),
+    'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+    '$null = prompt',
+    report('LEFT1', 'kops_mfa_prompt'),
+    report('KEY1', '$env:AWS_ACCESS_KEY_ID'),
+  ].join('\n');
+  const run = ps(t, exe, script, env, work);
+  for (let i = 0; i < 6000 && !readdirSync(work).includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+  w.server.faults.hang = true;
+  writeFileSync(join(work, 'go'), '');
+  const { r, stderr, code } = await run;
+  assert.equal(code, 0, stderr);
+  assert.equal(r.get('P1'), 'USER-PROMPT> ');
+  assert.equal(r.get('WAITING'), 'True', 'the prompt came back while the renewal waited for STS');
+  assert.ok(w.server.calls.some((c) => c.fault === 'hang'), 'STS held a request');
+  assert.match(r.get('LEFT1') ?? '', /^[12]m sts unreachable$/);
+  assert.equal(r.get('KEY1'), r.get('KEY0'));
+  assert.ok(starts(log).some((l) => l.includes('--no-prompt')));
+});
+
 test('a prompt function defined after the rc line keeps the hook', async (t) => {
   const exe = needPowerShell(t);
   if (!exe) return;

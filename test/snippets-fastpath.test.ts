@@ -159,7 +159,7 @@ async function interactive(
  */
 async function untilReport(s: ScreenSession, report: string, re: RegExp, ok: (m: RegExpExecArray) => boolean): Promise<RegExpExecArray> {
   let m: RegExpExecArray | undefined;
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 5000; i++) {
     m = await s.run(report, re);
     if (ok(m)) return m;
   }
@@ -246,7 +246,7 @@ async function until(what: string, ok: () => boolean, turns = 200_000): Promise<
 for (const sh of SHELLS) {
   test(`${sh.tool}: while STS holds the renewal, the prompt comes back; then the prompt says sts unreachable, not needs code`, { timeout: 120_000 }, async (t) => {
     if (!needTool(t, 'script') || !needTool(t, sh.tool)) return;
-    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '1' });
+    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' });
     const s = await interactive(t, sh, r0.env);
     const report = isFish(sh)
       ? `echo "KEY=$AWS_ACCESS_KEY_ID P=["(kops_mfa_prompt)"]"`
