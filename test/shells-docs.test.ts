@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { needTool, posixQuote, ROOT, run } from './helpers.ts';
+import { needTool, posixQuote, ROOT, run } from './support/helpers.ts';
 
 function bashRecipe(): string {
   const page = readFileSync(join(ROOT, 'docs', 'shells.md'), 'utf8');

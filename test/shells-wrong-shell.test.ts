@@ -12,7 +12,7 @@ import { render, type ShellName } from '../src/shell/render/index.ts';
 import { GUARD as FISH_GUARD } from '../src/shell/render/fish.ts';
 import { GUARD as POSIX_GUARD } from '../src/shell/render/posix.ts';
 import { GUARD as POWERSHELL_GUARD } from '../src/shell/render/powershell.ts';
-import { kopsMfaShim, needTool, posixQuote, runRaw, tempDir } from './helpers.ts';
+import { kopsMfaShim, needTool, posixQuote, runRaw, tempDir } from './support/helpers.ts';
 import { needPowerShell, psQuote, runPs } from './powershell/pwsh.ts';
 
 const SECRETS = {

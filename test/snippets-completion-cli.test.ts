@@ -10,9 +10,9 @@ import { describe, test, type TestContext } from 'node:test';
 import { commands } from '../src/cli/commands/index.ts';
 import type { Context } from '../src/context.ts';
 import { SHELL_NAMES } from '../src/shell/shells.ts';
-import { kopsMfaShim, needTool, posixQuote, ROOT, run, runCli, tempDir } from './helpers.ts';
-import { fishQuote } from './shells.ts';
-import { interactiveShellArgv, ScreenSession } from './pty.ts';
+import { kopsMfaShim, needTool, posixQuote, ROOT, run, runCli, tempDir } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
+import { interactiveShellArgv, ScreenSession } from './support/pty.ts';
 import { needPowerShell, psQuote, runPs } from './powershell/pwsh.ts';
 
 /** The command list as kops-mfa has it (the actions are never called). */

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { needTool, posixQuote, ROOT, tempDir } from './helpers.ts';
-import { fishQuote } from './shells.ts';
-import { cleanScreen, spawnPty } from './pty.ts';
+import { needTool, posixQuote, ROOT, tempDir } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
+import { cleanScreen, spawnPty } from './support/pty.ts';
 
 describe('kops-login after kops-mfa was killed at the prompt', () => {
   for (const shell of ['bash', 'zsh', 'fish'] as const) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { resolveSettings } from '../src/settings/config.ts';
-import { needTool, posixQuote, ROOT, runRaw } from './helpers.ts';
+import { needTool, posixQuote, ROOT, runRaw } from './support/helpers.ts';
 import { needPowerShell, psQuote, runPs } from './powershell/pwsh.ts';
 
 const MIN_INPUTS: (string | undefined)[] = [

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { BIN, needTool, posixQuote, ROOT, run, tempDir } from './helpers.ts';
-import { fishQuote } from './shells.ts';
+import { BIN, needTool, posixQuote, ROOT, run, tempDir } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
 import { needPowerShell, psQuote, runPs } from './powershell/pwsh.ts';
 
 const MISSING = 'kops-mfa is not on PATH (a different Node version?)';
