@@ -166,7 +166,8 @@ describe('kops-mfa writes for the shell that runs it, not for $SHELL', () => {
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     kopsMfaShim(bin);
-    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env.PATH}`, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), TERM: 'dumb' };
+    // A shell that holds a session: logout has statements to print.
+    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env.PATH}`, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), TERM: 'dumb', KOPS_MFA_SESSION: 'p', KOPS_MFA_KEY_ID: 'ASIAX', AWS_ACCESS_KEY_ID: 'ASIAX' };
     return { env, bin };
   }
 
