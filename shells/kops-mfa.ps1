@@ -312,7 +312,8 @@ if ($env:KOPS_MFA_AUTO_REFRESH -eq '1' -or $env:KOPS_MFA_AUTO_REFRESH -eq 'promp
         }
         if ($null -eq $global:_kops_mfa_kops_exe) {
             $global:LASTEXITCODE = 127
-            throw 'kops: command not found'
+            $global:_kops_mfa_stderr = @('kops is not on PATH')
+            _kops_mfa_fail -Name kops
         }
         & $global:_kops_mfa_kops_exe @args
     }
