@@ -142,6 +142,11 @@ export interface StsFaults {
   dropConnection: number;
   /** Wait this long before answering (0: no delay). */
   delayMs: number;
+  /**
+   * The next n requests are acted on (a code is spent, a session issued) but
+   * their answers are held until releaseHeld(): an answer lost on the way.
+   */
+  holdAnswers: number;
 }
 
 export interface StsCall {
@@ -242,6 +247,10 @@ export interface StsServer {
   readonly iam: Iam;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
+  /** Send the answers that faults.holdAnswers held (to clients that may have given up). */
+  releaseHeld(): void;
+  /** How many answers are held now. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -430,6 +439,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     malformed: false,
     dropConnection: 0,
     delayMs: 0,
+    holdAnswers: 0,
   });
   const faults: StsFaults = noFaults();
   const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
@@ -950,6 +960,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
           throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action} for version ${params.Version ?? STS_VERSION}`);
       }
       call.status = 200;
+      if (faults.holdAnswers > 0) {
+        faults.holdAnswers--;
+        await new Promise<void>((resolve) => heldAnswers.push(resolve));
+      }
       send(
         res,
         200,
@@ -969,6 +983,11 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       options.onCall?.(call);
     }
   }
+
+  const heldAnswers: Array<() => void> = [];
+  const releaseHeld = () => {
+    for (const release of heldAnswers.splice(0)) release();
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -1030,6 +1049,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     setRoleSessionSeconds: (seconds) => setCap('AssumeRole', seconds),
     setSessionTokenSeconds: (seconds) => setCap('GetSessionToken', seconds),
+    releaseHeld,
+    get held() {
+      return heldAnswers.length;
+    },
     reset() {
       calls.length = 0;
       issued.length = 0;
@@ -1038,6 +1061,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        releaseHeld();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
         server.closeAllConnections();

@@ -14,10 +14,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import { ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './helpers.ts';
-import { runMain } from './run-main.ts';
-import { readDump, UNIX_SHELLS } from './shells.ts';
+import { ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
+import { readDump, UNIX_SHELLS } from './support/shells.ts';
 import type { IssueOverrides, IssuedCredentials } from '../scripts/sts-server.ts';
 
 // ---------------------------------------------------------------------------
@@ -31,7 +31,8 @@ const assertFails = failsCleanly;
 function assertSucceeds(r: Outcome): void {
   const seen = `\nstderr: ${JSON.stringify(r.stderr)}`;
   assert.equal(r.code, 0, `exit code${seen}`);
-  assert.match(r.stdout, /^# kops-mfa statements v1\nexport AWS_ACCESS_KEY_ID=/, `statements on stdout${seen}`);
+  // The header, the guard line other shells refuse, then the statements.
+  assert.match(r.stdout, /^# kops-mfa statements v1\n.*\nexport AWS_ACCESS_KEY_ID=/, `statements on stdout${seen}`);
   assert.doesNotMatch(r.stderr, STACK_LINE, `a stack trace on stderr${seen}`);
 }
 
@@ -81,28 +82,52 @@ function exportsOf(stdout: string): { accessKeyId?: string; secretAccessKey?: st
 
 // First and alone: with 1-second attempts, a busy event loop (the STS server
 // shares it with the tests below) would blur what the attempts are.
-test('a hanging endpoint: gives up after the attempts KOPS_MFA_STS_TIMEOUT allows, naming the endpoint', async (t) => {
+test('a hanging endpoint: a call with a code is sent once; a renewal without one gives up after its attempts', async (t) => {
   const w = await world(t);
   w.server.faults.hang = true;
-  // One second an attempt instead of eight: the deadline is 3.5 attempts.
-  const [r, ms] = await timed(login(w, [], { ...w.env, KOPS_MFA_STS_TIMEOUT: '1' }));
-  assertFails(r, 5, new RegExp(esc(w.server.url)), /no answer/, /AWS_ENDPOINT_URL_STS|network|proxy/);
-  assert.ok(ms >= 1_000 && ms < 10_000, `took ${Math.round(ms)} ms; 1 s attempts, a 3.5 s deadline`);
+  const env = { ...w.env, KOPS_MFA_STS_TIMEOUT: '1' };
+  const r = await login(w, [], env);
+  assertFails(r, 5, new RegExp(esc(w.server.url)), /no answer/, /the code may have been used: wait for the next one/);
+  assert.equal(w.server.calls.length, 1, 'the code went out once');
+  // Without a code (a role renewed from the MFA session): retried, then the network is named.
+  const renew = await renewal(w);
+  w.server.faults.hang = true;
+  const [again, ms] = await timed(renew({ KOPS_MFA_STS_TIMEOUT: '1' }));
+  assertFails(again, 5, new RegExp(esc(w.server.url)), /no answer/, /AWS_ENDPOINT_URL_STS|network|proxy/);
   assert.ok(w.server.calls.length >= 2, `the request was retried (${w.server.calls.length} calls)`);
+  assert.ok(w.server.calls.every((c) => !c.tokenCode), 'no code in a renewal');
   t.diagnostic(`gave up after ${Math.round(ms)} ms and ${w.server.calls.length} attempts`);
 });
 
+/**
+ * A world whose profile keeps an MFA session, logged in once; then a
+ * function that renews the role session from the MFA session: an STS call
+ * without a code (the server's history is reset first).
+ */
+async function renewal(w: World): Promise<(env?: NodeJS.ProcessEnv) => Promise<Outcome>> {
+  w.writeAws(`[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nmfa_session_duration = 7200\n`);
+  w.server.reset();
+  Object.assign(w.server.faults, { hang: false });
+  assertSucceeds(await login(w));
+  w.server.reset();
+  // The role session has just under 60 minutes left: a miss at --min-remaining 60, renewed without a code.
+  return (env = {}) => runMain(['env', '--shell', 'bash', '--no-prompt', '--min-remaining', '60'], { env: { ...w.env, ...env } });
+}
+
 describe('faults', { concurrency: true }, () => {
   // Everything else: the network faults one at a time (their retries and
-  // attempt timeouts share this event loop with the STS server: on a loaded
-  // machine a timed-out attempt's code is spent before the retry), the rest
+  // attempt timeouts share this event loop with the STS server), the rest
   // two at a time. Each test has its own server and HOME.
   describe('the rest', { concurrency: true }, () => {
     describe('network and server', { concurrency: 1 }, () => {
-      test('throttled twice, then answered: retried, login succeeds', async (t) => {
+      test('throttled twice: a renewal without a code is retried and succeeds; a call with a code is sent once', async (t) => {
         const w = await world(t);
         w.server.faults.throttle = 2;
-        const r = await login(w);
+        assertFails(await login(w), 5, /throttling/i, /wait for the next code/);
+        assert.equal(w.server.calls.length, 1, 'the code went out once');
+        const renew = await renewal(w);
+        w.server.faults.throttle = 2;
+        const r = await renew();
         assertSucceeds(r);
         assert.deepEqual(
           w.server.calls.map((c) => c.fault ?? c.status),
@@ -113,19 +138,23 @@ describe('faults', { concurrency: true }, () => {
 
       test('persistent throttling: a clear error, exit 5', async (t) => {
         const w = await world(t);
+        const renew = await renewal(w);
         w.server.faults.throttle = 100;
-        assertFails(await login(w), 5, /throttling/i, /try again/);
+        assertFails(await renew(), 5, /throttling/i, /try again/);
         assert.equal(w.server.calls.length, 3, 'three attempts');
-        assert.deepEqual(cacheFiles(w), [], 'nothing cached');
       });
 
       for (const code of ['InternalFailure', 'ServiceUnavailable'] as const) {
         const status = code === 'InternalFailure' ? 500 : 503;
-        test(`HTTP ${status} twice, then answered: retried, login succeeds`, async (t) => {
+        test(`HTTP ${status} twice: a renewal is retried and succeeds; a call with a code is sent once`, async (t) => {
           const w = await world(t);
           Object.assign(w.server.faults, { serverError: 2, serverErrorCode: code });
-          const r = await login(w);
-          assertSucceeds(r);
+          assertFails(await login(w), 5, new RegExp(`HTTP ${status}`), /the code may have been used/);
+          assert.equal(w.server.calls.length, 1, 'the code went out once');
+          assert.deepEqual(cacheFiles(w), [], 'nothing cached');
+          const renew = await renewal(w);
+          Object.assign(w.server.faults, { serverError: 2, serverErrorCode: code });
+          assertSucceeds(await renew());
           assert.deepEqual(
             w.server.calls.map((c) => c.fault ?? c.status),
             ['serverError', 'serverError', 200],
@@ -134,8 +163,9 @@ describe('faults', { concurrency: true }, () => {
 
         test(`persistent HTTP ${status}: a clear error, exit 5`, async (t) => {
           const w = await world(t);
+          const renew = await renewal(w);
           Object.assign(w.server.faults, { serverError: 100, serverErrorCode: code });
-          assertFails(await login(w), 5, new RegExp(`HTTP ${status}`), new RegExp(esc(w.server.url)), /try again later/);
+          assertFails(await renew(), 5, new RegExp(`HTTP ${status}`), new RegExp(esc(w.server.url)), /try again later/);
           assert.equal(w.server.calls.length, 3, 'three attempts');
         });
       }
@@ -198,13 +228,15 @@ describe('faults', { concurrency: true }, () => {
         assert.deepEqual(cacheFiles(w), []);
       });
 
-      test('dropped connections: one clear line; one drop is retried away', async (t) => {
+      test('dropped connections: one clear line; the code is not sent again; a renewal retries one drop away', async (t) => {
         const w = await world(t);
         w.server.faults.dropConnection = 100;
-        assertFails(await login(w), 5, /ECONNRESET|connection/, new RegExp(esc(w.server.url)));
-        w.server.reset();
+        assertFails(await login(w), 5, /ECONNRESET|connection/, new RegExp(esc(w.server.url)), /the code may have been used/);
+        assert.equal(w.server.calls.length, 1, 'the code went out once');
+        const renew = await renewal(w);
         w.server.faults.dropConnection = 1;
-        assertSucceeds(await login(w));
+        assertSucceeds(await renew());
+        assert.deepEqual(w.server.calls.map((c) => c.fault ?? c.status), ['dropConnection', 200]);
       });
     });
 
@@ -250,9 +282,9 @@ describe('faults', { concurrency: true }, () => {
 
       test('a bad flag: exit 2, points to --help', async (t) => {
         const w = await world(t);
-        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /--help/);
-        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /--help/);
-        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /commands: env/);
+        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /kops-mfa help env/);
+        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /kops-mfa help status/);
+        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /kops-mfa help lists the commands/);
         assert.equal(w.server.requests, 0);
       });
 
@@ -278,7 +310,7 @@ describe('faults', { concurrency: true }, () => {
         assertSucceeds(r);
         const [warning, ...rest] = r.stderr.trimEnd().split('\n');
         assert.match(warning ?? '', new RegExp(`^kops-mfa: [^\n]*${esc(w.cacheDir)}[^\n]*not a folder[^\n]*XDG_CACHE_HOME`), r.stderr);
-        assert.deepEqual(rest.filter((l) => !/new session/.test(l)), [], 'one warning, then the usual note');
+        assert.deepEqual(rest.filter((l) => !/ session until [^,]*$/.test(l)), [], 'one warning, then the usual note');
         assert.doesNotMatch(r.stderr, /unexpected error|EEXIST|ENOTDIR/);
       });
     });
@@ -320,7 +352,7 @@ describe('faults', { concurrency: true }, () => {
       assert.equal(cached(fresh!), 1, 'the refresh got the second session');
       const seen = results.map((r, i) => {
         assertSucceeds(r);
-        assert.match(r.stderr, /reusing the cached session/, `reader ${i}`);
+        assert.match(r.stderr, /, from the cache$/m, `reader ${i}`);
         return cached(r);
       });
       assert.equal(w.server.issued.length, 2, 'readers never called STS');

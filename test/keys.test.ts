@@ -8,9 +8,9 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { BIN, failsCleanly, ok, runCli } from './helpers.ts';
-import { world, DEFAULT_CREDENTIALS, mfaProfile, USER, type World } from './fixture.ts';
-import { haveKeyringTools, startKeyring, type Keyring } from './keyring.ts';
+import { BIN, failsCleanly, ok, runCli } from './support/helpers.ts';
+import { world, DEFAULT_CREDENTIALS, mfaProfile, USER, type World } from './support/world.ts';
+import { haveKeyringTools, startKeyring, type Keyring } from './support/keyring.ts';
 
 const OTHER = `# other keys, kept as they are
 [other]

@@ -1,4 +1,4 @@
-// Issue 10, end to end: one code a day. kops-mfa against the local STS
+// The MFA session, end to end: one code a day. kops-mfa against the local STS
 // server over HTTP with the real SDK (env, status, logout and
 // credential-process in this process; the day on a terminal, exec and the
 // SDK consumers as the built CLI): an MFA session (GetSessionToken) bought
@@ -10,10 +10,12 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, ok, ROOT, run, runCli, tempDir } from './helpers.ts';
-import { runMain, type MainResult } from './run-main.ts';
-import { spawnPty } from './pty.ts';
+import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
+import { runMain, type MainResult } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
+import { servingMinimumSeconds } from '../src/session/session.ts';
+import type { Settings } from '../src/settings/config.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
 const ROLE_C = `arn:aws:iam::${ACCOUNT}:role/kops-readonly`;
@@ -90,7 +92,7 @@ const childCalls = (stdout: string): ChildCall[] =>
 
 // Each test has its own STS server and HOME; a few at a time keeps the file short
 // without starving the 2-3 s role sessions of CPU on a small machine.
-describe('issue 10: the MFA session', { concurrency: 6 }, () => {
+describe('the MFA session', { concurrency: 6 }, () => {
   // The longest first: they set the length of the file.
   test('a scripted day: 3 roles, 4 renewals and one long exec cost one typed code', async (t) => {
     // Each step runs on a real terminal; any MFA prompt that appears is answered
@@ -153,7 +155,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(withCode(w).length, 1);
     assert.equal(w.server.calls.filter((c) => c.action === 'GetSessionToken').length, 1);
     assert.ok(calls.length > 3 && calls.every((c) => c.ok && c.arn === assumed(ROLE_B)), lines);
-    assert.equal(transcript.filter((l) => /renewed from the MFA session, no code needed/.test(l)).length, 2 + 4, 'b and c at first, then 4 renewals');
+    assert.equal(transcript.filter((l) => /, no code needed/.test(l)).length, 2 + 4, 'b and c at first, then 4 renewals');
   });
 
   test('credential-process over role sessions: fromProcess works longer than a role lifetime, every call succeeds, one code', async (t) => {
@@ -227,6 +229,20 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     await assert.rejects(fetch(seen.uri, { headers: { Authorization: seen.token } }));
   });
 
+  test('exec --no-cache: the MFA session held in memory renews the role sessions through the session layer; nothing is cached', async (t) => {
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
+    const r = await runCli(['exec', '--no-cache', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '4000', '150'], { env: w.env, cwd: ROOT });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const calls = childCalls(r.stdout);
+    assert.deepEqual(calls.filter((c) => !c.ok), [], 'every call of the child succeeded');
+    const keys = new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId));
+    assert.ok(keys.size >= 2, `${keys.size} role sessions over the run`);
+    assert.equal(withCode(w).length, 1, 'one code for the whole run');
+    const mfaKey = w.server.calls.find((c) => c.action === 'GetSessionToken')!.issuedAccessKeyId;
+    assert.ok(w.server.calls.filter((c) => c.action === 'AssumeRole').every((c) => c.accessKeyId === mfaKey && !c.tokenCode));
+    assert.deepEqual(existsSync(w.cacheDir) ? readdirSync(w.cacheDir).filter((n) => n.endsWith('.json')) : [], [], 'nothing cached');
+  });
+
   test("exec: when the MFA session ends during the run, one note says so on stderr", async (t) => {
     // An MFA session of 5 minutes is inside exec's 10-minute warning at once.
     // Role sessions of 30 s: exec renews at each fetch anyway (under its 15
@@ -234,15 +250,15 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     // in flight (ExpiredToken), which is not what this test is about.
     const w = await mfaWorld(t, 3600, { sessionTokenSeconds: 300, roleSessionSeconds: 30 });
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '1200', '200'], { env: w.env, cwd: ROOT }));
-    const notes = r.stderr.split('\n').filter((l) => /after that the command gets no new credentials/.test(l));
+    const notes = r.stderr.split('\n').filter((l) => /so the command keeps getting credentials/.test(l));
     assert.equal(notes.length, 1, r.stderr);
-    assert.match(notes[0]!, /^kops-mfa: the MFA session valid until \d\d:\d\d \([34] min left\); after that the command gets no new credentials unless you run kops-login --refresh in another terminal$/);
+    assert.match(notes[0]!, /^kops-mfa: the MFA session is valid until \d\d:\d\d \([345] min left\): run kops-login --profile a --refresh so the command keeps getting credentials$/);
     assert.ok(childCalls(r.stdout).every((c) => c.ok));
 
     // Control: an MFA session of an hour says nothing of the kind.
     const long = await mfaWorld(t, 3600, { roleSessionSeconds: 30 });
     const quiet = ok(await runCli(['exec', '--profile', 'a', '--token-code', long.code(), '--', process.execPath, CHILD, '0', '0'], { env: long.env, cwd: ROOT }));
-    assert.doesNotMatch(quiet.stderr, /no new credentials/);
+    assert.doesNotMatch(quiet.stderr, /keeps getting credentials/);
   });
 
   test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
@@ -255,7 +271,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const again = ok(await login(w, 'a', [], env));
     const key = exported(again.stdout, 'AWS_ACCESS_KEY_ID');
     assert.notEqual(key, firstKey);
-    assert.match(again.stderr, /renewed from the MFA session, no code needed/);
+    assert.match(again.stderr, /, no code needed/);
     assert.equal(withCode(w).length, 1);
     assert.equal(w.server.session(key)?.arn, assumed(ROLE_ARN));
     assert.deepEqual(
@@ -267,10 +283,10 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
   test('one code, two roles: the second role needs no code, no prompt and no terminal; one call carried a code', async (t) => {
     const w = await mfaWorld(t);
     const first = ok(await login(w, 'a', ['--token-code', w.code()]));
-    assert.match(first.stderr, /^kops-mfa: new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access, valid until .*; MFA session valid until \d\d:\d\d \(59 min left\)\n$/);
+    assert.match(first.stderr, /^kops-mfa: kops-state session until [^,\n]*; MFA session (59 min|1 h 00 min) left\n$/);
     // No --token-code, no terminal.
     const second = ok(await login(w, 'b'));
-    assert.match(second.stderr, /new session \(renewed from the MFA session, no code needed\) for arn:aws:sts::\d+:assumed-role\/kops-admin\/kops-access/);
+    assert.match(second.stderr, /^kops-mfa: kops-admin session until \d\d:\d\d \([^)]*\), no code needed/m);
     assert.doesNotMatch(second.stderr, /MFA code|terminal/);
 
     assert.equal(withCode(w).length, 1, 'exactly one call carried a code');
@@ -308,7 +324,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const lines = r.stderr.trimEnd().split('\n');
     const warnings = lines.filter((l) => /3600/.test(l));
     assert.deepEqual(warnings, [
-      'kops-mfa: a role session assumed from an MFA session lasts at most 3600 s (AWS\'s limit); used 3600 instead of 7200',
+      'kops-mfa: a role session from an MFA session lasts at most 3600 s (AWS\'s limit), not 7200',
     ]);
     // Said when such a session is made, not at every reuse of it.
     const again = ok(await login(w, 'long', []));
@@ -329,7 +345,9 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '0', '0', info], { env: w.env, cwd: ROOT }));
     const calls = childCalls(r.stdout);
     assert.deepEqual(calls.map((c) => c.arn), [assumed(ROLE_ARN)], 'the role, not alice of [default]');
-    assert.equal((JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile, '/dev/null');
+    const credentialsFile = (JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile;
+    assert.match(credentialsFile, /kops-mfa-exec-[^/]+\/credentials$/, 'a credentials file of its own');
+    assert.equal(existsSync(credentialsFile), false, 'removed when exec ended');
     assert.notEqual(w.server.calls.at(-1)!.accessKeyId, USER.accessKeyId);
   });
 
@@ -354,6 +372,31 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const again = JSON.parse(ok(await kopsMfa(w, ['credential-process', '--profile', 'a'])).stdout) as { AccessKeyId: string };
     assert.equal(again.AccessKeyId, json.AccessKeyId);
     assert.equal(w.server.calls.length, calls);
+  });
+
+  test('duration_seconds = 900: a fresh role session is served as it is; 10 credential-process runs make one AssumeRole; one note', async (t) => {
+    const w = await mfaWorld(t, 3600);
+    w.writeAws(profile('a', ROLE_ARN, 'mfa_session_duration = 3600\nduration_seconds = 900\n'));
+    const first = await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]);
+    ok(first);
+    assert.deepEqual(first.notes, [
+      'duration_seconds 900 is under 30 min: SDKs will call kops-mfa at each use; set 1800 or more',
+    ]);
+    const key = (JSON.parse(first.stdout) as { AccessKeyId: string }).AccessKeyId;
+    for (let i = 0; i < 10; i++) {
+      const r = ok(await kopsMfa(w, ['credential-process', '--profile', 'a']));
+      assert.equal(r.stderr, '', `run ${i}: quiet, the note was given once`);
+      assert.equal((JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId, key, `run ${i}: the session just issued`);
+    }
+    assert.equal(w.server.calls.filter((c) => c.action === 'AssumeRole').length, 1, 'one AssumeRole for 11 runs');
+  });
+
+  test('the serving rule: 15 minutes when a session lasts 30 minutes or more, else the usual minimum', () => {
+    const settings = (durationSeconds: number) => ({ durationSeconds, minRemainingSeconds: 300 }) as Settings;
+    assert.equal(servingMinimumSeconds(settings(3600)), 900);
+    assert.equal(servingMinimumSeconds(settings(1800)), 900);
+    assert.equal(servingMinimumSeconds(settings(1799)), 300);
+    assert.equal(servingMinimumSeconds(settings(900)), 300);
   });
 
   test('credential-process: when no fresh session can be had without a code, the one with 10 minutes left is handed out', async (t) => {
@@ -385,8 +428,8 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(json.mfaSession.valid, true);
 
     const text = ok(await kopsMfa(w, ['status', '--profile', 'a'])).stdout;
-    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
-    assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\(59 min left\\)$`, 'm'));
+    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \(([89]|10) min left\)$/m);
+    assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\((59 min|1 h 00 min) left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
 
     // Profile b has no role session yet, but it would use the same MFA session: status shows it.
@@ -418,7 +461,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(mfaFiles(w).length, 1, 'the MFA session stays');
     // a logs in again without a code: from the MFA session.
     const back = ok(await login(w, 'a'));
-    assert.match(back.stderr, /renewed from the MFA session, no code needed/);
+    assert.match(back.stderr, /, no code needed/);
     assert.equal(withCode(w).length, 1);
 
     const all = ok(await kopsMfa(w, ['logout', '--shell', 'bash', '--all']));
@@ -461,14 +504,14 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     });
   }
 
-  test('a spent code is refused locally: --token-code exits 6 before any call; --refresh buys a new MFA session', async (t) => {
+  test('a spent code is refused locally: --token-code exits 4, as a code AWS refused, before any call; --refresh buys a new MFA session', async (t) => {
     const w = await mfaWorld(t);
     const code = w.code();
     ok(await login(w, 'a', ['--token-code', code]));
     const mfaKey = w.server.calls[0]!.issuedAccessKeyId;
     const calls = w.server.calls.length;
     const spent = await login(w, 'a', ['--refresh', '--token-code', code]);
-    assert.equal(spent.code, 6, spent.stderr);
+    assert.equal(spent.code, 4, spent.stderr);
     assert.equal(spent.stdout, '');
     assert.match(spent.stderr, /this code was just used; wait for the next one/);
     assert.equal(w.server.calls.length, calls, 'no STS call');
@@ -499,7 +542,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     pty.type(`${w.code()}\r`);
     const exit = await pty.exited;
     assert.equal(exit.code, 0, pty.output);
-    assert.match(pty.output, /new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access/);
+    assert.match(pty.output, /kops-mfa: kops-state session until /);
     assert.equal(withCode(w).length, 2, 'only the fresh code was sent');
     assert.ok(withCode(w).every((c) => c.status === 200));
   });

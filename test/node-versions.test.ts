@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { world } from './fixture.ts';
-import { BIN, ROOT, run } from './helpers.ts';
+import { world } from './support/world.ts';
+import { BIN, ROOT, run } from './support/helpers.ts';
 
 for (const major of ['22', '24']) {
   test(`the built CLI on Node ${major}: login, cached env, exec, credential-process`, async (t) => {
@@ -27,13 +27,13 @@ for (const major of ['22', '24']) {
 
     const login = await cli(['env', '--shell', 'bash', '--token-code', w.code()]);
     assert.equal(login.code, 0, login.stderr);
-    assert.match(login.stdout, /^# kops-mfa statements v1\nexport AWS_ACCESS_KEY_ID='ASIA/);
+    assert.match(login.stdout, /^# kops-mfa statements v1\n.*\nexport AWS_ACCESS_KEY_ID='ASIA/); // the guard line between
     const key = /AWS_ACCESS_KEY_ID='([^']+)'/.exec(login.stdout)?.[1];
 
     const cached = await cli(['env', '--shell', 'fish']);
     assert.equal(cached.code, 0, cached.stderr);
     assert.match(cached.stdout, new RegExp(`set -gx AWS_ACCESS_KEY_ID '${key}'`));
-    assert.match(cached.stderr, /reusing the cached session/);
+    assert.match(cached.stderr, /, from the cache$/m);
 
     const exec = await cli(['exec', '--', node, '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID)']);
     assert.equal(exec.code, 0, exec.stderr);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, run } from './helpers.ts';
+import { ROOT, run } from './support/helpers.ts';
 
 test('the tarball has the bin, the bundles and every snippet, and one runtime dependency: the keyring addon', async () => {
   const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });

@@ -6,10 +6,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failsCleanly, kopsMfaShim, needTool, ok, run, runCli, tempDir } from './helpers.ts';
-import { world, ROLE_ARN, USER, ACCOUNT, type World } from './fixture.ts';
-import { haveKeyringTools, startKeyring, type Keyring } from './keyring.ts';
-import { interactiveShellArgv, ScreenSession } from './pty.ts';
+import { failsCleanly, kopsMfaShim, needTool, ok, run, runCli, tempDir } from './support/helpers.ts';
+import { world, ROLE_ARN, USER, ACCOUNT, type World } from './support/world.ts';
+import { haveKeyringTools, startKeyring, type Keyring } from './support/keyring.ts';
+import { interactiveShellArgv, ScreenSession } from './support/pty.ts';
 
 async function emptyHome(t: TestContext): Promise<{ w: World; k: Keyring; env: NodeJS.ProcessEnv } | undefined> {
   if (!haveKeyringTools(t)) return undefined;

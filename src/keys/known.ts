@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { homeDir } from '../platform.js';
-import { writePrivate } from '../store/cache.js';
+import { writePrivate } from '../store/private-files.js';
 import { configError } from '../errors.js';
 import { fsProblem } from '../fs-words.js';
 

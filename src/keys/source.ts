@@ -29,18 +29,18 @@ async function fetchKeys(source: SourceKeys, env: NodeJS.ProcessEnv): Promise<Ke
     keys = await readKeys(name, env);
   } catch (e) {
     // An entry nobody recorded was only a guess: with no keyring, the profile simply has no keys.
-    if (e instanceof KeyringUnavailable && source.accessKeyId === undefined) throw configError(noKeys(name, env));
+    if (e instanceof KeyringUnavailable && source.accessKeyId === undefined) throw configError(source.missing ?? noKeys(name));
     throw e;
   }
   if (!keys) {
-    if (source.accessKeyId === undefined) throw configError(noKeys(name, env));
+    if (source.accessKeyId === undefined) throw configError(source.missing ?? noKeys(name));
     // A locked Secret Service answers a lookup with nothing, as if the entry were gone.
     throw configError(`keyring entry ${printable(name)} not found: unlock the keyring, or run kops-mfa keys add ${printable(name)}`);
   }
   return keys;
 }
 
-function noKeys(name: string, _env: NodeJS.ProcessEnv): string {
+function noKeys(name: string): string {
   return `no long-term AWS keys for profile ${printable(name)}: run kops-mfa keys add ${printable(name)}, add source_profile, or set AWS_ACCESS_KEY_ID`;
 }
 

@@ -1,11 +1,14 @@
 // Settings: flags over environment over the AWS profile over defaults, each
-// layer filling only what the one above left empty. Pure: the AWS files and
+// layer filling only what the one above left empty; a profile named with
+// --profile is the user's choice and beats the KOPS_MFA_* variables (as the
+// AWS CLI lets a named profile beat the environment). Pure: the AWS files and
 // the environment come in as data, so tests can drive every branch. The
 // environment is the one from before kops-mfa's login in this shell
 // (baseEnv), so the session kops-mfa exported never counts as the user's.
-import { configError } from '../errors.js';
+import { configError, quoted, shortened } from '../errors.js';
 import { baseEnv, MARKER } from '../shell/env-ops.js';
-import type { AwsFiles, Profile } from './aws-files.js';
+import { profileNames, type AwsFiles, type Profile } from './aws-files.js';
+import { didYouMean } from '../cli/suggest.js';
 import { LOGIN_OPTIONS, type Flags } from '../cli/options.js';
 import { readKnown, type Known } from '../keys/known.js';
 
@@ -35,6 +38,8 @@ export interface SourceKeys {
    * `keys import`), else `keyring:NAME` or `process:PROFILE:COMMAND`.
    */
   cacheId: string;
+  /** A keyring entry looked for last (not recorded): what to say when it is not there either. */
+  missing?: string | undefined;
 }
 
 /** Keys in hand, for one STS call. */
@@ -79,6 +84,10 @@ export interface Settings {
   useCache: boolean;
   /** --no-prompt: fail instead of asking for a code. */
   noPrompt: boolean;
+  /** How long one STS attempt may take (KOPS_MFA_STS_TIMEOUT), in seconds. */
+  stsTimeoutSeconds: number;
+  /** KOPS_MFA_* variables that were set but lost to the profile named with --profile. */
+  ignoredVariables: string[];
 }
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -95,9 +104,14 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 export const TOKEN_CODE = /^\d{6}$/;
+/** KOPS_MFA_STS_TIMEOUT's range, in seconds: below it no STS answers in time, above it the timers overflow. */
+const STS_TIMEOUT_RANGE = { min: 0.5, max: 300, default: 8 } as const;
 
-/** The profile this command works on: --profile, AWS_PROFILE, the profile of
- * the session this shell is logged into (AWS_PROFILE was unset then), default. */
+/**
+ * The profile every command works on (env, exec, status, logout, …):
+ * --profile, AWS_PROFILE, the profile of the session this shell is logged
+ * into (AWS_PROFILE was unset then), default.
+ */
 export function profileName(flags: Flags, env: NodeJS.ProcessEnv): string {
   return str(flags.profile) || env.AWS_PROFILE || env[MARKER] || 'default';
 }
@@ -110,43 +124,52 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const env = baseEnv(shellEnv);
   const p = mergedProfile(files, profile);
   if (!p && (flags.profile || shellEnv.AWS_PROFILE)) {
-    throw configError(`profile ${profile} is not in ${files.configPath} or ${files.credentialsPath}`);
+    const hint = didYouMean(profile, profileNames(files), (n) => `--profile ${n}`);
+    throw configError(`profile ${shortened(profile)}${flags.profile ? '' : ' (AWS_PROFILE)'} is not in ${home(files.configPath, shellEnv)}${hint || `; kops-mfa setup ${shortened(profile)} writes it`}`);
   }
   const prof: Profile = p ?? {};
-  /** Flag, then its variable, then its profile key: the option table names both. */
+  const named = str(flags.profile) !== undefined;
+  const ignoredVariables: string[] = [];
+  /**
+   * Flag, then its variable, then its profile key (the option table names
+   * both); with --profile the profile's key comes before a KOPS_MFA_* variable.
+   */
   const pick = (name: string) => {
     const o = LOGIN_OPTIONS.find((x) => x.name === name);
-    return nonEmpty(str(flags[name])) ?? (o?.env ? nonEmpty(env[o.env]) : undefined) ?? (o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined);
+    const flag = nonEmpty(str(flags[name]));
+    const fromEnv = o?.env ? nonEmpty(env[o.env]) : undefined;
+    const fromProfile = o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined;
+    if (flag !== undefined) return flag;
+    if (named && fromProfile !== undefined && fromEnv !== undefined && o?.env?.startsWith('KOPS_MFA_')) {
+      if (fromEnv !== fromProfile) ignoredVariables.push(o.env);
+      return fromProfile;
+    }
+    return fromEnv ?? fromProfile;
   };
 
   const roleArn = pick('role-arn');
   const serialNumber = pick('serial-number');
-  const where = p ? `profile ${profile}` : 'the environment';
-  if (!serialNumber) {
-    throw configError(
-      `no MFA device for ${where}: pass --serial-number, set KOPS_MFA_ARN, or add mfa_serial to [profile ${profile}] in ${files.configPath}`,
-    );
-  }
+  if (!serialNumber) throw noDevice(files, profile, !!(flags.profile || shellEnv.AWS_PROFILE || shellEnv[MARKER]), shellEnv);
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
-    throw configError(`role ARN ${JSON.stringify(roleArn)} is not of the form arn:aws:iam::123456789012:role/NAME`);
+    throw configError(`role ARN ${quoted(roleArn)} is not of the form arn:aws:iam::123456789012:role/NAME`);
   }
   if (serialNumber.startsWith('arn:') ? !MFA_ARN.test(serialNumber) : !HARDWARE_SERIAL.test(serialNumber)) {
     throw configError(
-      `MFA serial ${JSON.stringify(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a hardware token's serial)`,
+      `MFA serial ${quoted(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a token's serial)`,
     );
   }
 
   const mfaText = pick('mfa-session-duration');
   const mfaSessionSeconds = mfaText === undefined ? 0 : Number(mfaText);
   if (mfaText !== undefined && (!/^\d+$/.test(mfaText) || (mfaSessionSeconds !== 0 && (mfaSessionSeconds < 900 || mfaSessionSeconds > 129600)))) {
-    throw configError(`MFA session duration ${JSON.stringify(mfaText)} must be 0 (off) or a whole number of seconds from 900 to 129600`);
+    throw configError(`MFA session duration ${quoted(mfaText)} must be 0 (off) or a whole number of seconds from 900 to 129600`);
   }
 
   const maxDuration = roleArn ? 43200 : 129600;
   const durationText = pick('duration-seconds');
   let durationSeconds = durationText === undefined ? DEFAULT_DURATION : Number(durationText);
   if (durationText !== undefined && (!/^\d+$/.test(durationText) || durationSeconds < 900 || durationSeconds > maxDuration)) {
-    throw configError(`duration ${JSON.stringify(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
+    throw configError(`duration ${quoted(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
   }
   // AWS caps it; the login says so when it makes such a session (not at every cache hit).
   const requestedDurationSeconds = durationSeconds;
@@ -154,16 +177,16 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
 
   const roleSessionName = pick('role-session-name') ?? DEFAULT_SESSION_NAME;
   if (!SESSION_NAME.test(roleSessionName)) {
-    throw configError(`session name ${JSON.stringify(roleSessionName)} must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -`);
+    throw configError(`session name ${quoted(roleSessionName)} must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -`);
   }
   const externalId = pick('external-id');
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    throw configError(`external id ${JSON.stringify(externalId)} must be 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / _ -`);
+    throw configError(`external id ${quoted(externalId)} must be 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / _ -`);
   }
 
   const exportRegion = nonEmpty(str(flags.region)) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(prof.region);
   if (exportRegion !== undefined && !REGION.test(exportRegion)) {
-    throw configError(`region ${JSON.stringify(exportRegion)} is not a region name such as eu-west-1`);
+    throw configError(`region ${quoted(exportRegion)} is not a region name such as eu-west-1`);
   }
 
   const tokenCode = str(flags['token-code']);
@@ -174,13 +197,21 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const minText = pick('min-remaining');
   const minRemaining = minText === undefined ? DEFAULT_MIN_REMAINING_MINUTES : Number(minText);
   if (minText !== undefined && (!/^\d+$/.test(minText) || minRemaining > 720)) {
-    throw configError(`minimum remaining time ${JSON.stringify(minText)} must be a whole number of minutes from 0 to 720`);
+    throw configError(`minimum remaining time ${quoted(minText)} must be a whole number of minutes from 0 to 720`);
+  }
+
+  const timeoutText = nonEmpty(env.KOPS_MFA_STS_TIMEOUT);
+  const stsTimeoutSeconds = timeoutText === undefined ? STS_TIMEOUT_RANGE.default : Number(timeoutText);
+  if (!(stsTimeoutSeconds >= STS_TIMEOUT_RANGE.min && stsTimeoutSeconds <= STS_TIMEOUT_RANGE.max)) {
+    throw configError(
+      `KOPS_MFA_STS_TIMEOUT ${quoted(timeoutText ?? '')} must be a number of seconds from ${STS_TIMEOUT_RANGE.min} to ${STS_TIMEOUT_RANGE.max}`,
+    );
   }
 
   const { source, hops } = resolveSource(files, profile, env, known);
   if (mfaSessionSeconds > 0 && (hops.length > 0 || source.sessionToken)) {
     throw configError(
-      `an MFA session (mfa_session_duration) needs the long-term keys of an IAM user, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}; remove mfa_session_duration or point source_profile at the user's keys`,
+      `mfa_session_duration needs a user's keys, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}: remove it`,
     );
   }
 
@@ -204,7 +235,29 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     refresh: flags.refresh === true,
     useCache: flags['no-cache'] !== true,
     noPrompt: flags['no-prompt'] === true,
+    stsTimeoutSeconds,
+    ignoredVariables,
   };
+}
+
+/** No MFA device: which profile to choose, or what to add, or `setup` on a machine with no MFA profile at all. */
+function noDevice(files: AwsFiles, profile: string, chosen: boolean, env: NodeJS.ProcessEnv): Error {
+  if (chosen && mergedProfile(files, profile)) {
+    return configError(`profile ${profile} has no mfa_serial: add it in ${home(files.configPath, env)}, or run kops-mfa setup ${profile}`);
+  }
+  const mfa = profileNames(files).filter((n) => {
+    const q = mergedProfile(files, n);
+    return nonEmpty(q?.mfa_serial) !== undefined || nonEmpty(q?.role_arn) !== undefined;
+  });
+  if (mfa.length === 0) return configError('no profile with MFA is set up: run kops-mfa setup (or pass --serial-number)');
+  const some = mfa.length > 5 ? `${mfa.slice(0, 5).join(', ')}, …` : mfa.join(', ');
+  return configError(`no profile chosen: kops-login --profile NAME, NAME one of ${some}`);
+}
+
+/** A path as a person writes it: ~/.aws/config. */
+function home(path: string, env: NodeJS.ProcessEnv): string {
+  const h = env.HOME || env.USERPROFILE;
+  return h && path.startsWith(`${h}/`) ? `~${path.slice(h.length)}` : path;
 }
 
 /** A profile as the AWS CLI sees it: keys from the credentials file win over the config file's. */
@@ -243,15 +296,15 @@ export function resolveSource(
       if (seen.includes(next)) throw configError(`source_profile loop: ${[...seen, next].join(' -> ')}`);
       seen.push(next);
       const nextProf = mergedProfile(files, next);
-      if (!nextProf && !known[next]) throw configError(`profile ${current} names source_profile ${next}, which is not in ${files.configPath}`);
+      if (!nextProf && !known[next]) throw configError(`profile ${current} names source_profile ${next}, which is not in ${home(files.configPath, env)}`);
       const hopRole = nonEmpty(nextProf?.role_arn);
       if (nextProf && hopRole && (nonEmpty(nextProf.source_profile) || nonEmpty(nextProf.credential_source))) {
         if (nonEmpty(nextProf.mfa_serial)) {
           throw configError(
-            `profile ${next} (the source_profile of ${current}) needs MFA too; one code cannot serve two roles: point source_profile at a profile with keys`,
+            `source_profile ${next} of profile ${current} needs MFA too (one code serves one role): point it at a profile with keys`,
           );
         }
-        if (!ROLE_ARN.test(hopRole)) throw configError(`role_arn of profile ${next} is not a role ARN`);
+        if (!ROLE_ARN.test(hopRole)) throw configError(`role_arn of profile ${next} is not of the form arn:aws:iam::123456789012:role/NAME`);
         hops.unshift({
           profile: next,
           roleArn: hopRole,
@@ -302,20 +355,16 @@ export function resolveSource(
     }
     // Last: an entry another tool wrote (secret-tool, Keychain Access). Read
     // when the STS call is due; none there is the "no keys" error then.
-    return { source: keyringSource(current, undefined), hops };
+    const missing =
+      current !== profile
+        ? `source profile ${current} has no aws_access_key_id and aws_secret_access_key in ${home(files.credentialsPath, env)}`
+        : `no long-term AWS keys for profile ${profile}: add a source_profile, or run kops-mfa setup ${profile}`;
+    return { source: { ...keyringSource(current, undefined), missing }, hops };
   }
 }
 
 function keyringSource(name: string, accessKeyId: string | undefined): SourceKeys {
   return { kind: 'keyring', origin: `the keyring entry ${name}`, profile: name, accessKeyId, cacheId: accessKeyId ?? `keyring:${name}` };
-}
-
-/** What to say when a profile has keys nowhere (the keyring entry was looked for last). */
-export function noKeysMessage(source: SourceKeys, files: { credentialsPath: string }, requested: string): string {
-  const name = source.profile ?? requested;
-  return name !== requested
-    ? `source profile ${name} has no keys: run kops-mfa keys add ${name}, or add them to ${files.credentialsPath}`
-    : `no long-term AWS keys for profile ${name}: run kops-mfa keys add ${name}, add source_profile, or set AWS_ACCESS_KEY_ID`;
 }
 
 /** Keys from the environment before kops-mfa's login (baseEnv): never the session it exported. */

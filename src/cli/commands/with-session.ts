@@ -1,13 +1,15 @@
 // What env, exec and credential-process share: settings, a session, and the
 // statements that put it into a shell.
+import type { CacheEntry } from '../../store/cache.js';
 import { loadAwsFiles } from '../../settings/aws-files.js';
 import { resolveSettings, type Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
-import { describeExpiry } from '../../session/credentials.js';
+import { formatLeft, until } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
-import { obtainSession, type Obtained } from '../../session/session.js';
+import { redactUrl, shortened } from '../../errors.js';
+import { obtainSession, servingMinimumSeconds, servingNote, servingRuleFits, type Obtained } from '../../session/session.js';
 
 export interface WithSession {
   settings: Settings;
@@ -20,35 +22,51 @@ export interface SessionOptions {
   quiet?: boolean;
   /** A note only when a code was typed (exec). */
   quietReuse?: boolean;
-  /** With an MFA session, renew (silently) any session with less than this many seconds left. */
-  silentRenewalSeconds?: number;
+  /** Serving an SDK (credential-process, exec's endpoint): with an MFA session, renew silently by the serving rule. */
+  serving?: boolean;
+  /** An MFA session this process holds (exec without the cache). */
+  mfa?: CacheEntry | undefined;
+  /** Say when the role sessions are too short for the serving rule (with serving, too). */
+  warnShortSessions?: boolean;
 }
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
   const quiet = opts.quiet || flags.quiet === true;
   const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
-  if (settings.mfaSessionSeconds > 0 && opts.silentRenewalSeconds !== undefined) {
-    settings.minRemainingSeconds = Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds);
+  // A profile named with --profile beat these variables: say so, in one line.
+  if (!quiet && settings.ignoredVariables.length > 0) {
+    ctx.note(`--profile ${printable(shortened(settings.profile))} overrides ${settings.ignoredVariables.join(', ')}`);
   }
+  const withMfa = settings.mfaSessionSeconds > 0;
+  const minRemainingSeconds = withMfa && opts.serving ? servingMinimumSeconds(settings) : settings.minRemainingSeconds;
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
       `source keys ${settings.source.accessKeyId ?? '(read when needed)'} from ${settings.source.origin}; region ${settings.region}` +
-      (settings.endpoint ? `; endpoint ${settings.endpoint}` : '') +
+      (settings.endpoint ? `; endpoint ${redactUrl(settings.endpoint)}` : '') +
       (settings.mfaSessionSeconds ? `; MFA session ${settings.mfaSessionSeconds} s` : ''),
   );
-  const obtained = await obtainSession(settings, ctx);
+  const obtained = await obtainSession(settings, ctx, { minRemainingSeconds, mfa: opts.mfa });
   const { entry, mfa, how } = obtained;
+  // Once per code typed (not at each renewal): the sessions are too short for the SDKs' refresh rule.
+  if ((opts.serving || opts.warnShortSessions) && withMfa && how === 'code' && !servingRuleFits(settings)) ctx.note(servingNote(settings));
   if (!quiet && how !== 'cache' && settings.requestedDurationSeconds > settings.durationSeconds) {
     ctx.note(
-      `a role session assumed from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit); used ${settings.durationSeconds} instead of ${settings.requestedDurationSeconds}`,
+      `a role session from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit), not ${settings.requestedDurationSeconds}`,
     );
   }
+  ctx.debug(`session (${how}): ${entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`}, ${until(entry.credentials.expiration, ctx.now())}`);
   if (!quiet && !(opts.quietReuse && how !== 'code')) {
-    const who = printable(entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`);
-    const what = { cache: 'reusing the cached session', renewed: 'new session (renewed from the MFA session, no code needed)', code: 'new session' }[how];
-    const mfaLeft = mfa ? `; MFA session ${describeExpiry(mfa.credentials.expiration, ctx.now())}` : '';
-    ctx.note(`${what} for ${who}, ${describeExpiry(entry.credentials.expiration, ctx.now())}${mfaLeft}`);
+    // One short line: the role's name, not its ARN (that is in --debug and status).
+    const what = { cache: ', from the cache', renewed: ', no code needed', code: '' }[how];
+    const mfaLeft = mfa ? `; MFA session ${formatLeft(mfa.credentials.expiration, ctx.now())} left` : '';
+    ctx.note(`${printable(sessionName(entry.arn, entry.roleArn, settings.profile))} ${until(entry.credentials.expiration, ctx.now())}${what}${mfaLeft}`);
   }
   const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, env: ctx.env });
   return { settings, obtained, ops };
+}
+
+/** "kops-admin session" from the assumed-role ARN (or the role ARN); "session of profile P" without a role. */
+export function sessionName(arn: string | undefined, roleArn: string | undefined, profile: string): string {
+  const role = /:assumed-role\/([^/]+)\//.exec(arn ?? '')?.[1] ?? roleArn?.split('/').at(-1);
+  return role ? `${role} session` : `session of profile ${profile}`;
 }

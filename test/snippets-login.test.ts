@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
-import { fishQuote } from './shells.ts';
-import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
@@ -124,8 +124,11 @@ for (const sh of SHELLS) {
       assert.ok(b, `${label}: no output block in\n${r.stdout}`);
       assert.equal(b.rc, 0, label);
       if (/-(-help|h)$/.test(label)) {
-        assert.match(b.text, /^kops-mfa\/\d+\.\d+\.\d+\n\nUsage:\n  \$ kops-mfa (env|logout)/, `${label} shows the help`);
+        // The help of the function itself: its name, and no --shell (the function sets that).
+        const fn = label.startsWith('kops-login') ? 'kops-login' : 'kops-logout';
+        assert.match(b.text, new RegExp(`^${fn}: .*\n\nUsage:\n  \\$ ${fn} \\[options\\]\n`), `${label} shows the help`);
         assert.match(b.text, /--profile/);
+        assert.doesNotMatch(b.text, /--shell/);
       } else {
         assert.match(b.text, /^\d+\.\d+\.\d+\n$/, `${label} shows the version`);
       }
