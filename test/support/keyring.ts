@@ -35,6 +35,7 @@ export async function startKeyring(t: TestContext, home: string, opts: { locked?
     env: base,
     stdio: ['pipe', 'pipe', 'ignore'],
   });
+  child.unref();
   t.after(() => {
     child.stdin.end();
     child.kill();
@@ -45,7 +46,11 @@ export async function startKeyring(t: TestContext, home: string, opts: { locked?
     child.stdout.on('data', (c: string) => {
       out += c;
       const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(out.slice(0, nl));
+      if (nl !== -1) {
+        // The daemons started in the session inherit this pipe: let go of it, or the test never ends.
+        child.stdout.destroy();
+        resolve(out.slice(0, nl));
+      }
     });
     child.on('exit', () => reject(new Error('dbus-run-session ended before it printed its address')));
   });
