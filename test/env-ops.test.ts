@@ -1,15 +1,16 @@
 // What a login does to the shell it runs in, and what logout gives back
-// (issue 8: long-term keys, AWS_PROFILE, region): kops-mfa in the test
+// (long-term keys, AWS_PROFILE, region, the kops context): kops-mfa in the test
 // process (exec: the built CLI), the local STS server and a real bash that
 // evaluates every statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok } from './helpers.ts';
+import { BIN, needTool, ok, runRaw, tempDir } from './helpers.ts';
+import { BASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
 import { runMain } from './run-main.ts';
-import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
+import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
 import { shellAfter } from './helpers.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
@@ -126,3 +127,108 @@ test('a region exported for one profile does not stick to the next: after logout
   const out = await logoutIn(b2);
   assert.equal(out.AWS_REGION, undefined);
 });
+
+// The kops context: kops_state_store and kops_cluster_name of the profile become KOPS_STATE_STORE and KOPS_CLUSTER_NAME.
+
+const KOPS_PROFILES = [
+  mfaProfile('prod', { kops_state_store: 's3://prod-kops-state', kops_cluster_name: 'prod.k8s.example.com' }),
+  mfaProfile('dev', { kops_state_store: 'gs://dev-kops-state/clusters' }),
+  mfaProfile('plain'),
+].join('\n');
+
+/** Every byte a shell could stumble on (no NUL: no variable can hold one). */
+const HOSTILE = `s3://q'"$(touch pwned)\`id\`\\ \n\t*?[a] é€ ;&|<> $HOME %s \r!`;
+
+test('a profile with a kops context exports KOPS_STATE_STORE and KOPS_CLUSTER_NAME; the next profile and logout give the old values back', async (t) => {
+  const w = await world(t);
+  w.writeAws(KOPS_PROFILES);
+  const env = { ...w.env, KOPS_STATE_STORE: HOSTILE };
+  delete env.AWS_PROFILE;
+
+  const prod = await loginIn(w, env, ['--profile', 'prod']);
+  assert.equal(prod.KOPS_STATE_STORE, 's3://prod-kops-state');
+  assert.equal(prod.KOPS_CLUSTER_NAME, 'prod.k8s.example.com');
+  const dev = await loginIn(w, prod, ['--profile', 'dev']);
+  assert.equal(dev.KOPS_STATE_STORE, 'gs://dev-kops-state/clusters');
+  assert.equal(dev.KOPS_CLUSTER_NAME, undefined, "prod's cluster does not stick to dev, which names none");
+  const plain = await loginIn(w, dev, ['--profile', 'plain']);
+  assert.equal(plain.KOPS_STATE_STORE, HOSTILE, 'a profile without a kops context leaves the value from before the first login');
+  const out = await logoutIn(await loginIn(w, plain, ['--profile', 'prod']));
+  assert.equal(out.KOPS_STATE_STORE, HOSTILE, 'byte for byte after logout');
+  assert.equal('KOPS_CLUSTER_NAME' in out, false, 'unset again');
+});
+
+test('the kops context from flags and KOPS_MFA_* variables beats the profile, and a bad value costs no code', async (t) => {
+  const w = await world(t);
+  w.writeAws(KOPS_PROFILES);
+  const env = { ...w.env, AWS_PROFILE: 'prod', KOPS_MFA_KOPS_CLUSTER_NAME: 'from-env.example.com' };
+  const shell = await loginIn(w, env, ['--kops-state-store', 'azureblob://container/path']);
+  assert.equal(shell.KOPS_STATE_STORE, 'azureblob://container/path', 'the flag');
+  assert.equal(shell.KOPS_CLUSTER_NAME, 'from-env.example.com', 'the variable');
+
+  const before = logins(w).length;
+  for (const [args, pattern] of [
+    [['--kops-state-store', 'prod-kops-state'], /kops state store "prod-kops-state" is not a URL such as s3:\/\//],
+    [['--kops-state-store', 's3://a b'], /kops state store/],
+    [['--kops-cluster-name', 'Prod_Cluster'], /kops cluster name "Prod_Cluster" is not a lower-case DNS name/],
+  ] as const) {
+    const r = await runMain(['env', '--shell', 'bash', '--refresh', '--token-code', w.code(), ...args], { env });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, pattern);
+  }
+  assert.equal(logins(w).length, before, 'no STS call for a bad kops value');
+});
+
+test('exec hands the kops context to its command', async (t) => {
+  const w = await world(t);
+  w.writeAws(KOPS_PROFILES);
+  const env = { ...w.env, AWS_PROFILE: 'prod', KOPS_CLUSTER_NAME: 'before.example.com' };
+  const r = ok(await cli(['exec', '--token-code', w.code(), '--', 'sh', '-c', 'printf "%s|%s" "$KOPS_STATE_STORE" "$KOPS_CLUSTER_NAME"'], { env }), 'exec');
+  assert.equal(r.stdout, 's3://prod-kops-state|prod.k8s.example.com');
+});
+
+test('exec with an MFA session (the credential endpoint) hands the kops context to its command too', async (t) => {
+  const w = await world(t);
+  w.writeAws(mfaProfile('prod', { kops_state_store: 's3://prod-kops-state', kops_cluster_name: 'prod.k8s.example.com', mfa_session_duration: '3600' }));
+  const env = { ...w.env, AWS_PROFILE: 'prod' };
+  const r = ok(await cli(['exec', '--token-code', w.code(), '--', 'sh', '-c', 'printf "%s|%s|%s" "$KOPS_STATE_STORE" "$KOPS_CLUSTER_NAME" "${AWS_CONTAINER_CREDENTIALS_FULL_URI:+endpoint}"'], { env }), 'exec');
+  assert.equal(r.stdout, 's3://prod-kops-state|prod.k8s.example.com|endpoint');
+});
+
+/** In a real shell: set hostile previous values, eval kops-mfa env (the built CLI), dump; eval logout, dump. */
+async function roundTripIn(t: Parameters<typeof world>[0], sh: Shell): Promise<void> {
+  if (!needTool(t, sh.tool)) return;
+  const w = await world(t);
+  w.writeAws(KOPS_PROFILES);
+  const dir = tempDir(t);
+  const cliCall = (args: string) => `${sh.quote(process.execPath)} ${sh.quote(BIN)} ${args}`;
+  const names = ['KOPS_STATE_STORE', 'KOPS_CLUSTER_NAME'];
+  const setVar = (n: string, v: string) => (sh.tool === 'fish' ? `set -gx ${n} ${sh.quote(v)}` : `export ${n}=${sh.quote(v)}`);
+  const script = [
+    setVar('KOPS_STATE_STORE', HOSTILE),
+    setVar('KOPS_CLUSTER_NAME', ''),
+    sh.applyOutput(cliCall(`env --shell ${sh.kops} --profile prod --token-code ${w.code()}`)),
+    sh.printVars(names),
+    sh.applyOutput(cliCall(`logout --shell ${sh.kops}`)),
+    sh.printVars(names),
+  ].join('\n');
+  const env = { ...w.env };
+  delete env.AWS_PROFILE;
+  const [cmd, args] = sh.command(script);
+  const r = await runRaw(cmd, args, { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  const parts = r.stdout;
+  // Two dumps in a row: read them as one, the later values under a second name.
+  const dump = readDump(parts);
+  assert.equal(dump.vars.get('KOPS_STATE_STORE')?.toString('utf8'), HOSTILE, `${sh.tool}: the old state store, byte for byte`);
+  assert.equal(dump.vars.get('KOPS_CLUSTER_NAME')?.toString('utf8'), '', `${sh.tool}: set and empty again`);
+  const firstStore = parts.indexOf(Buffer.from('s3://prod-kops-state\0'));
+  assert.ok(firstStore > 0, `${sh.tool}: the login exported the profile's state store`);
+  assert.ok(parts.includes(Buffer.from('prod.k8s.example.com\0')), `${sh.tool}: and its cluster`);
+  assert.equal(filesIn(dir).length, 0, `${sh.tool}: nothing ran (no file written)`);
+}
+
+for (const sh of [BASH, ZSH, FISH]) {
+  test(`${sh.tool}: login and logout give hostile KOPS_STATE_STORE and an empty KOPS_CLUSTER_NAME back byte for byte`, (t) => roundTripIn(t, sh));
+}

@@ -264,3 +264,34 @@ function envKeys(env: NodeJS.ProcessEnv): SourceKeys | undefined {
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
+
+/**
+ * One login option by the precedence resolveSettings uses: the flag, its
+ * variable (from the environment before kops-mfa's login), the key of the
+ * profile this command works on. Empty counts as unset.
+ */
+export function optionValue(name: string, flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): string | undefined {
+  const o = LOGIN_OPTIONS.find((x) => x.name === name);
+  if (!o) throw new Error(`no option ${name} in the option table`);
+  const env = baseEnv(shellEnv);
+  const prof = mergedProfile(files, profileName(flags, shellEnv)) ?? {};
+  return nonEmpty(str(flags[name])) ?? (o.env ? nonEmpty(env[o.env]) : undefined) ?? (o.profileKey ? nonEmpty(prof[o.profileKey]) : undefined);
+}
+
+/** The schemes kops's virtual file system reads a state store from. */
+const KOPS_STATE_STORE = /^(s3|gs|azureblob|do|swift|scw|oss|memfs|file):\/\/[^\s\0-\x1f\x7f]+$/;
+/** A DNS-1123 subdomain, as kops requires of a cluster name. */
+const KOPS_CLUSTER_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** The kops state store and cluster name of the profile (kops_state_store, kops_cluster_name), checked. */
+export function resolveKopsContext(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): { stateStore?: string; clusterName?: string } {
+  const stateStore = optionValue('kops-state-store', flags, shellEnv, files);
+  const clusterName = optionValue('kops-cluster-name', flags, shellEnv, files);
+  if (stateStore !== undefined && !KOPS_STATE_STORE.test(stateStore)) {
+    throw configError(`kops state store ${JSON.stringify(stateStore)} is not a URL such as s3://my-kops-state (s3, gs, azureblob, do, swift, scw)`);
+  }
+  if (clusterName !== undefined && !KOPS_CLUSTER_NAME.test(clusterName)) {
+    throw configError(`kops cluster name ${JSON.stringify(clusterName)} is not a lower-case DNS name such as k8s.example.com`);
+  }
+  return { ...(stateStore ? { stateStore } : {}), ...(clusterName ? { clusterName } : {}) };
+}

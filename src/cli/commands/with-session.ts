@@ -1,7 +1,7 @@
 // What env, exec and credential-process share: settings, a session, and the
 // statements that put it into a shell.
 import { loadAwsFiles } from '../../settings/aws-files.js';
-import { resolveSettings, type Settings } from '../../settings/config.js';
+import { resolveKopsContext, resolveSettings, type Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
 import { describeExpiry } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
@@ -26,7 +26,10 @@ export interface SessionOptions {
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
   const quiet = opts.quiet || flags.quiet === true;
-  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
+  const files = loadAwsFiles(ctx.env);
+  const settings = resolveSettings(flags, ctx.env, files);
+  // Checked before a code is asked for: a bad value costs no code.
+  const kops = resolveKopsContext(flags, ctx.env, files);
   if (settings.mfaSessionSeconds > 0 && opts.silentRenewalSeconds !== undefined) {
     settings.minRemainingSeconds = Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds);
   }
@@ -49,6 +52,6 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
     const mfaLeft = mfa ? `; MFA session ${describeExpiry(mfa.credentials.expiration, ctx.now())}` : '';
     ctx.note(`${what} for ${who}, ${describeExpiry(entry.credentials.expiration, ctx.now())}${mfaLeft}`);
   }
-  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, env: ctx.env });
+  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, kops, env: ctx.env });
   return { settings, obtained, ops };
 }

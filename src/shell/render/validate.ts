@@ -2,7 +2,8 @@
 // every statement output starts with. A name is written unquoted into shell
 // code, so it is checked although the names are constants; a value the OS
 // could not pass to a child (a NUL byte, over 128 KiB) is refused.
-import { envValueProblem, type EnvOp } from '../env-ops.ts';
+import type { EnvOp } from '../env-ops.ts';
+import { envValueProblem } from '../../env-limits.ts';
 import { ExitCode, KopsMfaError } from '../../errors.ts';
 
 /** The first line of every statement output: the snippets evaluate nothing that lacks it. */
