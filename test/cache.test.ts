@@ -401,7 +401,7 @@ test('a lock left behind by a process that died at the prompt, or carrying our o
   const lockFile = `${file}.lock`;
 
   // A login waits at the prompt, holding the lock; its terminal goes away.
-  const pty = spawnPty([process.execPath, BIN, 'env', '--refresh'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--refresh'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor('MFA code for');
   // The lock holds "pid starttime".

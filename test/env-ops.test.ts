@@ -8,6 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, needTool, ok, runRaw, tempDir } from './helpers.ts';
 import { BASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
+import { spawnPty } from './pty.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
 import { runMain } from './run-main.ts';
 import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
@@ -142,7 +143,7 @@ const HOSTILE = `s3://q'"$(touch pwned)\`id\`\\ \n\t*?[a] é€ ;&|<> $HOME %s \
 test('a profile with a kops context exports KOPS_STATE_STORE and KOPS_CLUSTER_NAME; the next profile and logout give the old values back', async (t) => {
   const w = await world(t);
   w.writeAws(KOPS_PROFILES);
-  const env = { ...w.env, KOPS_STATE_STORE: HOSTILE };
+  const env: NodeJS.ProcessEnv = { ...w.env, KOPS_STATE_STORE: HOSTILE };
   delete env.AWS_PROFILE;
 
   const prod = await loginIn(w, env, ['--profile', 'prod']);
@@ -232,3 +233,49 @@ async function roundTripIn(t: Parameters<typeof world>[0], sh: Shell): Promise<v
 for (const sh of [BASH, ZSH, FISH]) {
   test(`${sh.tool}: login and logout give hostile KOPS_STATE_STORE and an empty KOPS_CLUSTER_NAME back byte for byte`, (t) => roundTripIn(t, sh));
 }
+
+// A terminal is not a shell: env and logout typed at a terminal print no statements (and so no secret).
+
+test('env typed at a terminal prints no secret, spends no code, and says how to apply it in one line', async (t) => {
+  if (!needTool(t, 'script')) return;
+  const w = await world(t);
+  const pty = spawnPty([process.execPath, BIN, 'env', '--profile', 'kops', '--token-code', w.code()], { env: w.env });
+  const end = await pty.exited;
+  assert.equal(end.code, 2, pty.output);
+  const lines = pty.output.split(/\r?\n/).filter((l) => l !== '');
+  assert.deepEqual(lines, ['kops-mfa: a terminal is not a shell: kops-login --profile kops, or eval "$(kops-mfa env --profile kops)" (or --print)']);
+  assert.equal(logins(w).length, 0, 'no STS call: the code is not spent');
+});
+
+test('env --print at a terminal prints the statements, as asked', async (t) => {
+  if (!needTool(t, 'script')) return;
+  const w = await world(t);
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--token-code', w.code()], { env: w.env });
+  const end = await pty.exited;
+  assert.equal(end.code, 0, pty.output);
+  const issued = w.server.issued.at(-1);
+  assert.ok(issued && pty.output.includes(issued.accessKeyId), 'the statements are on the terminal');
+  assert.match(pty.output, /export AWS_SECRET_ACCESS_KEY=/);
+});
+
+test('logout typed at a terminal forgets the cache, prints no unset lines, and says how to clear the shell', async (t) => {
+  if (!needTool(t, 'script')) return;
+  const w = await world(t);
+  const shell = await loginIn(w, w.env);
+  assert.equal(sessionFiles(w.cacheDir).length, 1);
+  const pty = spawnPty([process.execPath, BIN, 'logout'], { env: shell });
+  const end = await pty.exited;
+  assert.equal(end.code, 0, pty.output);
+  assert.doesNotMatch(pty.output, /unset|AWS_/, 'no statements');
+  assert.match(pty.output, /kops-mfa: to clear this shell: kops-logout, or eval "\$\(kops-mfa logout\)" \(or --print\)/);
+  assert.equal(sessionFiles(w.cacheDir).length, 0, 'the cached session is forgotten');
+});
+
+test('logout --print at a terminal prints the statements', async (t) => {
+  if (!needTool(t, 'script')) return;
+  const w = await world(t);
+  const shell = await loginIn(w, w.env);
+  const pty = spawnPty([process.execPath, BIN, 'logout', '--print', '--shell', 'bash'], { env: shell });
+  assert.equal((await pty.exited).code, 0, pty.output);
+  assert.match(pty.output, /unset AWS_SESSION_TOKEN/);
+});

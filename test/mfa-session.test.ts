@@ -488,7 +488,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     const code = w.code();
     ok(await login(w, 'a', ['--token-code', code]));
     const calls = w.server.calls.length;
-    const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash', '--profile', 'a', '--refresh'], { env: w.env });
+    const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash', '--profile', 'a', '--refresh'], { env: w.env });
     t.after(() => pty.kill('SIGKILL'));
     await pty.waitFor(MFA_PROMPT);
     const mark = pty.output.length;

@@ -221,7 +221,7 @@ test('a failing mfa_process is a clear error, exit 6, empty stdout, no AWS call'
 
 test('in a terminal, a rejected code is noted and asked again; the second code logs in', async (t) => {
   const w = await world(t);
-  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   // No code was made valid yet, so any code is wrong.
@@ -251,7 +251,7 @@ test('in a terminal, a rejected code is noted and asked again; the second code l
 
 test('in a terminal, an answer that is not 6 digits is asked again without any AWS call', async (t) => {
   const w = await world(t);
-  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   let from = pty.output.length;

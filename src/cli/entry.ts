@@ -1,7 +1,7 @@
 // The bin entry: build the context, run main, exit with its code. Bundled as
 // CommonJS (dist/cli.cjs): node starts it without its ES module loader, which
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { main } from './main.js';
 import { currentTerminalPlatform } from '../platform.js';
 import { terminalPrompt } from '../session/prompt.js';
@@ -57,6 +57,19 @@ const say = (message: string) => {
 /** The one write of the output; a failure (a full disk, a closed pipe) rejects with its errno. */
 const stdout = async (text: string) => writeAll(1, text);
 
+/**
+ * A pipe or a file answers from one fstat; node:tty (a couple of
+ * milliseconds to load) is asked only about a character device, which may
+ * be /dev/null as well as a terminal.
+ */
+function stdoutIsTerminal(): boolean {
+  try {
+    return fstatSync(1).isCharacterDevice() && process.getBuiltinModule('node:tty').isatty(1);
+  } catch {
+    return false;
+  }
+}
+
 void main(argv, {
   env,
   now: () => new Date(),
@@ -64,4 +77,5 @@ void main(argv, {
   note: say,
   debug: debugOn ? (m) => say(`debug: ${m}`) : () => {},
   stdout,
+  stdoutIsTerminal,
 }).then((code) => process.exit(code));

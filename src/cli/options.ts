@@ -75,6 +75,9 @@ export const LOGIN_OPTIONS: readonly OptionSpec[] = [
 
 export const SHELL_OPTION: OptionSpec = { name: 'shell', value: '<shell>', help: 'bash, zsh, sh, fish or powershell', fallback: 'from $SHELL' };
 
+/** env and logout: statements even when stdout is a terminal. */
+export const PRINT_OPTION: OptionSpec = { name: 'print', help: 'Print the statements even when stdout is a terminal' };
+
 export const LOGOUT_OPTIONS: readonly OptionSpec[] = [
   { ...PROFILE, help: 'Forget the sessions of this profile', fallback: 'the logged-in one' },
   { name: 'all', help: 'Forget every cached session, MFA sessions included' },

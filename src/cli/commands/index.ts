@@ -2,7 +2,7 @@
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
 import type { Context, Outcome } from '../../context.js';
-import { LOGIN_OPTIONS, LOGOUT_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { LOGIN_OPTIONS, LOGOUT_OPTIONS, PRINT_OPTION, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
 import { execCommand } from '../../exec/exec.js';
@@ -30,7 +30,7 @@ export const commands = (ctx: Context): Entry[] => [
     raw: 'env',
     usage: 'env [options]',
     description: 'Log in with MFA and print statements that set the session in your shell',
-    options: [SHELL_OPTION, ...LOGIN_OPTIONS],
+    options: [SHELL_OPTION, PRINT_OPTION, ...LOGIN_OPTIONS],
     examples: ['eval "$(kops-mfa env)"', 'kops-mfa env --shell fish | source', 'kops-mfa env --shell powershell | Out-String | Invoke-Expression'],
     action: (flags) => envCommand(flags, ctx),
   },
@@ -77,7 +77,7 @@ export const commands = (ctx: Context): Entry[] => [
     raw: 'logout',
     usage: 'logout [options]',
     description: 'Forget cached sessions and print statements that clear the shell',
-    options: [SHELL_OPTION, ...LOGOUT_OPTIONS],
+    options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
     examples: ['eval "$(kops-mfa logout)"'],
     action: (flags) => logoutCommand(flags, ctx),
   },
