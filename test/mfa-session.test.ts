@@ -385,7 +385,7 @@ describe('issue 10: the MFA session', { concurrency: 6 }, () => {
     assert.equal(json.mfaSession.valid, true);
 
     const text = ok(await kopsMfa(w, ['status', '--profile', 'a'])).stdout;
-    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
+    assert.match(text, /^cache: {7}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
     assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\(59 min left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
 

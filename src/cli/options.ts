@@ -83,7 +83,11 @@ export const LOGOUT_OPTIONS: readonly OptionSpec[] = [
   { name: 'all', help: 'Forget every cached session, MFA sessions included' },
 ];
 
-export const STATUS_OPTIONS: readonly OptionSpec[] = [PROFILE, { name: 'json', help: 'Print JSON' }];
+export const STATUS_OPTIONS: readonly OptionSpec[] = [
+  PROFILE,
+  { name: 'json', help: 'Print JSON' },
+  { name: 'all', help: 'Every cached role session and MFA session, in one table' },
+];
 
 export const DEBUG_OPTION: OptionSpec = { name: 'debug', env: 'KOPS_MFA_DEBUG', help: 'Explain each step on stderr' };
 
