@@ -169,6 +169,16 @@ export interface StsCall {
   at: Date;
 }
 
+/** A console sign-in token the federation endpoint handed out. */
+export interface SigninToken {
+  token: string;
+  /** The role session it signs in as. */
+  accessKeyId: string;
+  arn: string;
+  /** Whether Action=login took it (once). */
+  used: boolean;
+}
+
 export interface StsServerOptions {
   /** 0 (the default) picks a free port. Always binds 127.0.0.1. */
   port?: number;
@@ -217,6 +227,8 @@ export interface StsServer {
   readonly requests: number;
   /** Every set of temporary credentials handed out, in order. */
   readonly issued: IssuedCredentials[];
+  /** Every console sign-in token handed out by /federation (getSigninToken), in order. */
+  readonly signinTokens: SigninToken[];
   /** Mutable at any time. */
   readonly faults: StsFaults;
   addUser(user: StsUser): StsUser;
@@ -801,6 +813,51 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     );
   }
 
+  // -- Federation (the console's sign-in endpoint) ------------------------------
+  // GET /federation?Action=getSigninToken&Session={"sessionId","sessionKey","sessionToken"}
+  // answers {"SigninToken": …} for a valid ROLE session it issued; a
+  // GetSessionToken session, a wrong secret or an expired one gets 400, as
+  // AWS refuses them. Action=login with a token it issued redirects to the
+  // Destination. Calls are recorded with the action getSigninToken / login.
+
+  const signinTokens: SigninToken[] = [];
+
+  function federation(url: URL, call: StsCall, res: ServerResponse): void {
+    const answer = (status: number, body: string, headers: Record<string, string> = {}) => {
+      call.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+      res.end(body);
+    };
+    const refuse = (why: string) => {
+      call.errorMessage = why;
+      answer(400, JSON.stringify({ message: why }));
+    };
+    const action = url.searchParams.get('Action');
+    if (action === 'getSigninToken') {
+      let session: { sessionId?: unknown; sessionKey?: unknown; sessionToken?: unknown };
+      try {
+        session = JSON.parse(url.searchParams.get('Session') ?? '') as typeof session;
+      } catch {
+        return refuse('Session is not JSON');
+      }
+      const known = typeof session.sessionId === 'string' ? sessions.get(session.sessionId) : undefined;
+      if (!known || known.secretAccessKey !== session.sessionKey || known.sessionToken !== session.sessionToken) return refuse('invalid session');
+      if (known.expiration && known.expiration.getTime() <= now().getTime()) return refuse('expired session');
+      if (!known.assumedRole) return refuse('a GetSessionToken session cannot be federated');
+      const token = randomBytes(48).toString('base64url');
+      signinTokens.push({ token, accessKeyId: known.accessKeyId, arn: known.arn, used: false });
+      return answer(200, JSON.stringify({ SigninToken: token }));
+    }
+    if (action === 'login') {
+      const entry = signinTokens.find((t) => t.token === url.searchParams.get('SigninToken'));
+      const destination = url.searchParams.get('Destination') ?? '';
+      if (!entry || entry.used || !/^https:\/\//.test(destination)) return refuse('invalid sign-in token or destination');
+      entry.used = true;
+      return answer(302, '', { Location: destination });
+    }
+    return refuse(`unknown federation action ${action ?? ''}`);
+  }
+
   // -- HTTP -------------------------------------------------------------------
 
   function send(res: ServerResponse, status: number, body: string, requestId: string): void {
@@ -906,6 +963,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         return;
       }
 
+      if (url.pathname === '/federation') return federation(url, call, res);
       const caller = await authenticate(req, body, url, call);
       call.callerArn = caller.arn;
       if (!params.Action) throw new StsError(400, 'MissingAction', 'The request is missing an action or a required parameter.');
@@ -974,6 +1032,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       return requests;
     },
     issued,
+    signinTokens,
     faults,
     addUser,
     addRole,
@@ -1006,6 +1065,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     reset() {
       calls.length = 0;
       issued.length = 0;
+      signinTokens.length = 0;
       requests = 0;
       Object.assign(faults, noFaults());
     },

@@ -89,6 +89,14 @@ export const STATUS_OPTIONS: readonly OptionSpec[] = [
   { name: 'all', help: 'Every cached role session and MFA session, in one table' },
 ];
 
+export const CONSOLE_OPTIONS: readonly OptionSpec[] = [
+  ...LOGIN_OPTIONS,
+  { name: 'stdout', help: 'Print the sign-in URL (a secret for 15 minutes) instead of opening a browser' },
+  { name: 'destination', value: '<url>', help: 'The console page to open', fallback: "the console home of the profile's region" },
+];
+
+export const DOCTOR_OPTIONS: readonly OptionSpec[] = [{ ...PROFILE, help: 'The profile to check' }];
+
 export const DEBUG_OPTION: OptionSpec = { name: 'debug', env: 'KOPS_MFA_DEBUG', help: 'Explain each step on stderr' };
 
 /** What the shell functions pass on: kops-login is `env`, kops-logout is `logout`. */

@@ -2,7 +2,7 @@
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
 import type { Context, Outcome } from '../../context.js';
-import { LOGIN_OPTIONS, LOGOUT_OPTIONS, PRINT_OPTION, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, PRINT_OPTION, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
 import { execCommand } from '../../exec/exec.js';
@@ -10,6 +10,8 @@ import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
 import { statusCommand } from './status.js';
 import { logoutCommand } from './logout.js';
+import { consoleCommand } from './console.js';
+import { doctorCommand } from './doctor.js';
 
 export type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
 
@@ -80,5 +82,22 @@ export const commands = (ctx: Context): Entry[] => [
     options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
     examples: ['eval "$(kops-mfa logout)"'],
     action: (flags) => logoutCommand(flags, ctx),
+  },
+  {
+    name: 'console',
+    raw: 'console',
+    usage: 'console [options]',
+    description: "Open the AWS console in a browser as the profile's role session",
+    options: CONSOLE_OPTIONS,
+    examples: ['kops-mfa console --profile prod', 'kops-mfa console --stdout --destination https://console.aws.amazon.com/ec2/home'],
+    action: (flags) => consoleCommand(flags, ctx),
+  },
+  {
+    name: 'doctor',
+    raw: 'doctor',
+    usage: 'doctor [--profile <name>]',
+    description: 'Check the setup, one line per check, each with its fix; exit 1 when one fails',
+    options: DOCTOR_OPTIONS,
+    action: (flags) => doctorCommand(flags, ctx),
   },
 ];
