@@ -10,8 +10,6 @@ import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
 import { statusCommand } from './status.js';
 import { logoutCommand } from './logout.js';
-import { consoleCommand } from './console.js';
-import { doctorCommand } from './doctor.js';
 
 export type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
 
@@ -90,7 +88,8 @@ export const commands = (ctx: Context): Entry[] => [
     description: "Open the AWS console in a browser as the profile's role session",
     options: CONSOLE_OPTIONS,
     examples: ['kops-mfa console --profile prod', 'kops-mfa console --stdout --destination https://console.aws.amazon.com/ec2/home'],
-    action: (flags) => consoleCommand(flags, ctx),
+    // Loaded when called: it needs node:http and node:crypto, which the cached path never loads.
+    action: async (flags) => (await import('./console.js')).consoleCommand(flags, ctx),
   },
   {
     name: 'doctor',
@@ -98,6 +97,6 @@ export const commands = (ctx: Context): Entry[] => [
     usage: 'doctor [--profile <name>]',
     description: 'Check the setup, one line per check, each with its fix; exit 1 when one fails',
     options: DOCTOR_OPTIONS,
-    action: (flags) => doctorCommand(flags, ctx),
+    action: async (flags) => (await import('./doctor.js')).doctorCommand(flags, ctx),
   },
 ];
