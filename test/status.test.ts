@@ -83,7 +83,7 @@ test('status in a logged-in shell: labels in one column, the kops context shown'
   assert.deepEqual(json.kops, { stateStore: 's3://kops-state', clusterName: 'k8s.example.com' });
 });
 
-test('status after logout names what is still cached instead of only "no session for profile default"', async (t) => {
+test('status after logout names what is still cached instead of "no session for profile default"', async (t) => {
   const w = await world(t);
   const shell = await twoSessions(w);
   const out = ok(await runMain(['logout', '--shell', 'bash'], { env: shell }), 'logout');
@@ -92,8 +92,12 @@ test('status after logout names what is still cached instead of only "no session
   assert.equal(r.code, 1, 'no session for the default profile');
   assert.equal(
     r.stdout,
-    'this shell: not logged in\ncache:      no session for profile default; cached: 1 other role session (kops-short) and an MFA session (kops-mfa status --all)\n',
+    'this shell: not logged in\ncache:      no profile chosen; cached: 1 role session (kops-short) and an MFA session (kops-mfa status --all)\n',
   );
+  assert.doesNotMatch(r.stdout, /profile default/);
+  // A profile asked for by name, with nothing of its own cached: said so, and what else is there.
+  const named = await runMain(['status', '--profile', 'nomfa'], { env: after });
+  assert.match(named.stdout, /^cache: +no session for profile nomfa; cached: 1 other role session \(kops-short\) and an MFA session \(kops-mfa status --all\)$/m);
   const all = ok(await runMain(['status', '--all'], { env: after }));
   assert.match(all.stdout, /^kops-short /m);
   assert.doesNotMatch(all.stdout, /^kops /m, "kops's role session is forgotten");

@@ -61,7 +61,7 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
     s ? `${printable(s.arn ? `${s.arn} (profile ${s.profile})` : `profile ${s.profile}`)}, ${describeExpiry(s.expiration, now)}` : none;
   const rows: Array<[string, string]> = [
     ['this shell', line(shell, 'not logged in')],
-    ['cache', line(cache, `no session for profile ${printable(profile)}${othersNote(entries, role, mfaEntry)}`)],
+    ['cache', line(cache, noSession(flags, ctx.env, profile, entries, role ?? mfaEntry))],
   ];
   if (mfaSession) rows.push(['MFA session', `${printable(mfaSession.arn ?? '')}, ${describeExpiry(mfaSession.expiration, now)}`]);
   if (kops) rows.push(['kops', [kops.stateStore && `state ${kops.stateStore}`, kops.clusterName && `cluster ${kops.clusterName}`].filter(Boolean).map((s) => printable(s as string)).join(', ')]);
@@ -77,18 +77,24 @@ function labelled(rows: ReadonlyArray<readonly [string, string]>): string {
 const newest = (list: Listed) =>
   [...list].sort((a, b) => Date.parse(b.entry.credentials.expiration) - Date.parse(a.entry.credentials.expiration))[0];
 
-/** When the profile has none: what else is cached, and how to see it. */
-function othersNote(entries: Listed, role: unknown, mfa: unknown): string {
-  if (role || mfa) return '';
+/**
+ * The cache line when the profile has no session. With no profile chosen
+ * (no --profile, AWS_PROFILE or login: `default` only by fallback), it
+ * names what is cached instead of a profile nobody asked about.
+ */
+function noSession(flags: Flags, env: NodeJS.ProcessEnv, profile: string, entries: Listed, found: unknown): string {
   const roles = entries.filter((e) => e.entry.kind === undefined);
   const mfas = entries.filter((e) => e.entry.kind === 'mfa');
-  if (roles.length + mfas.length === 0) return '';
-  const profiles = [...new Set(roles.map((e) => e.entry.profile))].slice(0, 3);
+  const chosen = typeof flags.profile === 'string' || !!env.AWS_PROFILE || !!env[MARKER];
+  const none = chosen ? `no session for profile ${printable(profile)}` : 'no profile chosen';
+  if (found || roles.length + mfas.length === 0) return chosen ? none : `no session for profile ${printable(profile)}`;
+  const profiles = [...new Set(roles.map((e) => e.entry.profile))];
+  const shown = profiles.slice(0, 3).map(printable).join(', ') + (profiles.length > 3 ? ', …' : '');
   const parts = [
-    roles.length > 0 && `${roles.length} other role session${roles.length === 1 ? '' : 's'} (${profiles.map(printable).join(', ')}${roles.length > profiles.length ? ', …' : ''})`,
+    roles.length > 0 && `${roles.length}${chosen ? ' other' : ''} role session${roles.length === 1 ? '' : 's'} (${shown})`,
     mfas.length > 0 && `${mfas.length === 1 ? 'an' : mfas.length} MFA session${mfas.length === 1 ? '' : 's'}`,
   ].filter(Boolean);
-  return `; cached: ${parts.join(' and ')} (kops-mfa status --all)`;
+  return `${none}; cached: ${parts.join(' and ')} (kops-mfa status --all)`;
 }
 
 /** The kops context this shell's login exported. */
