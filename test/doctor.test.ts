@@ -118,14 +118,14 @@ test('colour on a terminal, none with NO_COLOR', async (t) => {
   assert.doesNotMatch(plain.output, /\x1b\[/);
 });
 
-/** Run `kops-mfa doctor` typed into a shell in tmux; the screen once the shell printed DONE. */
-async function inTmux(t: TestContext, shell: string[], env: NodeJS.ProcessEnv): Promise<string> {
+/** Run `kops-mfa doctor ARGS` typed into a shell in tmux; the screen once the shell printed DONE and the status. */
+async function inTmux(t: TestContext, shell: readonly string[], status: string, env: NodeJS.ProcessEnv, args = ''): Promise<string> {
   const socket = `kops-mfa-doctor-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { env, encoding: 'utf8' });
-  const started = tmux('new-session', '-d', '-x', '220', '-y', '50', ...shell);
+  const tmux = (...a: string[]) => spawnSync('tmux', ['-L', socket, ...a], { env, encoding: 'utf8' });
+  const started = tmux('new-session', '-d', '-x', '250', '-y', '50', ...shell);
   assert.equal(started.status, 0, started.stderr);
   t.after(() => tmux('kill-server'));
-  tmux('send-keys', '-l', `kops-mfa doctor; echo "DONE $?"`);
+  tmux('send-keys', '-l', `kops-mfa doctor${args}; echo "DONE ${status}"`);
   tmux('send-keys', 'Enter');
   for (let i = 0; i < 3000; i++) {
     const screen = tmux('capture-pane', '-p', '-J').stdout;
@@ -135,17 +135,36 @@ async function inTmux(t: TestContext, shell: string[], env: NodeJS.ProcessEnv): 
   throw new Error(`doctor never finished in tmux:\n${tmux('capture-pane', '-p').stdout}`);
 }
 
-for (const [name, argv] of [
-  ['bash', ['bash', '--norc', '--noprofile', '-i']],
-  ['zsh', ['zsh', '-f', '-i']],
-] as const) {
-  test(`in tmux, in ${name}: the checklist of a healthy setup, all ✓`, async (t) => {
-    if (!needTool(t, 'tmux') || !needTool(t, name)) return;
+const TMUX_SHELLS = [
+  { tool: 'bash', argv: ['bash', '--norc', '--noprofile', '-i'], status: '$?' },
+  { tool: 'zsh', argv: ['zsh', '-f', '-i'], status: '$?' },
+  { tool: 'fish', argv: ['fish', '--no-config', '-i'], status: '$status' },
+] as const;
+
+for (const sh of TMUX_SHELLS) {
+  test(`in tmux, in ${sh.tool}: the checklist of a healthy setup, all ✓`, async (t) => {
+    if (!needTool(t, 'tmux') || !needTool(t, sh.tool)) return;
     const w = await world(t);
     const env = { ...healthy(t, w), TERM: 'xterm', NO_COLOR: '1', PS1: '$ ', PROMPT: '$ ' };
-    const screen = await inTmux(t, [...argv], env);
+    const screen = await inTmux(t, sh.argv, sh.status, env);
     assert.match(screen, /^DONE 0$/m, screen);
-    for (const name of ['PATH', 'profile kops', 'STS', 'clock', 'kops', 'cache']) assert.match(screen, new RegExp(`^✓ ${name.replace(/[[\]]/g, '\\$&')}: `, 'm'), screen);
+    for (const name of ['PATH', 'profile kops', 'keys', 'AWS CLI', 'cache', 'STS', 'clock', 'kops']) {
+      assert.match(screen, new RegExp(`^✓ ${name}: `, 'm'), screen);
+    }
     assert.doesNotMatch(screen, /^✗/m);
+  });
+
+  test(`in tmux, in ${sh.tool}: a broken setup, each ✗ with its fix, status 1`, async (t) => {
+    if (!needTool(t, 'tmux') || !needTool(t, sh.tool)) return;
+    const w = await world(t);
+    w.writeAws(mfaProfile('kops', { role_arn: `${ROLE_ARN} ; prod` }));
+    mkdirSync(w.cacheDir, { recursive: true });
+    chmodSync(w.cacheDir, 0o750);
+    const env = { ...w.env, PATH: `${binDir(t, '#!/bin/sh\nexit 3\n')}:${w.env.PATH}`, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', TERM: 'xterm', NO_COLOR: '1', PS1: '$ ', PROMPT: '$ ' };
+    const screen = await inTmux(t, sh.argv, sh.status, env);
+    assert.match(screen, /^DONE 1$/m, screen);
+    const failed = screen.split('\n').filter((l) => l.startsWith('✗'));
+    assert.deepEqual(failed.map((l) => /^✗ ([^:]+):/.exec(l)?.[1]), ['AWS CLI', 'cache', 'STS', 'kops'], screen);
+    for (const line of failed) assert.match(line, /; fix: \S/, line);
   });
 }
