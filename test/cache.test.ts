@@ -18,10 +18,10 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './helpers.ts';
-import { world, USER, DEFAULT_CONFIG, type World } from './fixture.ts';
-import { spawnPty } from './pty.ts';
-import { runMain } from './run-main.ts';
+import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './support/helpers.ts';
+import { world, USER, DEFAULT_CONFIG, type World } from './support/world.ts';
+import { spawnPty } from './support/pty.ts';
+import { runMain } from './support/run-main.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { BIN, failsCleanly, needTool, runRaw, tempDir } from './helpers.ts';
-import { runMain } from './run-main.ts';
-import { readDump, UNIX_SHELLS } from './shells.ts';
-import { world, USER, ROLE_ARN } from './fixture.ts';
+import { BIN, failsCleanly, needTool, runRaw, tempDir } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
+import { readDump, UNIX_SHELLS } from './support/shells.ts';
+import { world, USER, ROLE_ARN } from './support/world.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, runCli, tempDir } from './helpers.ts';
-import { USER, world, type World } from './fixture.ts';
-import { runMain } from './run-main.ts';
+import { ok, runCli, tempDir } from './support/helpers.ts';
+import { USER, world, type World } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
 import { defaultDestination, federationUrl, partitionOf } from '../src/console/federation.ts';
 
 /** A file's text once it exists (the stand-in browser writes it after kops-mfa has exited). */

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, needTool, ok, run, runCli } from './helpers.ts';
-import { world, ROLE_ARN, USER, type World } from './fixture.ts';
+import { BIN, ROOT, needTool, ok, run, runCli } from './support/helpers.ts';
+import { world, ROLE_ARN, USER, type World } from './support/world.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 

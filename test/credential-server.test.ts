@@ -21,8 +21,8 @@ import {
 } from '../src/exec/credential-server.ts';
 import { KopsMfaError } from '../src/errors.ts';
 import { startStsServer, type StsServer } from '../scripts/sts-server.ts';
-import { ACCOUNT, ROLE_ARN, USER } from './fixture.ts';
-import { needTool, ok, ROOT, run, tempDir } from './helpers.ts';
+import { ACCOUNT, ROLE_ARN, USER } from './support/world.ts';
+import { needTool, ok, ROOT, run, tempDir } from './support/helpers.ts';
 
 const FIXED: ServedCredentials = {
   accessKeyId: 'ASIAFIXEDTESTKEY0001',

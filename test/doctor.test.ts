@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, needTool, runCli, tempDir } from './helpers.ts';
-import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { runMain } from './run-main.ts';
-import { spawnPty } from './pty.ts';
+import { BIN, needTool, runCli, tempDir } from './support/helpers.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
 
 /** A bin folder with kops-mfa (this build) and a kops that prints its version. */
 function binDir(t: TestContext, kops = '#!/bin/sh\necho "Client version: 1.30.1 (git-v1.30.1)"\n'): string {

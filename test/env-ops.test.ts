@@ -6,13 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, needTool, ok, runRaw, tempDir } from './helpers.ts';
-import { BASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
-import { spawnPty } from './pty.ts';
-import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
-import { runMain } from './run-main.ts';
-import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
-import { shellAfter } from './helpers.ts';
+import { BIN, needTool, ok, runRaw, shellAfter, tempDir } from './support/helpers.ts';
+import { BASH, FISH, readDump, ZSH, type Shell } from './support/shells.ts';
+import { spawnPty } from './support/pty.ts';
+import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
+import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
 

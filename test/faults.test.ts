@@ -14,10 +14,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import { ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './helpers.ts';
-import { runMain } from './run-main.ts';
-import { readDump, UNIX_SHELLS } from './shells.ts';
+import { ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
+import { readDump, UNIX_SHELLS } from './support/shells.ts';
 import type { IssueOverrides, IssuedCredentials } from '../scripts/sts-server.ts';
 
 // ---------------------------------------------------------------------------

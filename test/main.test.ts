@@ -10,10 +10,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, run, type RunResult } from './helpers.ts';
-import { ACCOUNT, ROLE_ARN, USER, world } from './fixture.ts';
+import { ROOT, run, type RunResult } from './support/helpers.ts';
+import { ACCOUNT, ROLE_ARN, USER, world } from './support/world.ts';
 import { xmlEscape } from '../scripts/sts-server.ts';
-import { BIN, cli, lines, tinyTmpfs } from './hardening.ts';
+import { BIN, cli, lines, tinyTmpfs } from './support/kops-mfa.ts';
 import { runMfaProcess } from '../src/session/mfa.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

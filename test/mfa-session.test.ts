@@ -10,10 +10,10 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, ok, ROOT, run, runCli, tempDir } from './helpers.ts';
-import { runMain, type MainResult } from './run-main.ts';
-import { spawnPty } from './pty.ts';
+import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
+import { runMain, type MainResult } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
 const ROLE_C = `arn:aws:iam::${ACCOUNT}:role/kops-readonly`;

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { world } from './fixture.ts';
-import { BIN, ROOT, run } from './helpers.ts';
+import { world } from './support/world.ts';
+import { BIN, ROOT, run } from './support/helpers.ts';
 
 for (const major of ['22', '24']) {
   test(`the built CLI on Node ${major}: login, cached env, exec, credential-process`, async (t) => {

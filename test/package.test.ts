@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, run } from './helpers.ts';
+import { ROOT, run } from './support/helpers.ts';
 
 test('the tarball has the bin, the bundle and every snippet, and no runtime dependencies', async () => {
   const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });

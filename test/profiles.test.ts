@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { BIN, failsCleanly, ok, runCli, shellAfter } from './helpers.ts';
-import { runMain } from './run-main.ts';
-import { spawnPty } from './pty.ts';
-import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
+import { BIN, failsCleanly, ok, runCli, shellAfter } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
+import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './support/world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -13,9 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
 import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
 import { HEADER } from '../src/shell/render/validate.ts';
-import { USER, world, type World } from './fixture.ts';
-import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './helpers.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { USER, world, type World } from './support/world.ts';
+import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './support/helpers.ts';
+import { spawnPty, type Pty } from './support/pty.ts';
 
 const PROMPT = `MFA code for ${USER.mfaSerial}:`;
 

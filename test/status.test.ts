@@ -3,9 +3,9 @@
 // in the test process, the local STS server, a real bash for the shell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ok, shellAfter } from './helpers.ts';
-import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { runMain } from './run-main.ts';
+import { ok, shellAfter } from './support/helpers.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
 
 const PROFILES = [
   mfaProfile('kops', { mfa_session_duration: '3600', kops_state_store: 's3://kops-state', kops_cluster_name: 'k8s.example.com' }),
