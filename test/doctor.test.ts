@@ -168,3 +168,17 @@ for (const sh of TMUX_SHELLS) {
     for (const line of failed) assert.match(line, /; fix: \S/, line);
   });
 }
+
+test('the AWS CLI (the oracle) reads the flagged value with its comment, and the unflagged one as kops-mfa does', async (t) => {
+  if (!needTool(t, 'aws')) return;
+  const w = await world(t);
+  w.writeAws([mfaProfile('commented', { role_arn: `${ROLE_ARN}   # the prod role` }), mfaProfile('clean')].join('\n'));
+  const env = { ...healthy(t, w), AWS_PROFILE: '' };
+  const aws = (profile: string) => spawnSync('aws', ['configure', 'get', 'role_arn', '--profile', profile], { env, encoding: 'utf8' }).stdout.trim();
+  assert.equal(aws('commented'), `${ROLE_ARN}   # the prod role`);
+  assert.equal(aws('clean'), ROLE_ARN);
+  const flagged = byName((await runCli(['doctor', '--profile', 'commented'], { env })).stdout).get('AWS CLI') ?? '';
+  assert.match(flagged, /^✗ AWS CLI: .*role_arn of \[commented\]/);
+  const clean = byName((await runCli(['doctor', '--profile', 'clean'], { env })).stdout).get('AWS CLI') ?? '';
+  assert.match(clean, /^✓ AWS CLI: /);
+});
