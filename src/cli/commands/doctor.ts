@@ -172,7 +172,7 @@ function profileChecks(flags: Flags, env: NodeJS.ProcessEnv, files: AwsFiles, pr
     {
       mark: 'ok',
       name: 'keys',
-      text: `${settings.source.accessKeyId.slice(0, 4)}… from ${settings.source.origin}${settings.hops.length ? `, through ${settings.hops.map((h) => h.profile).join(' -> ')}` : ''}`,
+      text: `${keyIdStart(settings)} from ${settings.source.origin}${settings.hops.length ? `, through ${settings.hops.map((h) => h.profile).join(' -> ')}` : ''}`,
     },
   ];
   try {
@@ -358,6 +358,12 @@ async function kopsCheck(env: NodeJS.ProcessEnv): Promise<Check> {
       }
     });
   });
+}
+
+/** The first characters of the access key id (AKIA: a user's key), when it is known without reading a secret store. */
+function keyIdStart(settings: Settings): string {
+  const id = settings.source.accessKeyId as string | undefined;
+  return id ? `${id.slice(0, 4)}…` : 'keys';
 }
 
 function messageOf(e: unknown): string {

@@ -2,9 +2,11 @@
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
 import type { Context, Outcome } from '../../context.js';
-import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, PRINT_OPTION, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { LOGIN_OPTIONS, LOGOUT_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
+import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, PRINT_OPTION } from '../options.js';
+import { logoutOutput, refuseTerminal } from './terminal.js';
 import { execCommand } from '../../exec/exec.js';
 import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
@@ -32,7 +34,10 @@ export const commands = (ctx: Context): Entry[] => [
     description: 'Log in with MFA and print statements that set the session in your shell',
     options: [SHELL_OPTION, PRINT_OPTION, ...LOGIN_OPTIONS],
     examples: ['eval "$(kops-mfa env)"', 'kops-mfa env --shell fish | source', 'kops-mfa env --shell powershell | Out-String | Invoke-Expression'],
-    action: (flags) => envCommand(flags, ctx),
+    action: (flags) => {
+      refuseTerminal(flags, ctx);
+      return envCommand(flags, ctx);
+    },
   },
   {
     name: 'exec',
@@ -73,15 +78,6 @@ export const commands = (ctx: Context): Entry[] => [
     action: (flags) => statusCommand(flags, ctx),
   },
   {
-    name: 'logout',
-    raw: 'logout',
-    usage: 'logout [options]',
-    description: 'Forget cached sessions and print statements that clear the shell',
-    options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
-    examples: ['eval "$(kops-mfa logout)"'],
-    action: (flags) => logoutCommand(flags, ctx),
-  },
-  {
     name: 'console',
     raw: 'console',
     usage: 'console [options]',
@@ -98,5 +94,14 @@ export const commands = (ctx: Context): Entry[] => [
     description: 'Check the setup, one line per check, each with its fix; exit 1 when one fails',
     options: DOCTOR_OPTIONS,
     action: async (flags) => (await import('./doctor.js')).doctorCommand(flags, ctx),
+  },
+  {
+    name: 'logout',
+    raw: 'logout',
+    usage: 'logout [options]',
+    description: 'Forget cached sessions and print statements that clear the shell',
+    options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
+    examples: ['eval "$(kops-mfa logout)"'],
+    action: async (flags) => logoutOutput(flags, ctx, await logoutCommand(flags, ctx)),
   },
 ];

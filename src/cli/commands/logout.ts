@@ -6,7 +6,6 @@ import { logoutOps, MARKER } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
 import { detectShell, parseShellName, render } from '../../shell/render/index.js';
-import { howToApply } from './env.js';
 
 /** The profile to forget: --profile, else the one this shell is logged into, else AWS_PROFILE, else default. */
 export function logoutProfile(flags: Flags, env: NodeJS.ProcessEnv): string {
@@ -30,10 +29,5 @@ export async function logoutCommand(flags: Flags, ctx: Context): Promise<Outcome
   const sessions = `${removed} cached session${removed === 1 ? '' : 's'}`;
   const mfa = all ? ` and ${mfaSessions} MFA session${mfaSessions === 1 ? '' : 's'}` : '';
   ctx.note(`forgot ${sessions}${mfa}${all ? '' : ` of profile ${printable(profile)}`}`);
-  // The cache is forgotten either way; the statements would change nothing typed at a terminal.
-  if (ctx.stdoutIsTerminal() && flags.print !== true) {
-    ctx.note(`to clear this shell: ${howToApply('logout', flags)}`);
-    return {};
-  }
   return { stdout: render(shell, logoutOps(ctx.env)) };
 }

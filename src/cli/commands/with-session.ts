@@ -25,11 +25,10 @@ export interface SessionOptions {
 }
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
+  // The kops context first: a bad value costs no code.
+  const kops = resolveKopsContext(flags, ctx.env, loadAwsFiles(ctx.env));
   const quiet = opts.quiet || flags.quiet === true;
-  const files = loadAwsFiles(ctx.env);
-  const settings = resolveSettings(flags, ctx.env, files);
-  // Checked before a code is asked for: a bad value costs no code.
-  const kops = resolveKopsContext(flags, ctx.env, files);
+  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
   if (settings.mfaSessionSeconds > 0 && opts.silentRenewalSeconds !== undefined) {
     settings.minRemainingSeconds = Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds);
   }
