@@ -128,3 +128,23 @@ test('partitions: the sign-in host and the console follow the region; AWS_ENDPOI
   assert.equal(defaultDestination('cn-north-1'), 'https://console.amazonaws.cn/console/home?region=cn-north-1');
   assert.equal(defaultDestination('us-gov-west-1'), 'https://console.amazonaws-us-gov.com/console/home?region=us-gov-west-1');
 });
+
+test('a session the sign-in endpoint refuses: exit 4, one line that says what to do, nothing on stdout', async (t) => {
+  const w = await world(t);
+  const env = signinEnv(w);
+  ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env }));
+  w.server.expireCredentials(); // AWS forgot it; the cache still holds it
+  const r = await runMain(['console', '--stdout'], { env });
+  assert.equal(r.code, 4, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(r.notes.filter((n) => !n.startsWith('reusing')), [`the sign-in endpoint 127.0.0.1:${w.server.port} refused the session (HTTP 400): try kops-mfa console --refresh`]);
+});
+
+test('a sign-in endpoint that cannot be reached: exit 5, one line', async (t) => {
+  const w = await world(t);
+  const env = { ...w.env, AWS_ENDPOINT_URL_SIGNIN: 'http://127.0.0.1:9' };
+  const r = await runMain(['console', '--stdout', '--token-code', w.code()], { env });
+  assert.equal(r.code, 5, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /cannot reach the sign-in endpoint 127\.0\.0\.1:9: check the network or AWS_ENDPOINT_URL_SIGNIN\n$/);
+});
