@@ -69,7 +69,7 @@ test('a broken setup: each ✗ names its fix, exit 1', async (t) => {
   const expect: Record<string, RegExp> = {
     PATH: /^✗ PATH: kops-mfa is not on PATH .*; fix: /,
     'AWS CLI': /^✗ AWS CLI: an inline comment the AWS CLI keeps as part of the value: role_arn of \[kops\]; fix: put the comment on a line of its own$/,
-    '[default]': /^✗ \[default\]: .*\[default\] has credential_process, which kops under kops-mfa exec would use instead of the session; fix: move those keys to a named profile$/,
+    '[default]': /^✓ \[default\]: has credential_process; exec's command gets AWS files without it$/,
     cache: /^✗ cache: .* is open to others \(mode 755\); fix: chmod 700 /,
     STS: /^✗ STS: cannot reach 127\.0\.0\.1:9; fix: check the network/,
     kops: /^✗ kops: not on PATH; fix: install kops/,

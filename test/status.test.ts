@@ -31,9 +31,9 @@ test('status --all: every role session and the MFA session in an aligned table, 
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.length, 5, r.stdout);
   assert.match(lines[0]!, /^PROFILE +ROLE +LEFT +SOURCE$/);
-  assert.match(lines[1]!, new RegExp(`^kops \\* +${ROLE_ARN} +5\\d min +${USER.mfaSerial}$`));
+  assert.match(lines[1]!, new RegExp(`^kops \\* +${ROLE_ARN} +(5\\d min|1 h 00 min) +${USER.mfaSerial}$`));
   assert.match(lines[2]!, new RegExp(`^kops-short +${ROLE_ARN} +1\\d min +${USER.mfaSerial}$`));
-  assert.match(lines[3]!, new RegExp(`^kops,kops-short +MFA session +5\\d min +${USER.mfaSerial}$`));
+  assert.match(lines[3]!, new RegExp(`^kops,kops-short +MFA session +(5\\d min|1 h 00 min) +${USER.mfaSerial}$`));
   assert.equal(lines[4], '* this shell');
   // Every column starts where the header's does.
   for (const name of ['ROLE', 'LEFT', 'SOURCE']) {

@@ -249,18 +249,19 @@ function credentialProcessChecks(files: AwsFiles, script: string | undefined): C
   return out;
 }
 
-/** What exec's child SDKs take before the session when kops-mfa serves it through the credential endpoint. */
+/**
+ * What a child's SDK would take before the session. Exported static keys
+ * come first in every SDK; with an MFA session exec serves the session on
+ * loopback and gives its command AWS files without any credential source
+ * (docs/decisions/exec-child-aws-files.md). So a [default] with keys, a
+ * credential_process, a role or SSO is reported, and passes.
+ */
 function defaultProfileCheck(files: AwsFiles, settings: Settings | undefined): Check {
-  const d = files.config.default ?? {};
+  const d = { ...files.config.default, ...files.credentials.default };
   const sources = ['aws_access_key_id', 'credential_process', 'role_arn', 'source_profile', 'sso_session', 'sso_start_url', 'web_identity_token_file'].filter((k) => d[k]);
   if (sources.length === 0) return { mark: 'ok', name: '[default]', text: 'holds no credentials that would come before the session' };
-  const served = (settings?.mfaSessionSeconds ?? 0) > 0;
-  return {
-    mark: served ? 'fail' : 'warn',
-    name: '[default]',
-    text: `${files.configPath} [default] has ${sources.join(', ')}, which kops under kops-mfa exec${served ? '' : ' with an MFA session'} would use instead of the session`,
-    fix: 'move those keys to a named profile',
-  };
+  const how = (settings?.mfaSessionSeconds ?? 0) > 0 ? "exec's command gets AWS files without it" : 'the exported session comes first';
+  return { mark: 'ok', name: '[default]', text: `has ${sources.join(', ')}; ${how}` };
 }
 
 function cacheCheck(env: NodeJS.ProcessEnv): Check {

@@ -6,7 +6,7 @@ import { loadAwsFiles, profileNames, type AwsFiles } from '../../settings/aws-fi
 import { cacheDir, listEntries, type CacheEntry } from '../../store/cache.js';
 import { mergedProfile, optionValue, profileName } from '../../settings/config.js';
 import type { Context, Outcome } from '../../context.js';
-import { describeExpiry, secondsLeft } from '../../session/credentials.js';
+import { describeExpiry, formatLeft, secondsLeft, wholeSecondsLeft } from '../../session/credentials.js';
 import { holdsOwnSession, MARKER } from '../../shell/saved-state.js';
 import { KOPS_VARS } from '../../shell/env-ops.js';
 import { ExitCode } from '../../errors.js';
@@ -141,7 +141,7 @@ function allSessions(flags: Flags, ctx: Context, entries: Listed, files: AwsFile
     return profileNames(files).filter((p) => mergedProfile(files, p)?.mfa_serial === serial);
   };
   const rows: Row[] = entries.map(({ entry }) => {
-    const left = Math.floor(secondsLeft(entry.credentials, now));
+    const left = wholeSecondsLeft(entry.credentials.expiration, now);
     const mfa = entry.kind === 'mfa';
     const using = mfa ? users(entry.serialNumber) : [];
     return {
@@ -164,7 +164,7 @@ function allSessions(flags: Flags, ctx: Context, entries: Listed, files: AwsFile
     ...rows.map((r) => [
       `${r.profile}${r.thisShell ? ' *' : ''}`,
       r.kind === 'mfa' ? 'MFA session' : (r.role ?? 'no role (GetSessionToken)'),
-      left(r.secondsLeft),
+      formatLeft(r.expiration, now),
       r.serialNumber,
     ]).map((cells) => cells.map(printable)),
   ];
@@ -172,12 +172,4 @@ function allSessions(flags: Flags, ctx: Context, entries: Listed, files: AwsFile
   const text = table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ')).join('\n');
   const note = rows.some((r) => r.thisShell) ? '\n* this shell' : '';
   return { stdout: `${text}${note}\n`, code };
-}
-
-/** Time left in a column: `59 min`, `2 h 05 min`, `under 1 min`, `expired`. */
-function left(seconds: number): string {
-  if (seconds <= 0) return 'expired';
-  if (seconds < 60) return 'under 1 min';
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
