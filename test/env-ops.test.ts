@@ -242,7 +242,7 @@ test('env typed at a terminal prints no secret, spends no code, and says how to 
   const end = await pty.exited;
   assert.equal(end.code, 2, pty.output);
   const lines = pty.output.split(/\r?\n/).filter((l) => l !== '');
-  assert.deepEqual(lines, ['kops-mfa: a terminal is not a shell: kops-login --profile kops, or eval "$(kops-mfa env --profile kops)" (or --print)']);
+  assert.deepEqual(lines, ['kops-mfa: a terminal is not a shell: use kops-login --profile kops or eval "$(kops-mfa env …)"']);
   assert.equal(logins(w).length, 0, 'no STS call: the code is not spent');
 });
 
@@ -266,7 +266,7 @@ test('logout typed at a terminal forgets the cache, prints no unset lines, and s
   const end = await pty.exited;
   assert.equal(end.code, 0, pty.output);
   assert.doesNotMatch(pty.output, /unset|AWS_/, 'no statements');
-  assert.match(pty.output, /kops-mfa: to clear this shell: kops-logout, or eval "\$\(kops-mfa logout\)" \(or --print\)/);
+  assert.match(pty.output, /kops-mfa: to clear this shell: use kops-logout or eval "\$\(kops-mfa logout\)"\r?\n/);
   assert.equal(sessionFiles(w.cacheDir).length, 0, 'the cached session is forgotten');
 });
 

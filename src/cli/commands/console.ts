@@ -20,7 +20,7 @@ export async function consoleCommand(flags: Flags, ctx: Context, platform: NodeJ
   // Everything that can be refused is checked before a code is asked for.
   const profile = profileName(flags, ctx.env);
   const noRole = () =>
-    configError(`profile ${printable(profile)} has no role: the console needs a role session; add role_arn to it or pass --role-arn`);
+    configError(`profile ${printable(profile)} has no role_arn: the console needs a role session; add one or pass --role-arn`);
   if (!optionValue('role-arn', flags, ctx.env, loadAwsFiles(ctx.env))) throw noRole();
   const asked = typeof flags.destination === 'string' ? checkDestination(flags.destination) : undefined;
 
@@ -34,7 +34,7 @@ export async function consoleCommand(flags: Flags, ctx: Context, platform: NodeJ
   if (flags.stdout === true) return { stdout: `${url}\n` };
   const opener = browserOpener(platform, ctx.env);
   if (!opener) {
-    ctx.note('no browser can be opened here (no DISPLAY): the sign-in URL follows, a secret for 15 minutes');
+    ctx.note('no browser here (no DISPLAY): the sign-in URL follows, a secret for 15 minutes');
     return { stdout: `${url}\n` };
   }
   const opened = await openViaRedirect(url, opener, ctx.env, OPEN_TIMEOUT_MS);

@@ -8,11 +8,12 @@ import { usageError } from '../../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
 
-/** How to apply what `command` prints, for a person who typed it at a terminal. */
+/** How to apply what `command` prints, for a person who typed it at a terminal; `…`: the same options. */
 function howToApply(command: 'env' | 'logout', flags: Flags): string {
   const profile = typeof flags.profile === 'string' && flags.profile ? ` --profile ${printable(flags.profile)}` : '';
+  const more = Object.entries(flags).some(([k, v]) => v !== undefined && k !== 'print') ? ' …' : '';
   const fn = command === 'env' ? 'kops-login' : 'kops-logout';
-  return `${fn}${profile}, or eval "$(kops-mfa ${command}${profile})" (or --print)`;
+  return `use ${fn}${profile} or eval "$(kops-mfa ${command}${more})"`;
 }
 
 const atTerminal = (flags: Flags, ctx: Context) => ctx.stdoutIsTerminal() && flags.print !== true;
