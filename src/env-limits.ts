@@ -2,7 +2,7 @@
 // cached (session.ts) and before a statement is printed (render/validate.ts).
 
 /** Linux passes no single NAME=value string over 128 KiB (MAX_ARG_STRLEN) to a child. */
-export const MAX_ENV_STRING_BYTES = 128 * 1024;
+const MAX_ENV_STRING_BYTES = 128 * 1024;
 
 /** Why a value cannot live in the environment of a child process, or undefined when it can. */
 export function envValueProblem(name: string, value: string): string | undefined {

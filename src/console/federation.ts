@@ -5,7 +5,7 @@ import type { SessionCredentials } from '../session/credentials.js';
 import { awsError, configError, networkError } from '../errors.js';
 import { printable } from '../printable.js';
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
 
 /** The partition a region belongs to. */
 export function partitionOf(region: string): Partition {

@@ -33,7 +33,7 @@ export function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined
   return undefined;
 }
 
-export type Opened = 'opened' | 'opener-failed' | 'timeout';
+type Opened = 'opened' | 'opener-failed' | 'timeout';
 
 /**
  * Open `target` through a one-time redirect: resolves 'opened' once the

@@ -16,7 +16,7 @@ const REGION_VARS = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
 export const KOPS_VARS = { stateStore: 'KOPS_STATE_STORE', clusterName: 'KOPS_CLUSTER_NAME' } as const;
 
 /** The kops context of a profile; a field left out is not exported. */
-export interface KopsContext {
+interface KopsContext {
   stateStore?: string | undefined;
   clusterName?: string | undefined;
 }

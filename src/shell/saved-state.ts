@@ -20,7 +20,7 @@ export const LEGACY_PREV_PROFILE = 'KOPS_MFA_PREV_PROFILE';
 export const SESSION_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'] as const;
 export const OWN_VARS = [MARKER, EXPIRES, KEY_ID, SAVED, LEGACY_PREV_PROFILE] as const;
 
-export type Saved = Record<string, string | null>;
+type Saved = Record<string, string | null>;
 
 /** Whether the AWS keys in this environment are the session kops-mfa exported. */
 export function holdsOwnSession(env: NodeJS.ProcessEnv): boolean {

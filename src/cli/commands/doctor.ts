@@ -20,7 +20,7 @@ import { VERSION } from '../../version.js';
 
 type Mark = 'ok' | 'fail' | 'warn' | 'unknown';
 
-export interface Check {
+interface Check {
   mark: Mark;
   name: string;
   text: string;
@@ -29,7 +29,7 @@ export interface Check {
 }
 
 /** Whether the keyring can store and read a secret; its own module answers (keys/keyring.ts). */
-export type KeyringProbe = (env: NodeJS.ProcessEnv) => Promise<{ ok: true } | { ok: false; problem: string }>;
+type KeyringProbe = (env: NodeJS.ProcessEnv) => Promise<{ ok: true } | { ok: false; problem: string }>;
 
 /** How long any one check may wait. */
 const CHECK_TIMEOUT_MS = 5_000;
@@ -37,7 +37,7 @@ const CHECK_TIMEOUT_MS = 5_000;
 const SKEW_FAIL_SECONDS = 300;
 const SKEW_WARN_SECONDS = 60;
 
-export interface DoctorOptions {
+interface DoctorOptions {
   /** The script node runs (argv[1]) and node itself. */
   script?: string;
   execPath?: string;
@@ -83,7 +83,7 @@ const ASCII: Record<Mark, string> = { ok: '[ok]', fail: '[FAIL]', warn: '[warn]'
 const COLOR: Record<Mark, string> = { ok: '32', fail: '31', warn: '33', unknown: '2' };
 
 /** Unicode marks where the locale is UTF-8 (and on Windows); ASCII words elsewhere. Colour only on a terminal, never with NO_COLOR. */
-export function render(checks: readonly Check[], env: NodeJS.ProcessEnv, terminal: boolean, platform: NodeJS.Platform = process.platform): string {
+function render(checks: readonly Check[], env: NodeJS.ProcessEnv, terminal: boolean, platform: NodeJS.Platform = process.platform): string {
   const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
   const marks = platform === 'win32' || /utf-?8/i.test(locale) ? UNICODE : ASCII;
   const color = terminal && !env.NO_COLOR && env.TERM !== 'dumb';
