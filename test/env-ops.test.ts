@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { BIN, needTool, ok, runRaw, shellAfter, tempDir } from './support/helpers.ts';
 import { BASH, FISH, readDump, ZSH, type Shell } from './support/shells.ts';
 import { spawnPty } from './support/pty.ts';
+import { kopsMfaOnPath, needPowerShell, psQuote, report, reports, runPs } from './powershell/pwsh.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
 import { runMain } from './support/run-main.ts';
 import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
@@ -277,4 +278,29 @@ test('logout --print at a terminal prints the statements', async (t) => {
   const pty = spawnPty([process.execPath, BIN, 'logout', '--print', '--shell', 'bash'], { env: shell });
   assert.equal((await pty.exited).code, 0, pty.output);
   assert.match(pty.output, /unset AWS_SESSION_TOKEN/);
+});
+
+test('PowerShell: login and logout give a hostile KOPS_STATE_STORE back byte for byte', async (t) => {
+  const exe = needPowerShell(t);
+  if (!exe) return;
+  const w = await world(t);
+  w.writeAws(KOPS_PROFILES);
+  const env: NodeJS.ProcessEnv = { ...w.env, PATH: `${kopsMfaOnPath(t)}:${w.env.PATH}` };
+  delete env.AWS_PROFILE;
+  const script = [
+    `$env:KOPS_STATE_STORE = ${psQuote(HOSTILE)}`,
+    `kops-mfa env --shell powershell --profile prod --token-code ${w.code()} | Out-String | Invoke-Expression`,
+    report('store', '$env:KOPS_STATE_STORE'),
+    report('cluster', '$env:KOPS_CLUSTER_NAME'),
+    'kops-mfa logout --shell powershell | Out-String | Invoke-Expression',
+    report('store2', '$env:KOPS_STATE_STORE'),
+    report('cluster2', '$env:KOPS_CLUSTER_NAME'),
+  ].join('\n');
+  const r = await runPs(t, exe, script, { env });
+  assert.equal(r.code, 0, r.stderr);
+  const got = reports(r.stdout);
+  assert.equal(got.get('store'), 's3://prod-kops-state');
+  assert.equal(got.get('cluster'), 'prod.k8s.example.com');
+  assert.equal(got.get('store2'), HOSTILE, 'byte for byte after logout');
+  assert.equal(got.get('cluster2'), undefined, 'unset again');
 });
