@@ -58,9 +58,9 @@ const say = (message: string) => {
 const stdout = async (text: string) => writeAll(1, text);
 
 /**
- * A pipe or a file answers from one fstat; node:tty (a couple of
- * milliseconds to load) is asked only about a character device, which may
- * be /dev/null as well as a terminal.
+ * A pipe or a file answers from one fstat; node:tty (which loads node:net)
+ * is asked only about a character device, which may be /dev/null as well as
+ * a terminal.
  */
 function stdoutIsTerminal(): boolean {
   try {
