@@ -92,7 +92,7 @@ test('an AWS_PROFILE that was set but empty comes back set and empty', async (t)
   assert.equal(out.AWS_PROFILE, '', 'set and empty again');
 });
 
-test('logout while AWS_PROFILE names another profile forgets the logged-in profile, not that one', async (t) => {
+test('logout while AWS_PROFILE names another profile forgets that profile, by the one rule env and status follow', async (t) => {
   const w = await world(t);
   w.writeAws(`[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n\n[profile other]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nrole_session_name = other\n`);
   await loginIn(w, { ...w.env, AWS_PROFILE: 'other' });
@@ -102,9 +102,12 @@ test('logout while AWS_PROFILE names another profile forgets the logged-in profi
   assert.ok(kopsFile, 'the kops session is cached');
 
   const r = ok(await runMain(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
-  assert.match(r.stderr, /forgot 1 cached session of profile kops/);
-  assert.equal(existsSync(kopsFile), false, "the logged-in profile's session is forgotten");
-  assert.equal(existsSync(otherFile), true, "the other profile's session stays");
+  assert.match(r.stderr, /forgot 1 cached session of profile other/);
+  assert.equal(existsSync(otherFile), false, "AWS_PROFILE's session is forgotten");
+  assert.equal(existsSync(kopsFile), true, "the logged-in profile's session stays");
+  // The shell gets its values back all the same.
+  const after = await shellAfter(shell, r.stdout);
+  assert.equal(after.KOPS_MFA_SESSION, undefined);
 });
 
 const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');

@@ -12,7 +12,7 @@ import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
 import { loadAwsFiles, profileNames, type AwsFiles } from '../../settings/aws-files.js';
 import { mergedProfile, profileName, resolveKopsContext, resolveSettings, type Settings } from '../../settings/config.js';
-import { cacheDir } from '../../store/cache.js';
+import { cacheDir, openCache } from '../../store/cache.js';
 import { endpointOf } from '../../session/sts.js';
 import { holdsOwnSession, MARKER } from '../../shell/saved-state.js';
 import { onPath } from '../../console/open.js';
@@ -290,6 +290,12 @@ function cacheCheck(env: NodeJS.ProcessEnv): Check {
     // unreadable: the mode check above already passed; a login reports it
   }
   if (open > 0) return { mark: 'fail', name: 'cache', text: `${open} file${open === 1 ? '' : 's'} in ${dir} open to others`, fix: `chmod 600 ${dir}/*` };
+  // The rest of the rule every command applies (the folders above it among them); the folder is private, so it changes nothing.
+  try {
+    openCache(env, { create: false });
+  } catch (e) {
+    return { mark: 'fail', name: 'cache', text: messageOf(e), fix: 'make the folders above it yours (or root\'s) and not writable by others' };
+  }
   return { mark: 'ok', name: 'cache', text: `${dir} is private (700)` };
 }
 

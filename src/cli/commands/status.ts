@@ -3,10 +3,10 @@
 // in one table. Cheap enough for a prompt: no AWS SDK, no AWS call, a few
 // small files.
 import { loadAwsFiles, profileNames, type AwsFiles } from '../../settings/aws-files.js';
-import { cacheDir, listEntries, type CacheEntry } from '../../store/cache.js';
+import { listEntries, openCache, type CacheEntry } from '../../store/cache.js';
 import { mergedProfile, optionValue, profileName } from '../../settings/config.js';
 import type { Context, Outcome } from '../../context.js';
-import { describeExpiry, formatLeft, secondsLeft, wholeSecondsLeft } from '../../session/credentials.js';
+import { credibleExpiry, describeExpiry, formatLeft, secondsLeft, wholeSecondsLeft } from '../../session/credentials.js';
 import { holdsOwnSession, MARKER } from '../../shell/saved-state.js';
 import { KOPS_VARS } from '../../shell/env-ops.js';
 import { ExitCode } from '../../errors.js';
@@ -27,7 +27,7 @@ type Listed = Array<{ file: string; entry: CacheEntry }>;
 export function statusCommand(flags: Flags, ctx: Context): Outcome {
   const now = ctx.now();
   // Read-only and quiet, as a prompt needs: a damaged file is the next login's to report and replace.
-  const entries = listEntries(cacheDir(ctx.env), () => {}, false);
+  const entries = listEntries(cacheFolder(ctx.env), () => {}, false).filter((e) => credibleExpiry(e.entry.credentials.expiration, now));
   const files = readFiles(ctx.env);
   if (flags.all === true) return allSessions(flags, ctx, entries, files, now);
 
@@ -41,7 +41,7 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
   const marker = ctx.env[MARKER];
   const expiration = ctx.env.AWS_CREDENTIAL_EXPIRATION;
   const loggedIn = !!marker && holdsOwnSession(ctx.env);
-  if (marker && loggedIn && expiration && !Number.isNaN(Date.parse(expiration))) {
+  if (marker && loggedIn && expiration && !Number.isNaN(Date.parse(expiration)) && credibleExpiry(expiration, now)) {
     const own = entries.find((e) => e.entry.credentials.accessKeyId === ctx.env.AWS_ACCESS_KEY_ID);
     shell = seen(marker, own?.entry.arn, expiration);
   }
@@ -102,6 +102,15 @@ function kopsOf(env: NodeJS.ProcessEnv): { stateStore: string | null; clusterNam
   const stateStore = env[KOPS_VARS.stateStore] || null;
   const clusterName = env[KOPS_VARS.clusterName] || null;
   return stateStore || clusterName ? { stateStore, clusterName } : null;
+}
+
+/** The verified cache folder; none when it is missing or not kops-mfa's own (the next login says why). */
+function cacheFolder(env: NodeJS.ProcessEnv) {
+  try {
+    return openCache(env, { create: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The AWS files, or none when they cannot be read: status only reads, an unreadable file is the next login's to report. */
