@@ -4,7 +4,7 @@
 // evaluates every statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, needTool, ok, runRaw, shellAfter, tempDir } from './support/helpers.ts';
 import { BASH, FISH, readDump, ZSH, type Shell } from './support/shells.ts';
@@ -12,7 +12,7 @@ import { spawnPty } from './support/pty.ts';
 import { kopsMfaOnPath, needPowerShell, psQuote, report, reports, runPs } from './powershell/pwsh.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
 import { runMain } from './support/run-main.ts';
-import { cli, filesIn, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
+import { cli, filesIn, loginIn, logoutIn, logins, sessionFiles } from './support/kops-mfa.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
 
@@ -90,24 +90,6 @@ test('an AWS_PROFILE that was set but empty comes back set and empty', async (t)
   assert.equal('AWS_PROFILE' in shell, false, 'the login unsets it');
   const out = await logoutIn(shell);
   assert.equal(out.AWS_PROFILE, '', 'set and empty again');
-});
-
-test('logout while AWS_PROFILE names another profile forgets that profile, by the one rule env and status follow', async (t) => {
-  const w = await world(t);
-  w.writeAws(`[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n\n[profile other]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nrole_session_name = other\n`);
-  await loginIn(w, { ...w.env, AWS_PROFILE: 'other' });
-  const otherFile = onlySessionFile(w.cacheDir);
-  const shell = await loginIn(w, { ...w.env, AWS_PROFILE: 'kops' });
-  const kopsFile = sessionFiles(w.cacheDir).map((n) => join(w.cacheDir, n)).find((f) => f !== otherFile)!;
-  assert.ok(kopsFile, 'the kops session is cached');
-
-  const r = ok(await runMain(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
-  assert.match(r.stderr, /forgot 1 cached session of profile other/);
-  assert.equal(existsSync(otherFile), false, "AWS_PROFILE's session is forgotten");
-  assert.equal(existsSync(kopsFile), true, "the logged-in profile's session stays");
-  // The shell gets its values back all the same.
-  const after = await shellAfter(shell, r.stdout);
-  assert.equal(after.KOPS_MFA_SESSION, undefined);
 });
 
 const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');
