@@ -1,0 +1,80 @@
+// The dead-code check of `npm test`: every export of src/ is imported by some
+// other file (of src/, test/ or scripts/). An export that no other file
+// imports is module-private (drop its `export`) or dead (drop it). Unused
+// locals are tsc's job (noUnusedLocals in tsconfig.json); this is the part
+// tsc does not see. Prints each one as file:line name and exits 1.
+// With --typecheck it also reports tsc's diagnostics (as `tsc --noEmit`
+// does), from the same program, so that `npm test` builds it once.
+import ts from 'typescript';
+import { fileURLToPath } from 'node:url';
+import { relative, resolve } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const configFile = ts.readConfigFile(resolve(root, 'tsconfig.json'), ts.sys.readFile);
+const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
+const program = ts.createProgram(parsed.fileNames, parsed.options);
+const checker = program.getTypeChecker();
+
+if (process.argv.includes('--typecheck')) {
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  if (diagnostics.length) {
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' };
+    console.error(ts.formatDiagnosticsWithColorAndContext(diagnostics, host));
+    process.exit(1);
+  }
+}
+
+const ours = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !f.fileName.includes('/node_modules/'));
+const isSrc = (f) => relative(root, f.fileName).startsWith('src/');
+
+/** Symbols that some file other than their own names (an import, a namespace member, a type). */
+const used = new Set();
+/** Modules loaded with import('…'): all their exports count as used. */
+const wholeModules = new Set();
+/** Per file, the symbols it names itself, apart from their declarations. */
+const namedAt = new Map();
+
+const resolveAlias = (sym) => (sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym);
+
+for (const file of ours) {
+  const own = new Set();
+  namedAt.set(file.fileName, own);
+  const visit = (node) => {
+    if (ts.isIdentifier(node)) {
+      const sym = resolveAlias(checker.getSymbolAtLocation(node));
+      const decl = sym?.declarations?.[0];
+      if (decl && decl.getSourceFile() !== file) used.add(sym);
+      else if (decl && !(decl.name === node || ts.isImportSpecifier(node.parent) || ts.isExportSpecifier(node.parent))) own.add(sym);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [spec] = node.arguments;
+      if (spec && ts.isStringLiteral(spec)) wholeModules.add(checker.getSymbolAtLocation(spec)?.valueDeclaration?.getSourceFile().fileName);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+}
+
+const found = [];
+for (const file of ours.filter(isSrc)) {
+  if (wholeModules.has(file.fileName)) continue;
+  const mod = checker.getSymbolAtLocation(file);
+  if (!mod) continue;
+  for (const exp of checker.getExportsOfModule(mod)) {
+    const target = resolveAlias(exp);
+    if (used.has(target)) continue;
+    // A re-export of another module's symbol is that module's business.
+    const decl = target.declarations?.[0];
+    if (!decl || decl.getSourceFile() !== file) continue;
+    const { line } = file.getLineAndCharacterOfPosition(decl.getStart());
+    const where = namedAt.get(file.fileName).has(target) ? 'used only in its module' : 'used nowhere';
+    found.push(`${relative(root, file.fileName)}:${line + 1} ${exp.name} (${where})`);
+  }
+}
+
+if (found.length) {
+  console.error(`dead-code: ${found.length} export(s) no other file imports (make them module-private, or remove them):`);
+  for (const f of found) console.error(`  ${f}`);
+  process.exitCode = 1;
+} else {
+  console.log('dead-code: every export of src/ is imported elsewhere');
+}
