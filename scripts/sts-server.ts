@@ -143,6 +143,13 @@ export interface StsFaults {
   delayMs: number;
 }
 
+export interface StsGate {
+  /** Resolves once n requests (default 1) are waiting at the gate. */
+  arrived(n?: number): Promise<void>;
+  /** Let the held requests go on, and hold no more. */
+  release(): void;
+}
+
 export interface StsCall {
   /** The Action parameter ('' when missing). */
   action: string;
@@ -235,6 +242,12 @@ export interface StsServer {
   setRoleSessionSeconds(seconds: number | undefined): void;
   /** Cap GetSessionToken sessions issued from now on (undefined: no cap). */
   setSessionTokenSeconds(seconds: number | undefined): void;
+  /**
+   * Hold every request that arrives from now on, once it is read and
+   * recorded in calls, until the gate's release(): the test decides when
+   * STS answers, instead of a delay that hopes to be long enough.
+   */
+  hold(): StsGate;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
   close(): Promise<void>;
@@ -427,6 +440,35 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     delayMs: 0,
   });
   const faults: StsFaults = noFaults();
+  /** While a gate holds: what a request waits on before it is answered. */
+  let held: (() => Promise<void>) | undefined;
+  function hold(): StsGate {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    let watchers: Array<{ n: number; resolve: () => void }> = [];
+    const notify = () => {
+      for (const w of watchers) if (waiting >= w.n) w.resolve();
+      watchers = watchers.filter((w) => waiting < w.n);
+    };
+    const gate = async () => {
+      waiting++;
+      notify();
+      await opened;
+    };
+    held = gate;
+    return {
+      arrived: (n = 1) =>
+        new Promise<void>((resolve) => {
+          watchers.push({ n, resolve });
+          notify();
+        }),
+      release() {
+        if (held === gate) held = undefined;
+        open();
+      },
+    };
+  }
   const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
   function setCap(action: 'AssumeRole' | 'GetSessionToken', seconds: number | undefined): void {
     if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
@@ -863,6 +905,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     if (credential) call.accessKeyId = credential;
     calls.push(call);
     try {
+      if (held) await held();
       if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
       if (faults.dropConnection > 0) {
         faults.dropConnection--;
@@ -975,6 +1018,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     issued,
     faults,
+    hold,
     addUser,
     addRole,
     nextCode,

@@ -1,7 +1,8 @@
-// The lock of a cache file, as an attacker or a crash leaves it (issue 8): a
-// symbolic link, a FIFO, a live process that is not kops-mfa, an empty or
-// garbage file, a full disk. Every case ends within seconds, says so once,
-// and never costs the login. Through the built CLI and the local STS server.
+// The lock of a cache file, as an attacker or a crash leaves it: a symbolic
+// link, a FIFO, a live process that is not kops-mfa, an empty or garbage
+// file, a full disk. No case waits for the lock (a wait is said on stderr);
+// each says so once, and never costs the login. Through the built CLI and the
+// local STS server; lock-unit.test.ts takes the lock in this process.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,20 +21,19 @@ async function cachedWorld(t: TestContext, env?: (w: World) => NodeJS.ProcessEnv
   return { w, env: e, file: onlySessionFile(dir), dir };
 }
 
-/** A login that must take the lock (a new code, not the cached session), given 8 s at most. */
+/** A login that must take the lock (a new code, not the cached session); one that hangs is killed after 60 s. */
 async function relogin(w: World, env: NodeJS.ProcessEnv) {
-  const t0 = Date.now();
-  const r = await cli(['env', '--shell', 'bash', '--quiet', '--refresh', '--token-code', w.code()], { env, timeoutMs: 8_000 });
-  return { r, ms: Date.now() - t0 };
+  const r = await cli(['env', '--shell', 'bash', '--quiet', '--refresh', '--token-code', w.code()], { env, timeoutMs: 60_000 });
+  assert.doesNotMatch(r.stderr, /waiting for another kops-mfa/, 'the login did not wait for the lock');
+  return { r };
 }
 
 test('a dangling symbolic link as the lock: one warning, the login goes on, the link is not followed', async (t) => {
   const { w, env, file } = await cachedWorld(t);
   const target = join(tempDir(t), 'planted');
   symlinkSync(target, `${file}.lock`);
-  const { r, ms } = await relogin(w, env);
-  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-  assert.ok(ms < 5_000, `took ${ms} ms`);
+  const { r } = await relogin(w, env);
+  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}): ${r.stderr}`);
   assert.match(r.stdout, /AWS_SESSION_TOKEN/);
   const said = lines(r);
   assert.equal(said.length, 1, `one warning, got:\n${r.stderr}`);
@@ -45,9 +45,8 @@ test('a dangling symbolic link as the lock: one warning, the login goes on, the 
 test('a FIFO as the lock does not hang the login', async (t) => {
   const { w, env, file } = await cachedWorld(t);
   assert.equal(spawnSync('mkfifo', [`${file}.lock`]).status, 0);
-  const { r, ms } = await relogin(w, env);
-  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-  assert.ok(ms < 5_000, `took ${ms} ms`);
+  const { r } = await relogin(w, env);
+  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}): ${r.stderr}`);
   const said = lines(r);
   assert.equal(said.length, 1, `one warning, got:\n${r.stderr}`);
   assert.match(said[0]!, /lock .* not a regular file/);
@@ -62,10 +61,8 @@ test('a live process that is not the lock writer (its start time differs) does n
   // its own: a pid that was reused after the writer died.
   for (const text of [`${sleeper.pid}\n`, `${sleeper.pid} 1\n`]) {
     writeFileSync(`${file}.lock`, text, { mode: 0o600 });
-    const { r, ms } = await relogin(w, env);
-    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-    assert.ok(ms < 5_000, `lock ${JSON.stringify(text)}: took ${ms} ms`);
-    assert.doesNotMatch(r.stderr, /waiting/);
+    const { r } = await relogin(w, env);
+    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}): ${r.stderr}`);
     assert.equal(existsSync(`${file}.lock`), false, 'the stale lock is gone');
   }
   assert.equal(logins(w).length, 3);
@@ -75,10 +72,9 @@ test('an empty or garbage lock is a stale lock, never "pid 0"', async (t) => {
   const { w, env, file } = await cachedWorld(t);
   for (const text of ['', 'garbage\n', '0\n', '-5 7\n']) {
     writeFileSync(`${file}.lock`, text, { mode: 0o600 });
-    const { r, ms } = await relogin(w, env);
-    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-    assert.ok(ms < 5_000, `lock ${JSON.stringify(text)}: took ${ms} ms`);
-    assert.doesNotMatch(r.stderr, /pid 0|waiting/, `lock ${JSON.stringify(text)}`);
+    const { r } = await relogin(w, env);
+    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}): ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /pid 0/, `lock ${JSON.stringify(text)}`);
   }
 });
 
@@ -112,6 +108,5 @@ test('a full disk leaves no lock behind and costs the next login nothing', async
 
   const second = await relogin(w, env);
   assert.equal(second.r.code, 0, second.r.stderr);
-  assert.ok(second.ms < 3_000, `the next login took ${second.ms} ms`);
-  assert.doesNotMatch(second.r.stderr, /waiting|pid 0/);
+  assert.doesNotMatch(second.r.stderr, /pid 0/);
 });
