@@ -27,8 +27,18 @@ export interface Obtained {
 /** An MFA session is used to assume a role while it has this much left. */
 const MFA_SESSION_MARGIN_SECONDS = 60;
 
-export async function obtainSession(s: Settings, ctx: Context): Promise<Obtained> {
-  const o = new Orchestrator(s, ctx);
+/** The STS calls the orchestrator makes: sts.ts's, or a test's stand-ins. */
+export interface StsCalls {
+  sessionWithCode: typeof sessionWithCode;
+  mfaSessionWithCode: typeof mfaSessionWithCode;
+  roleFromMfaSession: typeof roleFromMfaSession;
+  loadSdk: () => Promise<unknown>;
+}
+
+const STS: StsCalls = { sessionWithCode, mfaSessionWithCode, roleFromMfaSession, loadSdk };
+
+export async function obtainSession(s: Settings, ctx: Context, calls: StsCalls = STS): Promise<Obtained> {
+  const o = new Orchestrator(s, ctx, calls);
   return o.run();
 }
 
@@ -39,6 +49,7 @@ class Orchestrator {
   constructor(
     private readonly s: Settings,
     private readonly ctx: Context,
+    private readonly sts: StsCalls,
   ) {
     this.dir = s.useCache ? cacheDir(ctx.env) : undefined;
   }
@@ -119,16 +130,16 @@ class Orchestrator {
       if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
     // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
-    if (!usesMfaSession) return this.boughtWithCode(roleFile, s.minRemainingSeconds, (code) => sessionWithCode(s, this.ctx.env, code));
-    if (!s.roleArn) return this.boughtWithCode(mfaFile, s.minRemainingSeconds, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
+    if (!usesMfaSession) return this.boughtWithCode(roleFile, s.minRemainingSeconds, (code) => this.sts.sessionWithCode(s, this.ctx.env, code));
+    if (!s.roleArn) return this.boughtWithCode(mfaFile, s.minRemainingSeconds, (code) => this.sts.mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
     let mfa = s.refresh ? undefined : this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS);
     let how: Obtained['how'] = 'renewed';
     if (!mfa) {
-      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
+      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code) => this.sts.mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
       mfa = bought.entry;
       if (bought.how === 'code') how = 'code';
     }
-    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfa.credentials));
+    const entry = this.entry(await this.sts.roleFromMfaSession(s, this.ctx.env, mfa.credentials));
     this.save(roleFile, entry);
     return { entry, how, mfa };
   }
@@ -151,7 +162,7 @@ class Orchestrator {
   private async withCode(call: (code: string) => Promise<Session>): Promise<Session> {
     // The SDK (about 100 ms) loads while the user reads the prompt and types;
     // without a terminal the prompt fails first and the load never matters.
-    const loading = loadSdk();
+    const loading = this.sts.loadSdk();
     loading.catch(() => {});
     const codes: CodeSource = codeSource(this.s, this.ctx, this.dir);
     let retry: RejectedCodeError | undefined;

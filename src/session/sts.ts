@@ -37,7 +37,7 @@ export function loadSdk(): Promise<Sdk> {
   return sdkLoading;
 }
 
-interface Call {
+export interface Call {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   deadline: AbortSignal;
@@ -179,7 +179,7 @@ interface SdkError {
 }
 
 /** Turn what the SDK threw into one line that says what to do. */
-function explain(e: unknown, c: Call): KopsMfaError {
+export function explain(e: unknown, c: Call): KopsMfaError {
   if (e instanceof KopsMfaError) return e;
   const { settings: s, keys, caller } = c;
   const timedOut = c.deadline.aborted;
