@@ -18,10 +18,11 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './support/helpers.ts';
+import { BIN, ok, run, runCli, shellAfter, tempDir, type Outcome, type RunResult } from './support/helpers.ts';
 import { world, USER, DEFAULT_CONFIG, type World } from './support/world.ts';
 import { spawnPty } from './support/pty.ts';
 import { runMain } from './support/run-main.ts';
+import { exported, login } from './support/kops-mfa.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -34,13 +35,13 @@ interface Entry {
 
 
 /** No terminal, no code: the only way to succeed is a cache hit. */
-function needsCode(r: RunResult) {
+function needsCode(r: Outcome) {
   assert.equal(r.code, 6, `expected "needs a code" (exit 6), got ${r.code}: ${r.stderr}`);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /no terminal to ask for the MFA code/);
 }
 
-function stderrLines(r: RunResult): string[] {
+function stderrLines(r: Outcome): string[] {
   return r.stderr.split('\n').filter((l) => l !== '');
 }
 
@@ -49,9 +50,9 @@ function allFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-/** The cache folder's files but the spent-code records (used-codes-<hash>, kept 90 s by design). */
+/** The cache folder's files but the spent-code records (used-codes-<hash>, kept 90 s by design) and the bin's code cache (code-<node>-<arch>.v8). */
 function files(dir: string): string[] {
-  return allFiles(dir).filter((n) => !n.startsWith('used-codes-'));
+  return allFiles(dir).filter((n) => !n.startsWith('used-codes-') && !/^code-.*\.v8$/.test(n));
 }
 
 function entries(dir: string): Array<{ name: string; entry: Entry }> {
@@ -68,18 +69,10 @@ function onlyEntry(w: World): { file: string; entry: Entry } {
 }
 
 /** `export NAME='value'` lines of the bash output, as a map (values here never hold a quote). */
-function exported(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) out[m[1]!] = m[2]!;
-  return out;
-}
 
 const assumeRoles = (w: World) => w.server.calls.filter((c) => c.action === 'AssumeRole').length;
 
 
-async function login(w: World, extra: string[] = [], env = w.env): Promise<RunResult> {
-  return ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
-}
 
 test('a cache hit makes no AWS call and asks for no code', async (t) => {
   const w = await world(t);

@@ -17,6 +17,7 @@ import { describe, test } from 'node:test';
 import { ROLE_ARN, USER, world, type World } from './support/world.ts';
 import { BIN, failsCleanly, needTool, readPowerShellStatements, runCli, runRaw, tempDir, type Outcome } from './support/helpers.ts';
 import { runMain } from './support/run-main.ts';
+import { exported, login } from './support/kops-mfa.ts';
 import { readDump, UNIX_SHELLS } from './support/shells.ts';
 import type { IssueOverrides, IssuedCredentials } from '../scripts/sts-server.ts';
 
@@ -55,12 +56,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A login with a fresh code: in this process, or as the built CLI where the process matters. */
-function login(w: World, extra: string[] = [], env: NodeJS.ProcessEnv = w.env, opts: { spawn?: boolean } = {}): Promise<Outcome> {
-  const args = ['env', '--shell', 'bash', '--token-code', w.code(), ...extra];
-  return opts.spawn ? runCli(args, { env }) : runMain(args, { env });
-}
-
 async function timed<T>(p: Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
   const r = await p;
@@ -73,8 +68,8 @@ function cacheFiles(w: World): string[] {
 
 /** The three secrets of one bash rendering (the values are plain in these tests). */
 function exportsOf(stdout: string): { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string } {
-  const get = (name: string) => new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(stdout)?.[1];
-  return { accessKeyId: get('AWS_ACCESS_KEY_ID'), secretAccessKey: get('AWS_SECRET_ACCESS_KEY'), sessionToken: get('AWS_SESSION_TOKEN') };
+  const e = exported(stdout);
+  return { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN };
 }
 
 // ---------------------------------------------------------------------------

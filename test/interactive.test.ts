@@ -328,7 +328,7 @@ describe('interactive shells in a pseudo-terminal', { concurrency: true }, () =>
 
   // A fast typist: the code and the next command typed before kops-mfa has
   // started. The line editor had the terminal in raw mode, so Linux hands
-  // all of it to kops-mfa's read at once (see firstLine in src/prompt.ts).
+  // all of it to kops-mfa's read at once (see firstLine in src/session/prompt.ts).
   for (const name of ['bash', 'zsh'] as const) {
     test(`${name}: a code typed before the prompt appears is taken; the command typed after it is said to be gone, never run or sent as a code`, { timeout: 60_000 }, async (t) => {
       if (!needTool(t, 'script') || !needTool(t, name)) return;

@@ -14,6 +14,7 @@ import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from 
 import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
 import { runMain, type MainResult } from './support/run-main.ts';
 import { spawnPty } from './support/pty.ts';
+import { exported } from './support/kops-mfa.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
 const ROLE_C = `arn:aws:iam::${ACCOUNT}:role/kops-readonly`;
@@ -41,11 +42,6 @@ async function mfaWorld(t: TestContext, mfaSeconds = 3600, opts: { roleSessionSe
 const withCode = (w: World) => w.server.calls.filter((c) => c.tokenCode);
 
 /** A value of `export NAME='value'` in bash statements. */
-function exported(stdout: string, name: string): string {
-  const m = new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(stdout);
-  assert.ok(m, `no ${name} in:\n${stdout}`);
-  return m[1] as string;
-}
 
 /**
  * kops-mfa in this process (run-main.ts), with no terminal: env, status,

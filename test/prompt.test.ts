@@ -385,7 +385,7 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
 
 const DRIVER = `
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'prompt.ts')).href)});
+const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'session', 'prompt.ts')).href)});
 const { terminalPlatform } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'platform.ts')).href)});
 const [os, message, result] = process.argv.slice(1);
 // Once the test saw the prompt, it sends SIGWINCH: then say which signals are

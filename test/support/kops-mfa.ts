@@ -15,6 +15,23 @@ export { BIN };
 /** Run the built kops-mfa with no terminal (runCli of helpers.ts). */
 export const cli = runCli;
 
+/** `kops-mfa env --shell bash --token-code <fresh code> …extra`: in this process (run-main.ts), or the built CLI where the process matters. */
+export function login(w: World, extra: string[] = [], env: NodeJS.ProcessEnv = w.env, opts: { spawn?: boolean } = {}): Promise<Outcome> {
+  const args = ['env', '--shell', 'bash', '--token-code', w.code(), ...extra];
+  return opts.spawn ? runCli(args, { env }) : runMain(args, { env });
+}
+
+/** The `export NAME='value'` statements of a bash rendering (values in these tests hold no quote); with a name, that one value, which must be there. */
+export function exported(stdout: string): Record<string, string>;
+export function exported(stdout: string, name: string): string;
+export function exported(stdout: string, name?: string): Record<string, string> | string {
+  const all: Record<string, string> = {};
+  for (const m of stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) all[m[1]!] = m[2]!;
+  if (name === undefined) return all;
+  assert.ok(Object.hasOwn(all, name), `no ${name} in:\n${stdout}`);
+  return all[name]!;
+}
+
 /** `kops-mfa env --shell bash --token-code <fresh code>` in `env` (in this process: run-main.ts), then the environment a real bash has after eval. */
 export async function loginIn(w: World, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
   const r = ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
