@@ -22,7 +22,7 @@ import { BIN, ok, run, runCli, shellAfter, tempDir, type Outcome, type RunResult
 import { world, USER, DEFAULT_CONFIG, type World } from './support/world.ts';
 import { spawnPty } from './support/pty.ts';
 import { runMain } from './support/run-main.ts';
-import { exported, login } from './support/kops-mfa.ts';
+import { exported, login, startCli } from './support/kops-mfa.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -482,21 +482,18 @@ test('eight concurrent env calls on one cached session all succeed with identica
 
 test('two logins at once with two codes: the second waits for the lock and takes the fresh session; one AssumeRole', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 1500; // the first login holds the lock while STS "thinks", long enough for a slow start of the second
-  const a = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
-  // Start the second only once the first is inside STS, so it certainly meets the lock.
-  const deadline = Date.now() + 15_000;
-  while (w.server.calls.length === 0) {
-    assert.ok(Date.now() < deadline, 'the first login never reached STS');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const b = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
-  const [ra, rb] = await Promise.all([a, b]);
+  // The first login holds the lock while STS holds its request; the second meets the lock.
+  const gate = w.server.hold();
+  const a = startCli(['env', '--shell', 'bash', '--token-code', w.code()], w.env);
+  await gate.arrived();
+  const b = startCli(['env', '--shell', 'bash', '--token-code', w.code()], w.env);
+  await b.said(/waiting for another kops-mfa \(pid \d+\) that is logging in to the same session/);
+  gate.release();
+  const [ra, rb] = await Promise.all([a.done, b.done]);
   ok(ra, 'first');
   ok(rb, 'second');
   assert.equal(assumeRoles(w), 1, 'only one AssumeRole');
   assert.match(ra.stderr, /new session/);
-  assert.match(rb.stderr, /waiting for another kops-mfa \(pid \d+\) that is logging in to the same session/);
   assert.match(rb.stderr, /reusing the cached session/);
   assert.equal(rb.stdout, ra.stdout);
   assert.equal(onlyEntry(w).entry.credentials.accessKeyId, exported(ra.stdout).AWS_ACCESS_KEY_ID);
@@ -509,24 +506,20 @@ test('two logins at once with two codes: the second waits for the lock and takes
 
 test('when the login holding the lock fails, the waiting one logs in with its own code', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 1500;
+  const gate = w.server.hold();
   // A code the server never issued: AWS rejects it, and with --token-code there is no second try.
   const wrong = '000000';
-  const a = runCli(['env', '--shell', 'bash', '--token-code', wrong], { env: w.env });
-  void a.then(() => (w.server.faults.delayMs = 0));
-  const deadline = Date.now() + 15_000;
-  while (w.server.calls.length === 0) {
-    assert.ok(Date.now() < deadline, 'the first login never reached STS');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const a = startCli(['env', '--shell', 'bash', '--token-code', wrong], w.env);
+  await gate.arrived();
   const code = w.code();
-  const b = runCli(['env', '--shell', 'bash', '--token-code', code], { env: w.env });
-  const [ra, rb] = await Promise.all([a, b]);
+  const b = startCli(['env', '--shell', 'bash', '--token-code', code], w.env);
+  await b.said(/waiting for another kops-mfa/);
+  gate.release();
+  const [ra, rb] = await Promise.all([a.done, b.done]);
   assert.equal(ra.code, 4, ra.stderr);
   assert.equal(ra.stdout, '');
   assert.match(ra.stderr, /AWS rejected the MFA code/);
   ok(rb, 'second');
-  assert.match(rb.stderr, /waiting for another kops-mfa/);
   assert.match(rb.stderr, /new session/);
   assert.deepEqual(
     w.server.calls.map((c) => [c.params.TokenCode, c.status]),
@@ -541,11 +534,13 @@ test('when the login holding the lock fails, the waiting one logs in with its ow
 
 test('two logins started at the same instant: one AssumeRole, the same credentials, one clean file', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 300;
-  const [ra, rb] = await Promise.all([
-    runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }),
-    runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }),
-  ]);
+  // Whichever takes the lock first is held at STS until the other has started.
+  const gate = w.server.hold();
+  const first = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  const second = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  await gate.arrived();
+  gate.release();
+  const [ra, rb] = await Promise.all([first, second]);
   ok(ra, 'first');
   ok(rb, 'second');
   assert.equal(assumeRoles(w), 1);

@@ -1,12 +1,12 @@
 // Running kops-mfa (the built CLI, or main() in the test process), logging in
 // through a real bash eval, and looking at what it left in the cache folder.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
-import { BIN, ok, runCli, shellAfter, type Outcome } from './helpers.ts';
+import { BIN, ok, runCli, shellAfter, type Outcome, type RunResult } from './helpers.ts';
 import type { World } from './world.ts';
 import { runMain } from './run-main.ts';
 
@@ -42,6 +42,35 @@ export async function loginIn(w: World, env: NodeJS.ProcessEnv, extra: string[] 
 export async function logoutIn(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<NodeJS.ProcessEnv> {
   const r = ok(await runMain(['logout', '--shell', 'bash', ...extra], { env }), 'logout');
   return shellAfter(env, r.stdout);
+}
+
+/**
+ * The built CLI with no terminal, started: `said(re)` resolves once its
+ * stderr so far matches (a step a test waits for, as the line comes), `done`
+ * when it ended.
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): { said(re: RegExp): Promise<void>; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<{ re: RegExp; resolve: () => void }> = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of watchers.splice(0)) (w.re.test(stderr) ? w.resolve : () => watchers.push(w))();
+  });
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  const said = (re: RegExp) =>
+    re.test(stderr)
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          watchers.push({ re, resolve });
+          void done.then((r) => reject(new Error(`kops-mfa ended (${r.code}) without saying ${re}: ${r.stderr}`)));
+        });
+  return { said, done };
 }
 
 /** The files of a folder, sorted (none when it does not exist). */
