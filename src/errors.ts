@@ -1,5 +1,12 @@
 // Typed errors, each with its exit code. One place (main.ts) turns them into
 // one line on stderr and an exit status; nothing else prints errors.
+//
+// One meaning per exit code: the code says what went wrong, not which part
+// of kops-mfa noticed it. A code kops-mfa refuses because it was just used
+// is the code AWS would refuse, so it exits 4 as AWS's refusal does; 6 is
+// only for "no code could be had at all". The line on stderr says what to do:
+// lower case after "kops-mfa: " (names such as AWS keep their case), no
+// trailing period, about 100 characters at most (test/messages.test.ts).
 
 export const ExitCode = {
   ok: 0,
@@ -9,17 +16,17 @@ export const ExitCode = {
   usage: 2,
   /** Missing or invalid settings: role ARN, serial, profile, source keys. */
   config: 3,
-  /** AWS answered and refused: wrong code, wrong serial, bad keys, not authorized. */
+  /** A code, key or request was refused: a wrong or just-used MFA code (by AWS, or by kops-mfa before AWS saw it), wrong serial, bad keys, not authorized. */
   aws: 4,
   /** AWS could not be reached or answered nonsense: timeout, DNS, TLS, 5xx. */
   network: 5,
-  /** No MFA code could be had: no terminal, end of input, mfa_process failed, --no-prompt. */
+  /** No MFA code could be had: no terminal, end of input, mfa_process failed or printed no code, --no-prompt. */
   mfa: 6,
   /** exec: the command was found but could not be run (permission, E2BIG). */
   notRunnable: 126,
   /** exec: the command was not found. */
   notFound: 127,
-  /** Ctrl-C at the prompt (128 + SIGINT). */
+  /** Ctrl-C at the prompt (128 + SIGINT); says "cancelled". */
   cancelled: 130,
 } as const;
 

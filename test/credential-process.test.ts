@@ -144,6 +144,6 @@ test('credential-process with no cache, no terminal and no code fails with exit 
   const r = await runCli(['credential-process', '--profile', 'kops'], { env: w.env });
   assert.equal(r.code, 6, r.stderr);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, 'kops-mfa: no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process in the profile\n');
+  assert.equal(r.stderr, 'kops-mfa: no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process\n');
   assert.equal(w.server.calls.length, 0);
 });

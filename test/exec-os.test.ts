@@ -1,4 +1,4 @@
-// exec at the edges of the OS (issue 8): a session too large for execve
+// exec at the edges of the OS: a session too large for execve
 // (E2BIG) and Ctrl-C typed while stdin is a pipe. Through the built CLI and
 // the local STS server; the Ctrl-C in a real pseudo-terminal.
 import { test } from 'node:test';

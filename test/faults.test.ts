@@ -242,9 +242,9 @@ describe('faults', { concurrency: true }, () => {
 
       test('a bad flag: exit 2, points to --help', async (t) => {
         const w = await world(t);
-        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /--help/);
-        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /--help/);
-        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /commands: env/);
+        assertFails(await runMain(['env', '--bogus'], { env: w.env }), 2, /--bogus\b/, /kops-mfa help env/);
+        assertFails(await runMain(['status', '-z'], { env: w.env }), 2, /-z\b/, /kops-mfa help status/);
+        assertFails(await runMain(['no-such-command'], { env: w.env }), 2, /no-such-command/, /kops-mfa help lists the commands/);
         assert.equal(w.server.requests, 0);
       });
 
@@ -270,7 +270,7 @@ describe('faults', { concurrency: true }, () => {
         assertSucceeds(r);
         const [warning, ...rest] = r.stderr.trimEnd().split('\n');
         assert.match(warning ?? '', new RegExp(`^kops-mfa: [^\n]*${esc(w.cacheDir)}[^\n]*not a folder[^\n]*XDG_CACHE_HOME`), r.stderr);
-        assert.deepEqual(rest.filter((l) => !/new session/.test(l)), [], 'one warning, then the usual note');
+        assert.deepEqual(rest.filter((l) => !/ session until [^,]*$/.test(l)), [], 'one warning, then the usual note');
         assert.doesNotMatch(r.stderr, /unexpected error|EEXIST|ENOTDIR/);
       });
     });
@@ -299,7 +299,7 @@ describe('faults', { concurrency: true }, () => {
       // is checked is what a reader finds in the files.
       const read = async (n: number) => {
         const all = await Promise.all(Array.from({ length: n }, () => runMain(['env', '--shell', 'bash'], { env: w.env })));
-        for (const r of all) assert.match(r.stderr, /reusing the cached session/);
+        for (const r of all) assert.match(r.stderr, /, from the cache$/m);
         return all;
       };
 

@@ -222,7 +222,7 @@ async function fullSession(t: TestContext, name: ShellName): Promise<void> {
 
       // 3. Log in: the prompt on the terminal, the code never shown.
       const first = await loginWithCode(session, w, 'kops-login');
-      assert.match(first.screen, /new session for arn:aws:sts::\d{12}:assumed-role\/kops-state\//, 'the note on stderr');
+      assert.match(first.screen, /kops-mfa: kops-state session until /, 'the note on stderr');
       assert.ok(!showsCode(first.screen, first.code), `the code ${first.code} was shown on the terminal`);
       const one = await session.state();
       assert.equal(one.rc, 0, 'kops-login exit status');

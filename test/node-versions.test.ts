@@ -33,7 +33,7 @@ for (const major of ['22', '24']) {
     const cached = await cli(['env', '--shell', 'fish']);
     assert.equal(cached.code, 0, cached.stderr);
     assert.match(cached.stdout, new RegExp(`set -gx AWS_ACCESS_KEY_ID '${key}'`));
-    assert.match(cached.stderr, /reusing the cached session/);
+    assert.match(cached.stderr, /, from the cache$/m);
 
     const exec = await cli(['exec', '--', node, '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID)']);
     assert.equal(exec.code, 0, exec.stderr);

@@ -106,7 +106,7 @@ test('a profile with keys and mfa_serial but no role: GetSessionToken, and the k
   assert.equal(call.params.SerialNumber, USER.mfaSerial);
   assert.equal(call.params.TokenCode, code);
   assert.equal(call.params.RoleArn, undefined);
-  assert.match(r.stderr, /new session for profile solo/);
+  assert.match(r.stderr, /session of profile solo until /);
   const keys = exported(r.stdout);
   assert.match(keys.AWS_ACCESS_KEY_ID!, /^ASIA/);
   assert.equal(keys.KOPS_MFA_SESSION, 'solo');
@@ -215,7 +215,7 @@ test('in a terminal, a rejected code is noted and asked again; the second code l
   const { code: exit } = await pty.exited;
   assert.equal(exit, 0, pty.output);
   assert.match(pty.output, /export AWS_ACCESS_KEY_ID='ASIA/);
-  assert.match(pty.output, /new session for/);
+  assert.match(pty.output, /kops-mfa: \S+ session until /);
   assert.ok(!pty.output.includes(code), 'the code is not echoed');
   assert.ok(!pty.output.includes('000000'), 'nor the wrong one');
   assert.deepEqual(
@@ -234,11 +234,11 @@ test('in a terminal, an answer that is not 6 digits is asked again without any A
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   let from = pty.output.length;
   pty.type('12345\r');
-  await pty.waitFor('An MFA code is 6 digits; try again.', { from });
+  await pty.waitFor('an MFA code is 6 digits; try again', { from });
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`, { from });
   from = pty.output.length;
   pty.type('12a456\r');
-  await pty.waitFor('An MFA code is 6 digits; try again.', { from });
+  await pty.waitFor('an MFA code is 6 digits; try again', { from });
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`, { from });
   assert.equal(w.server.calls.length, 0, 'no AWS call for a typo');
   const code = w.code();

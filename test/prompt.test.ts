@@ -133,7 +133,7 @@ test('the prompt is on the terminal and names the device; the code is not echoed
   const afterTyping = p.output.slice(typedAt).replace(/\r\n/g, '\n');
   const shown = afterTyping.slice(0, afterTyping.indexOf('OUT<'));
   assert.equal(shown.includes(code), false, `the code was echoed: ${JSON.stringify(shown)}`);
-  assert.match(shown, /kops-mfa: new session for /, 'the note is on the terminal (stderr)');
+  assert.match(shown, /kops-mfa: \S+ session until /, 'the note is on the terminal (stderr)');
   // stdout, as $(…) captured it: the statements and nothing else.
   assert.ok(s.out !== undefined, s.text);
   assert.match(s.out, new RegExp(`^${HEADER}\nexport AWS_ACCESS_KEY_ID='${issued.accessKeyId}'\n`));
