@@ -45,11 +45,11 @@ test('a refused code is a RejectedCodeError (the prompt asks again); a wrong dev
   const code = said(sdkError('AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code.', 403));
   assert.ok(code.error instanceof RejectedCodeError);
   assert.equal(code.exit, ExitCode.aws);
-  assert.match(code.line, /rejected the MFA code.*next code/);
+  assert.match(code.line, /rejected the MFA code.*next code and retry/);
 
   const device = said(sdkError('AccessDenied', 'MultiFactorAuthentication failed, unable to validate MFA code.', 403));
   assert.ok(!(device.error instanceof RejectedCodeError));
-  assert.match(device.line, new RegExp(`device ${MFA}.*--serial-number.*profile kops.*AKIAALICE00000000001`));
+  assert.match(device.line, new RegExp(`wrong MFA device ${MFA} for keys AKIAALICE00000000001: check mfa_serial, KOPS_MFA_ARN or --serial-number`));
 });
 
 test('AWS refusals: the trust policy, the keys (where to renew them), an expired token, validation, a disabled region', () => {
