@@ -4,9 +4,12 @@
 // locals are tsc's job (noUnusedLocals in tsconfig.json); this is the part
 // tsc does not see. Prints each one as file:line name and exits 1.
 // With --typecheck it also reports tsc's diagnostics (as `tsc --noEmit`
-// does), from the same program, so that `npm test` builds it once.
+// does), from the same program, so that `npm test` builds it once. With
+// --fix it drops the `export` of each one used only in its own module (one
+// used nowhere is left to a person: remove it).
 import ts from 'typescript';
 import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -66,14 +69,25 @@ for (const file of ours.filter(isSrc)) {
     const decl = target.declarations?.[0];
     if (!decl || decl.getSourceFile() !== file) continue;
     const { line } = file.getLineAndCharacterOfPosition(decl.getStart());
-    const where = namedAt.get(file.fileName).has(target) ? 'used only in its module' : 'used nowhere';
-    found.push(`${relative(root, file.fileName)}:${line + 1} ${exp.name} (${where})`);
+    const local = namedAt.get(file.fileName).has(target);
+    found.push({ file: file.fileName, line, name: exp.name, local });
   }
 }
 
-if (found.length) {
-  console.error(`dead-code: ${found.length} export(s) no other file imports (make them module-private, or remove them):`);
-  for (const f of found) console.error(`  ${f}`);
+if (process.argv.includes('--fix')) {
+  for (const f of found.filter((x) => x.local)) {
+    const lines = readFileSync(f.file, 'utf8').split('\n');
+    if (!lines[f.line].startsWith('export ')) continue;
+    lines[f.line] = lines[f.line].slice('export '.length);
+    writeFileSync(f.file, lines.join('\n'));
+    f.fixed = true;
+  }
+}
+const left = found.filter((f) => !f.fixed);
+if (found.length > left.length) console.log(`dead-code: un-exported ${found.length - left.length}`);
+if (left.length) {
+  console.error(`dead-code: ${left.length} export(s) no other file imports (make them module-private, or remove them):`);
+  for (const f of left) console.error(`  ${relative(root, f.file)}:${f.line + 1} ${f.name} (${f.local ? 'used only in its module' : 'used nowhere'})`);
   process.exitCode = 1;
 } else {
   console.log('dead-code: every export of src/ is imported elsewhere');

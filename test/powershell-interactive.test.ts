@@ -11,7 +11,7 @@ import { callerArn } from './support/caller.ts';
 import { ROLE_ARN, USER, world } from './support/world.ts';
 import { needTool } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, psEnv } from './powershell/pwsh.ts';
-import { ScreenSession } from './support/pty.ts';
+import { ScreenSession, showsCode } from './support/pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -53,7 +53,6 @@ class Session extends ScreenSession {
   }
 }
 
-const showsCode = (screen: string, code: string) => new RegExp(`(?<!\\d)${code}(?!\\d)`).test(screen);
 
 async function fullSession(t: TestContext, strict: boolean): Promise<void> {
   const exe = needPowerShell(t);

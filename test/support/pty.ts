@@ -9,6 +9,11 @@ import { posixQuote as quote } from './helpers.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether a terminal's screen shows an MFA code (the digits alone, not inside a longer number). */
+export function showsCode(screen: string, code: string): boolean {
+  return new RegExp(`(?<!\\d)${code.replace(/\D/g, '')}(?!\\d)`).test(screen);
+}
+
 /** Terminal output as text: no escape sequences (colours, titles, bracketed
  * paste, cursor moves), and every CR (a repaint) starts a new line. */
 export function cleanScreen(raw: string): string {
