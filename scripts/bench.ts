@@ -416,6 +416,8 @@ const isSdkSource = (source: string) => /^node_modules\/(?:@aws-sdk|@smithy|@aws
 interface Loaded {
   /** kops-mfa's files, relative to the package: require.cache, plus what the ESM load hook saw. */
   files: string[];
+  /** Native addons opened (process.dlopen). */
+  addons: string[];
   /** process.moduleLoadList's NativeModule entries: every built-in module this process loaded. */
   natives: string[];
 }
@@ -446,9 +448,13 @@ async function loadedFiles(env: NodeJS.ProcessEnv, code: () => string, rebuilt: 
     `'use strict';
 const { writeFileSync } = require('node:fs');
 const log = process.env.KOPS_MFA_BENCH_LOG;
+// Every native addon the run opens: require() of a .node file goes through process.dlopen.
+const addons = [];
+const dlopen = process.dlopen;
+process.dlopen = function (m, file, ...rest) { addons.push(file); return dlopen.call(this, m, file, ...rest); };
 process.once('exit', () => {
   const natives = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
-  writeFileSync(log, JSON.stringify({ cache: Object.keys(require.cache), natives }));
+  writeFileSync(log, JSON.stringify({ cache: Object.keys(require.cache), natives, addons }));
 });
 `,
   );
@@ -481,11 +487,11 @@ register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.en
       KOPS_MFA_BENCH_ESM_LOG: esmLog,
     });
     if (r.code !== 0) throw new Error(`node ${[script, ...args].join(' ')} failed under the module counter: ${r.stderr}`);
-    const seen = JSON.parse(readFileSync(log, 'utf8')) as { cache: string[]; natives: string[] };
+    const seen = JSON.parse(readFileSync(log, 'utf8')) as { cache: string[]; natives: string[]; addons: string[] };
     const esm = readFileSync(esmLog, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
     const paths = [...seen.cache, ...esm.map((u) => new URL(u).pathname)];
     const files = [...new Set(paths.filter((p) => p.startsWith(`${ROOT}/`)).map((p) => relative(ROOT, p)))].sort();
-    return { files, natives: seen.natives };
+    return { files, natives: seen.natives, addons: seen.addons };
   };
 
   const bare = await observe(empty, [], false);
@@ -507,7 +513,8 @@ register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.en
 
   const sdkOnCached = cachedFiles.includes(SDK);
   const sdkOnFresh = freshHooked.files.includes(SDK);
-  const ok = !sdkOnCached && sdkOnFresh;
+  const addonsOnCached = [...cached.addons, ...cachedHooked.addons];
+  const ok = !sdkOnCached && sdkOnFresh && addonsOnCached.length === 0;
 
   const lines = [
     `Cached \`env\` loads ${cachedFiles.length} files of kops-mfa as modules: ${cachedFiles.map((f) => `${f} ${size(f)}`).join(', ')}; ` +
@@ -521,6 +528,7 @@ register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.en
     '',
     `- ${mark(!sdkOnCached)} ${SDK} is not loaded on the cached path` +
       (sdkOnCached ? `: it was (${cachedFiles.join(', ')})` : ' (neither in require.cache nor seen by the ESM load hook)'),
+    `- ${mark(addonsOnCached.length === 0)} no native addon is loaded on the cached path` + (addonsOnCached.length ? `: ${addonsOnCached.join(', ')}` : ' (process.dlopen never called)'),
     `- ${mark(sdkOnFresh)} the counter sees ${SDK} when a login calls STS (the control: ${sdkOnFresh ? 'it does' : 'it does NOT, so the check above proves nothing'})`,
     `- ${esmLoader(cached) ? '⚠️ warn' : '✅ pass'} the cached path never starts the ESM loader (internal/modules/esm/loader ` +
       `${esmLoader(cached) ? 'IS' : 'is not'} in its process.moduleLoadList; it is after a fresh login)`,
@@ -539,7 +547,7 @@ register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.en
     '',
     `Counted with NODE_OPTIONS=--require of a preload that writes require.cache and process.moduleLoadList on exit, and, in a ` +
       `second run of each, --import of a module.register() load hook that logs what the ESM loader loads (that run's built-ins ` +
-      `are not counted: --import starts the ESM loader itself). The run fails if ${SDK} is loaded on the cached path, ` +
+      `are not counted: --import starts the ESM loader itself). The run fails if ${SDK} or a native addon is loaded on the cached path, ` +
       `if the control does not see it, or if ${CLI} bundles SDK code.`,
   );
   return { ok: ok && ('why' in rebuilt || rebuilt.sources.filter(isSdkSource).length === 0), lines };

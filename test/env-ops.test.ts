@@ -1,5 +1,5 @@
 // What a login does to the shell it runs in, and what logout gives back
-// (issue 8: long-term keys, AWS_PROFILE, region): kops-mfa in the test
+// (long-term keys, AWS_PROFILE, region): kops-mfa in the test
 // process (exec: the built CLI), the local STS server and a real bash that
 // evaluates every statement.
 import { test } from 'node:test';

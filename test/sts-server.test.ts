@@ -314,7 +314,7 @@ test('GetSessionToken with MFA; its credentials satisfy an MFA role and cannot c
   assertAws(noMfa, 'AccessDenied', MESSAGES.notAuthorized(USER.arn, ROLE), 403);
 });
 
-// -- The MFA session of issue 10: GetSessionToken with a code, then roles without one.
+// -- The MFA session: GetSessionToken with a code, then roles without one.
 
 const SECOND_ROLE = `arn:aws:iam::${DEFAULT_ACCOUNT}:role/kops-second`;
 
