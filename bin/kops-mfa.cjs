@@ -15,8 +15,9 @@ const fd = fs.openSync(file, 'r');
 const st = fs.fstatSync(fd);
 const source = fs.readFileSync(fd, 'utf8');
 fs.closeSync(fd);
-// Which build the bytecode is of: V8 itself only checks the source's length.
-const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs}\n`);
+// Which build the bytecode is of (V8 itself only checks the source's length):
+// a rewritten or replaced file has another inode or change time.
+const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
 const home = process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : process.env.HOME && `${process.env.HOME}/.cache`;
 const dir = process.platform !== 'win32' && home ? `${home}/kops-mfa` : undefined;
 const cacheFile = dir && `${dir}/code-${process.version}-${process.arch}.v8`;
