@@ -23,7 +23,7 @@ const STEP_MS = 30_000;
 class Session extends ScreenSession {
   constructor(t: TestContext, exe: string, env: NodeJS.ProcessEnv) {
     const init = `function global:prompt { '${PROMPT}' }`;
-    super(t, 'PowerShell', [exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env), stepMs: STEP_MS, pollMs: 25, prompt: PROMPT });
+    super(t, 'PowerShell', [exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env), stepMs: STEP_MS, prompt: PROMPT });
     // PowerShell's console host asks the terminal where the cursor is
     // (ESC [6n) before it reads a line, and takes the first keys typed as the
     // answer when nothing answers; script(1) is no terminal emulator, so the
