@@ -1,8 +1,9 @@
 // The precedence of src/settings/config.ts, for every option of the option
 // table that an environment variable or a profile key also sets: the flag
 // over the variable over the profile over the default, an empty value
-// falling through to the next layer. Driven by the table itself, so an
-// option added there without a row here fails.
+// falling through to the next layer; with --profile, the profile's key over
+// a KOPS_MFA_* variable. Driven by the table itself, so an option added
+// there without a row here fails.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveSettings, type Settings } from '../src/settings/config.ts';
@@ -47,7 +48,9 @@ for (const o of layered) {
     const [flag, fromEnv, fromProfile] = row.values;
     const env = o.env ? { [o.env]: fromEnv } : {};
     const profile = o.profileKey ? { [o.profileKey]: fromProfile } : {};
-    const at = (flags: Record<string, string>, e: NodeJS.ProcessEnv, p: Profile) => row.read(resolveSettings({ profile: 'p', ...flags }, e, files(p)));
+    // The profile picked by AWS_PROFILE; --profile is the case below.
+    const at = (flags: Record<string, string>, e: NodeJS.ProcessEnv, p: Profile) => row.read(resolveSettings(flags, { AWS_PROFILE: 'p', ...e }, files(p)));
+    const named = (flags: Record<string, string>, e: NodeJS.ProcessEnv, p: Profile) => row.read(resolveSettings({ profile: 'p', ...flags }, e, files(p)));
 
     assert.equal(at({ [o.name]: flag }, env, profile), shown(o.name, flag), 'the flag wins');
     if (o.env) {
@@ -59,6 +62,11 @@ for (const o of layered) {
       if (o.env) assert.equal(at({}, { [o.env]: '' }, profile), shown(o.name, fromProfile), 'an empty variable falls through');
     }
     if ('fallback' in row) assert.equal(at({}, {}, {}), row.fallback, 'then the default');
+    if (o.env && o.profileKey) {
+      const profileFirst = o.env.startsWith('KOPS_MFA_');
+      assert.equal(named({}, env, profile), shown(o.name, profileFirst ? fromProfile : fromEnv), `with --profile: ${profileFirst ? 'the profile over a KOPS_MFA_* variable' : 'the variable still'}`);
+      assert.equal(named({ [o.name]: flag }, env, profile), shown(o.name, flag), 'with --profile the flag still wins');
+    }
   });
 }
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { obtainSession, type StsCalls } from '../src/session/session.ts';
-import { RejectedCodeError, type Session } from '../src/session/sts.ts';
+import type { Session } from '../src/session/sts.ts';
 import { resolveSettings, type Settings } from '../src/settings/config.ts';
 import type { Context } from '../src/context.ts';
-import { ExitCode, KopsMfaError } from '../src/errors.ts';
+import { ExitCode, KopsMfaError, RejectedCodeError } from '../src/errors.ts';
 import { tempDir } from './support/helpers.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/kops';
@@ -52,12 +52,14 @@ function fakes(t: TestContext, answers: string[] = []) {
     if (next.rejectCodes.delete(code)) throw new RejectedCodeError('AWS rejected the MFA code', ExitCode.aws);
   };
   const sts: StsCalls = {
-    async sessionWithCode(s, _env, code) {
+    async sessionWithCode(s, _env, code, onSend = () => {}) {
+      onSend(); // the code goes out
       calls.push(`AssumeRole with code ${code}`);
       refuse(code);
       return session(s.durationSeconds, `${s.roleArn}/session`);
     },
-    async mfaSessionWithCode(s, _env, code) {
+    async mfaSessionWithCode(s, _env, code, onSend = () => {}) {
+      onSend();
       calls.push(`GetSessionToken with code ${code}`);
       refuse(code);
       return session(s.mfaSessionSeconds);
@@ -88,7 +90,7 @@ function fakes(t: TestContext, answers: string[] = []) {
     next,
     cacheFiles: () => readdirSync(`${cache}/kops-mfa`).sort(),
     advance: (ms: number) => (now += ms),
-    obtain: (s: Settings) => obtainSession(s, ctx, sts),
+    obtain: (s: Settings) => obtainSession(s, ctx, { sts }),
   };
 }
 

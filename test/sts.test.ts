@@ -3,17 +3,18 @@
 // The real SDK against the local STS server is in faults.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { explain, RejectedCodeError, type Call } from '../src/session/sts.ts';
+import { explain, type Call } from '../src/session/sts.ts';
 import { resolveSettings, type SourceKeys } from '../src/settings/config.ts';
-import { ExitCode, KopsMfaError, mfaError } from '../src/errors.ts';
+import { ExitCode, KopsMfaError, mfaError, RejectedCodeError } from '../src/errors.ts';
 
 const MFA = 'arn:aws:iam::123456789012:mfa/alice';
 const ENDPOINT = 'http://127.0.0.1:9';
 
-function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborted?: boolean; keys?: SourceKeys } = {}): Call {
+function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborted?: boolean; keys?: SourceKeys; withCode?: boolean } = {}): Call {
   const settings = resolveSettings(
     { profile: 'kops' },
     {
+      ...opts.env,
       AWS_ENDPOINT_URL_STS: ENDPOINT,
       ...(opts.fromEnvironment ? { AWS_ACCESS_KEY_ID: 'AKIAFROMENVIRONMENT1', AWS_SECRET_ACCESS_KEY: 's' } : {}),
     },
@@ -27,7 +28,7 @@ function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborte
   const deadline = new AbortController();
   if (opts.aborted) deadline.abort();
   const keys = opts.keys ?? settings.source;
-  return { settings, env: opts.env ?? {}, deadline: deadline.signal, keys, caller: keys.origin };
+  return { settings, env: opts.env ?? {}, deadline: deadline.signal, keys, caller: keys.origin, withCode: opts.withCode };
 }
 
 /** An error as the SDK throws it: a name, a message, and the HTTP status in $metadata. */
@@ -88,6 +89,8 @@ test('past the deadline: the whole wait is said, from KOPS_MFA_STS_TIMEOUT', () 
   assert.match(said(new Error('aborted'), call({ aborted: true })).line, /no answer from STS at .* within 28 s/);
   assert.match(said(new Error('aborted'), call({ aborted: true, env: { KOPS_MFA_STS_TIMEOUT: '2' } })).line, /within 7 s/);
   assert.match(said(sdkError('TimeoutError', 'timed out'), call({ env: { KOPS_MFA_STS_TIMEOUT: '1' } })).line, /in 3 attempts of 1 s/);
+  // A call with a code is sent once, and a lost answer may have used the code up.
+  assert.match(said(sdkError('TimeoutError', 'timed out'), call({ withCode: true })).line, /no answer from STS at .* within 8 s; .*code/);
 });
 
 test('an error of kops-mfa itself passes through unchanged', () => {
