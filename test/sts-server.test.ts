@@ -593,6 +593,21 @@ test('hold(): a request waits at the gate until release(); arrived() says when i
   assert.equal((await client(t, server).send(new GetCallerIdentityCommand({}))).Arn, USER.arn, 'no longer held');
 });
 
+test("hold('answer'): the request is acted on (the code spent, the session issued) and only its answer waits", async (t) => {
+  const server = await setup(t);
+  const gate = server.hold('answer');
+  let answered = false;
+  const pending = client(t, server)
+    .send(assumeWithCode(server))
+    .then((r) => ((answered = true), r));
+  await gate.arrived();
+  assert.equal(server.issued.length, 1, 'issued already');
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(answered, false, 'the answer is held');
+  gate.release();
+  assert.equal((await pending).Credentials?.AccessKeyId, server.issued[0]!.accessKeyId);
+});
+
 test('malformed XML surfaces as an SDK parse error, not as credentials', async (t) => {
   const server = await setup(t);
   server.faults.malformed = true;
