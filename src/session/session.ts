@@ -39,7 +39,7 @@ export interface StsCalls {
 const STS: StsCalls = { sessionWithCode, mfaSessionWithCode, roleFromMfaSession, loadSdk };
 
 /** botocore refreshes credentials with 15 minutes left: whatever serves an SDK hands out more than that when it can. */
-export const SERVE_MIN_SECONDS = 15 * 60;
+const SERVE_MIN_SECONDS = 15 * 60;
 
 /**
  * How many seconds a role session must have left to be served to an SDK

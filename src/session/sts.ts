@@ -169,7 +169,7 @@ function toSession(c: Credentials | undefined): SessionCredentials {
 }
 
 /** The endpoint as messages show it: without a user and password in the URL. */
-export function endpointOf(settings: Settings): string {
+function endpointOf(settings: Settings): string {
   return settings.endpoint ? redactUrl(settings.endpoint) : `https://sts.${settings.region}.amazonaws.com`;
 }
 

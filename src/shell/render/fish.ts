@@ -13,7 +13,7 @@
 import type { EnvOp } from '../env-ops.ts';
 import { renderWith } from './validate.ts';
 
-export function quote(value: string): string {
+function quote(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => '\\' + c)}'`;
 }
 
