@@ -4,12 +4,12 @@
 // evaluates every statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok } from './support/helpers.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
 import { runMain } from './support/run-main.ts';
-import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
+import { cli, loginIn, logoutIn, logins } from './support/kops-mfa.ts';
 import { shellAfter } from './support/helpers.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
@@ -88,21 +88,6 @@ test('an AWS_PROFILE that was set but empty comes back set and empty', async (t)
   assert.equal('AWS_PROFILE' in shell, false, 'the login unsets it');
   const out = await logoutIn(shell);
   assert.equal(out.AWS_PROFILE, '', 'set and empty again');
-});
-
-test('logout while AWS_PROFILE names another profile forgets the logged-in profile, not that one', async (t) => {
-  const w = await world(t);
-  w.writeAws(`[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n\n[profile other]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nrole_session_name = other\n`);
-  await loginIn(w, { ...w.env, AWS_PROFILE: 'other' });
-  const otherFile = onlySessionFile(w.cacheDir);
-  const shell = await loginIn(w, { ...w.env, AWS_PROFILE: 'kops' });
-  const kopsFile = sessionFiles(w.cacheDir).map((n) => join(w.cacheDir, n)).find((f) => f !== otherFile)!;
-  assert.ok(kopsFile, 'the kops session is cached');
-
-  const r = ok(await runMain(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
-  assert.match(r.stderr, /forgot 1 cached session of profile kops/);
-  assert.equal(existsSync(kopsFile), false, "the logged-in profile's session is forgotten");
-  assert.equal(existsSync(otherFile), true, "the other profile's session stays");
 });
 
 const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');

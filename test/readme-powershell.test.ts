@@ -1,6 +1,6 @@
-// The README's PowerShell section, run as written in a real PowerShell
-// engine: its code blocks are taken from README.md itself (the rc line and
-// the prompt function), so the README cannot drift from what works. The
+// The PowerShell section of docs/shells.md, run as written in a real
+// PowerShell engine: its code blocks are taken from the page itself (the rc
+// line and the prompt function), so the docs cannot drift from what works. The
 // session comes from the local STS server through the rc line's kops-login.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,17 +10,17 @@ import { world } from './support/world.ts';
 import { ROOT } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, report, reports, runPs } from './powershell/pwsh.ts';
 
-/** The ```powershell blocks of the README's "### PowerShell" section, in order. */
+/** The ```powershell blocks of docs/shells.md: the rc line first, then the prompt function. */
 function powershellBlocks(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n### PowerShell\n');
-  assert.notEqual(start, -1, 'the README has a PowerShell section');
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/```powershell\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  const readme = readFileSync(join(ROOT, 'docs', 'shells.md'), 'utf8');
+  const prompt = readme.indexOf('\n## The session in your prompt\n');
+  const rcStart = readme.indexOf('\n## PowerShell\n');
+  assert.ok(prompt !== -1 && rcStart !== -1, 'docs/shells.md has the prompt and PowerShell sections');
+  const block = (from: number) => /```powershell\n([\s\S]*?)```/.exec(readme.slice(from))?.[1] ?? '';
+  return [block(rcStart), block(prompt)];
 }
 
-test("the README's PowerShell rc line and prompt function work as written", async (t) => {
+test("docs/shells.md's PowerShell rc line and prompt function work as written", async (t) => {
   const exe = needPowerShell(t);
   if (!exe) return;
   const [rc, prompt] = powershellBlocks();
