@@ -35,14 +35,16 @@ test('the package runs without node_modules; the cached path loads neither the S
   const preload = join(pkg, 'loads.cjs');
   writeFileSync(
     preload,
-    "const { appendFileSync } = require('node:fs');\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n",
+    "const { appendFileSync, writeFileSync } = require('node:fs');\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n" +
+      "process.once('exit', () => writeFileSync(process.env.KOPS_MFA_TEST_LOADS + '.builtins', process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).join('\\n')));\n",
   );
   const w = await world(t);
   const loads = join(pkg, 'loads.log');
   const kopsMfa = async (args: string[]) => {
     writeFileSync(loads, '');
     const r = ok(await run(process.execPath, [join(pkg, 'bin', 'kops-mfa.cjs'), ...args], { env: { ...w.env, NODE_OPTIONS: `--require=${preload}`, KOPS_MFA_TEST_LOADS: loads } }));
-    return { ...r, loaded: readFileSync(loads, 'utf8') };
+    const builtins = readFileSync(`${loads}.builtins`, 'utf8').split('\n').map((m) => m.slice('NativeModule '.length));
+    return { ...r, loaded: readFileSync(loads, 'utf8'), builtins };
   };
 
   const login = await kopsMfa(['env', '--shell', 'bash', '--token-code', w.code()]);
@@ -51,6 +53,10 @@ test('the package runs without node_modules; the cached path loads neither the S
   const cached = await kopsMfa(['env', '--shell', 'bash']);
   assert.match(cached.stderr, /, from the cache$/m);
   assert.equal(cached.loaded, '', 'the cached path loads no SDK and no native addon');
+  // Nor the built-ins a command, a server or a prompt needs: each costs every start milliseconds.
+  const heavy = ['child_process', 'net', 'http', 'https', 'crypto', 'readline', 'stream', 'tty', 'os', 'worker_threads'];
+  assert.deepEqual(cached.builtins.filter((m) => heavy.includes(m)), [], `built-ins on the cached path: ${cached.builtins.filter((m) => !m.startsWith('internal/')).join(', ')}`);
+  assert.ok(login.builtins.includes('https') || login.builtins.includes('http'), 'the control: a login loads the network modules, and the list shows them');
   assert.equal(w.server.calls.filter((c) => c.action === 'AssumeRole').length, 1);
 
   // The control: the preload does see a native addon that require() loads.

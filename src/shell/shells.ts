@@ -3,7 +3,6 @@
 // will evaluate the output: the parent process when it is a known shell
 // (`eval "$(kops-mfa env)"` runs kops-mfa from a subshell of bash; fish's
 // `kops-mfa env | source` and PowerShell run it directly), else $SHELL.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 
@@ -66,6 +65,8 @@ function parentProgram(ppid: number = process.ppid, platform: NodeJS.Platform = 
   if (platform === 'win32' || !(ppid > 1)) return undefined;
   try {
     if (platform === 'linux') return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim();
+    // node:child_process only here: loaded at the top, it cost every start (the cached path too) milliseconds.
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
     return execFileSync('ps', ['-o', 'comm=', '-p', String(ppid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
   } catch {
     return undefined;
