@@ -44,7 +44,7 @@ export const terminalPrompt: Prompt = (message) => createPrompt(currentTerminalP
  * Ask once, echo off; the answer without its line end, trimmed.
  * Ctrl-C: cancelled (exit 130). End of input: an error, not a hang.
  */
-function createPrompt(platform: TerminalPlatform): Prompt {
+export function createPrompt(platform: TerminalPlatform): Prompt {
   return async (message) => {
     // The message holds an MFA serial from a config file: no escape sequences from it.
     const shown = `${printable(message.trim())} `;
