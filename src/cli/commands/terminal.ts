@@ -16,7 +16,7 @@ function howToApply(command: 'env' | 'logout', flags: Flags): string {
   return `use ${fn}${profile} or eval "$(kops-mfa ${command}${more})"`;
 }
 
-const atTerminal = (flags: Flags, ctx: Context) => ctx.stdoutIsTerminal() && flags.print !== true;
+const atTerminal = (flags: Flags, ctx: Context) => ctx.stdoutIsTerminal?.() === true && flags.print !== true;
 
 /** Before env logs in: refuse, in one line, when stdout is a terminal. */
 export function refuseTerminal(flags: Flags, ctx: Context): void {
