@@ -289,3 +289,10 @@ test('PowerShell: login and logout give a hostile KOPS_STATE_STORE back byte for
   assert.equal(got.get('store2'), HOSTILE, 'byte for byte after logout');
   assert.equal(got.get('cluster2'), undefined, 'unset again');
 });
+
+test('env with stdout to /dev/null (a character device, not a terminal) still logs in', async (t) => {
+  const w = await world(t);
+  const r = await runRaw('sh', ['-c', '"$0" "$1" env --token-code "$2" > /dev/null', process.execPath, BIN, w.code()], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sessionFiles(w.cacheDir).length, 1, 'the session is cached');
+});
