@@ -2,18 +2,19 @@
 // one line on stderr and an exit status; nothing else prints errors.
 
 export const ExitCode = {
+  /** Success; status: the session this shell uses is valid. */
   ok: 0,
-  /** status: no valid session; also unexpected internal errors and a failed write to stdout. */
+  /** status: no valid session; also a failed write to stdout (a full disk) and unexpected errors. */
   general: 1,
-  /** A bad flag, argument or shell name. */
+  /** Usage: a bad flag, argument, command or shell name. */
   usage: 2,
-  /** Missing or invalid settings: role ARN, serial, profile, source keys. */
+  /** Configuration: a missing or invalid role, serial, duration, profile or source keys. */
   config: 3,
-  /** AWS answered and refused: wrong code, wrong serial, bad keys, not authorized. */
+  /** AWS refused: a wrong or used code, a wrong serial, bad or expired keys, not authorized. */
   aws: 4,
-  /** AWS could not be reached or answered nonsense: timeout, DNS, TLS, 5xx. */
+  /** Network: STS unreachable or silent, TLS, throttling or 5xx after retries, an invalid answer. */
   network: 5,
-  /** No MFA code could be had: no terminal, end of input, mfa_process failed, --no-prompt. */
+  /** No MFA code: no terminal, end of input, mfa_process failed, --no-prompt. */
   mfa: 6,
   /** exec: the command was found but could not be run (permission, E2BIG). */
   notRunnable: 126,
