@@ -56,7 +56,7 @@ export function exitCodes(): ExitRow[] {
   }
   // Not a constant of kops-mfa's own: exec passes its command's status on.
   rows.push({ code: '128+n', name: 'signal', meaning: "exec: the command was killed by signal n; otherwise exec exits with the command's own status." });
-  return rows;
+  return rows.sort((a, b) => parseInt(a.code, 10) - parseInt(b.code, 10));
 }
 
 function exitTableMarkdown(): string {
@@ -72,15 +72,20 @@ interface Setting {
   commands: string[];
 }
 
-/** Every option, once, with the commands that take it, in the order the commands list them. */
+/**
+ * Every option, once, with the commands that take it, in the order the
+ * commands list them. An option that means something else in another command
+ * (--all, --profile of logout) is a row of its own.
+ */
 export function settings(): Setting[] {
   const byName = new Map<string, Setting>();
   for (const e of entries()) {
     for (const o of [...e.options, DEBUG_OPTION]) {
-      const s = byName.get(o.name);
+      const key = `${o.name}\0${o.help}`;
+      const s = byName.get(key);
       if (s) {
         if (!s.commands.includes(e.name)) s.commands.push(e.name);
-      } else byName.set(o.name, { option: o, commands: [e.name] });
+      } else byName.set(key, { option: o, commands: [e.name] });
     }
   }
   return [...byName.values()];
@@ -161,7 +166,10 @@ export function manPage(version: string): string {
   line('.B \\-v, \\-\\-version');
   line('Print the version.');
   line('.SH ENVIRONMENT');
+  const seen = new Set<string>();
   for (const { option: o } of settings().filter((s) => s.option.env)) {
+    if (seen.has(o.env as string)) continue;
+    seen.add(o.env as string);
     line('.TP');
     line(`.B ${roff(o.env as string)}`);
     line(roff(`Sets --${o.name}: ${o.help}.`));

@@ -90,7 +90,7 @@ const childCalls = (stdout: string): ChildCall[] =>
 
 // Each test has its own STS server and HOME; a few at a time keeps the file short
 // without starving the 2-3 s role sessions of CPU on a small machine.
-describe('issue 10: the MFA session', { concurrency: 6 }, () => {
+describe('the MFA session', { concurrency: 6 }, () => {
   // The longest first: they set the length of the file.
   test('a scripted day: 3 roles, 4 renewals and one long exec cost one typed code', async (t) => {
     // Each step runs on a real terminal; any MFA prompt that appears is answered

@@ -1,4 +1,4 @@
-// The loopback credential endpoint for `kops-mfa exec` (issue 10): the child
+// The loopback credential endpoint for `kops-mfa exec`: the child
 // gets AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN
 // instead of static keys, and every AWS SDK (Go v2, JS v3, botocore, the AWS
 // CLI) asks this endpoint again whenever its credentials near their end, so a
