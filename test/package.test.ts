@@ -36,8 +36,8 @@ test('the tarball holds LICENSE, THIRD_PARTY_NOTICES, the man page and CHANGELOG
   const [info] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }>; version: string }>;
   const files = (info?.files ?? []).map((f) => f.path);
   for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES', 'kops-mfa.1', 'CHANGELOG.md']) assert.ok(files.includes(f), `${f} is in the tarball`);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; man: string; version: string };
-  assert.equal(pkg.man, './kops-mfa.1');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; man: string[]; version: string };
+  assert.deepEqual(pkg.man, ['./kops-mfa.1'], 'an array: npm links only an array of man pages');
   assert.equal(pkg.license, 'MIT');
   assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) 2026 kops-mfa contributors\n/);
   const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
