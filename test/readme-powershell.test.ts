@@ -1,31 +1,38 @@
-// The README's PowerShell section, run as written in a real PowerShell
-// engine: its code blocks are taken from README.md itself (the rc line and
-// the prompt function), so the README cannot drift from what works. The
+// The PowerShell rc line of the README and the prompt function of
+// docs/shells.md, run as written in a real PowerShell engine: both are taken
+// from the docs themselves, so the docs cannot drift from what works. The
 // session comes from the local STS server through the rc line's kops-login.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { world } from './fixture.ts';
 import { ROOT } from './helpers.ts';
 import { kopsMfaOnPath, needPowerShell, report, reports, runPs } from './powershell/pwsh.ts';
 
-/** The ```powershell blocks of the README's "### PowerShell" section, in order. */
-function powershellBlocks(): string[] {
+/** The PowerShell line of the README's rc-line table, as a user copies it. */
+function rcLine(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n### PowerShell\n');
-  assert.notEqual(start, -1, 'the README has a PowerShell section');
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/```powershell\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  const row = /^\| PowerShell \| `\$PROFILE` \| `(.+)` \|$/m.exec(readme)?.[1];
+  assert.ok(row, 'the README has a PowerShell row in its rc-line table');
+  return row.replace(/\\\|/g, '|');
 }
 
-test("the README's PowerShell rc line and prompt function work as written", async (t) => {
+/** The first ```powershell block of docs/shells.md that defines a prompt function. */
+function promptBlock(): string | undefined {
+  const path = join(ROOT, 'docs', 'shells.md');
+  assert.ok(existsSync(path), 'docs/shells.md exists');
+  const blocks = [...readFileSync(path, 'utf8').matchAll(/```powershell\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  return blocks.find((b) => b.includes('function prompt'));
+}
+
+test("the README's PowerShell rc line and the prompt function of docs/shells.md work as written", async (t) => {
   const exe = needPowerShell(t);
   if (!exe) return;
-  const [rc, prompt] = powershellBlocks();
-  assert.ok(rc?.includes('kops-mfa init powershell | Out-String | Invoke-Expression'), 'the first block is the rc line');
-  assert.ok(prompt?.includes('function prompt'), 'the second block defines prompt');
+  const rc = rcLine();
+  const prompt = promptBlock();
+  assert.equal(rc, 'kops-mfa init powershell | Out-String | Invoke-Expression');
+  assert.ok(prompt, 'docs/shells.md defines prompt in a powershell block');
   const w = await world(t);
   const bin = kopsMfaOnPath(t);
   const script = [
