@@ -28,6 +28,8 @@ export const common = {
   platform: 'node',
   target: 'node20',
   legalComments: 'none',
+  // Every bundle's inputs, for THIRD_PARTY_NOTICES (written below).
+  metafile: true,
   logLevel: 'warning',
   minify: true,
   // init.ts reads import.meta.url only where __dirname is missing (tsx).
@@ -62,9 +64,8 @@ export const cliOptions = { ...common, entryPoints: ['src/cli/entry.ts'], outfil
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
   const results = await Promise.all([
-    build({ ...cliOptions, metafile: true }),
+    build(cliOptions),
     build({
-      metafile: true,
       ...common,
       entryPoints: ['src/session/sdk.ts'],
       outfile: 'dist/sdk.mjs',
@@ -75,7 +76,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...Object.entries(LAZY).map(([lib, { file, names }]) =>
       build({
         ...common,
-        metafile: true,
         stdin: {
           contents: `const lib = require(${JSON.stringify(lib)});\n${names.map((n) => `exports.${n} = lib.${n};`).join('\n')}\n`,
           resolveDir: new URL('.', root).pathname,

@@ -2,7 +2,7 @@
 // page and the legal files, and nothing that needs installing next to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { ROOT, run } from './helpers.ts';
@@ -47,6 +47,9 @@ test('the tarball holds LICENSE, THIRD_PARTY_NOTICES, the man page and CHANGELOG
 
 test('THIRD_PARTY_NOTICES names every package bundled into dist/, with its license text', () => {
   const notices = readFileSync(join(ROOT, 'THIRD_PARTY_NOTICES'), 'utf8');
+  // Every bundle in dist/ had its inputs recorded, so no bundle's packages are missed.
+  const recorded = Object.keys(JSON.parse(readFileSync(join(ROOT, '.build', 'bundle-inputs.json'), 'utf8')) as object);
+  for (const f of readdirSync(join(ROOT, 'dist')).filter((f) => /\.(c|m)?js$/.test(f))) assert.ok(recorded.includes(`dist/${f}`), `the inputs of dist/${f} are recorded`);
   const bundled = bundledPackages();
   // The bundles are made of these: the AWS SDK, cac, read and shell-quote at least.
   for (const name of ['@aws-sdk/client-sts', 'cac', 'read', 'shell-quote']) assert.ok(bundled.some((p) => p.name === name), `${name} is bundled`);
