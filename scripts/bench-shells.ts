@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasTool, posixQuote } from '../test/helpers.ts';
+import { hasTool, posixQuote } from '../test/support/helpers.ts';
 import { psQuote } from '../test/powershell/pwsh.ts';
 
 interface Shell {

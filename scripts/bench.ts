@@ -32,8 +32,8 @@ import type { TestContext } from 'node:test';
 import { build, type BuildOptions } from 'esbuild';
 // @ts-expect-error: build.mjs is plain JavaScript without types
 import { cliOptions } from './build.mjs';
-import { ROLE_ARN, USER, world } from '../test/fixture.ts';
-import { ROOT as REPO, hasTool, posixQuote } from '../test/helpers.ts';
+import { ROLE_ARN, USER, world } from '../test/support/world.ts';
+import { ROOT as REPO, hasTool, posixQuote } from '../test/support/helpers.ts';
 import { benchShells } from './bench-shells.ts';
 
 const argv = process.argv.slice(2);

@@ -1,5 +1,12 @@
 // Typed errors, each with its exit code. One place (main.ts) turns them into
 // one line on stderr and an exit status; nothing else prints errors.
+//
+// One meaning per exit code: the code says what went wrong, not which part
+// of kops-mfa noticed it. A code kops-mfa refuses because it was just used
+// is the code AWS would refuse, so it exits 4 as AWS's refusal does; 6 is
+// only for "no code could be had at all". The line on stderr says what to do:
+// lower case after "kops-mfa: " (names such as AWS keep their case), no
+// trailing period, about 100 characters at most (test/messages.test.ts).
 
 export const ExitCode = {
   /** Success; status: the session this shell uses is valid. */
@@ -10,17 +17,17 @@ export const ExitCode = {
   usage: 2,
   /** Configuration: a missing or invalid role, serial, duration, profile or source keys. */
   config: 3,
-  /** AWS refused: a wrong or used code, a wrong serial, bad or expired keys, not authorized. */
+  /** AWS refused: a wrong or just-used code (by AWS, or by kops-mfa before AWS saw it), a wrong serial, bad keys, not authorized. */
   aws: 4,
   /** Network: STS unreachable or silent, TLS, throttling or 5xx after retries, an invalid answer. */
   network: 5,
-  /** No MFA code: no terminal, end of input, mfa_process failed, --no-prompt. */
+  /** No MFA code: no terminal, end of input, mfa_process failed or printed no code, --no-prompt. */
   mfa: 6,
   /** exec: the command was found but could not be run (permission, E2BIG). */
   notRunnable: 126,
   /** exec: the command was not found. */
   notFound: 127,
-  /** Ctrl-C at the prompt (128 + SIGINT). */
+  /** Ctrl-C at the prompt (128 + SIGINT); says "cancelled". */
   cancelled: 130,
 } as const;
 

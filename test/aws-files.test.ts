@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { loadAwsFiles, profileNames } from '../src/settings/aws-files.ts';
 import { KopsMfaError } from '../src/errors.ts';
-import { needTool, run, tempDir } from './helpers.ts';
+import { needTool, run, tempDir } from './support/helpers.ts';
 
 const CASES: Array<[string, string, string]> = [
   [

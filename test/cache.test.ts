@@ -18,10 +18,10 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './helpers.ts';
-import { world, USER, DEFAULT_CONFIG, type World } from './fixture.ts';
-import { spawnPty } from './pty.ts';
-import { runMain } from './run-main.ts';
+import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './support/helpers.ts';
+import { world, USER, DEFAULT_CONFIG, type World } from './support/world.ts';
+import { spawnPty } from './support/pty.ts';
+import { runMain } from './support/run-main.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -84,14 +84,14 @@ async function login(w: World, extra: string[] = [], env = w.env): Promise<RunRe
 test('a cache hit makes no AWS call and asks for no code', async (t) => {
   const w = await world(t);
   const first = await login(w);
-  assert.match(first.stderr, /new session for/);
+  assert.match(first.stderr, / session until [^,\n]*$/m);
   assert.equal(w.server.calls.length, 1);
 
   // No terminal and no --token-code: only the cache can answer.
   const again = ok(await runMain(['env', '--shell', 'bash'], { env: w.env }));
   assert.equal(w.server.calls.length, 1, 'no AWS call on a hit');
   assert.equal(again.stdout, first.stdout, 'the same credentials, statement for statement');
-  assert.match(again.stderr, new RegExp(`^kops-mfa: reusing the cached session for ${ASSUMED_ARN}, valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n$`));
+  assert.match(again.stderr, /^kops-mfa: kops-state session until \d\d:\d\d \((5\d min|1 h 00 min)\), from the cache\n$/);
   const keys = exported(again.stdout);
   assert.equal(keys.AWS_ACCESS_KEY_ID, w.server.issued[0]!.accessKeyId);
   assert.equal(keys.AWS_SESSION_TOKEN, w.server.issued[0]!.sessionToken);
@@ -130,7 +130,7 @@ test('a session with less than the minimum left is a miss; --min-remaining and K
   needsCode(env4);
   needsCode(flagOverEnv);
   ok(byFlag);
-  assert.match(byFlag.stderr, /reusing the cached session/);
+  assert.match(byFlag.stderr, /, from the cache$/m);
   ok(byEnv);
   assert.equal(byEnv.stdout, byFlag.stdout);
   ok(flagOverEnv0);
@@ -139,7 +139,7 @@ test('a session with less than the minimum left is a miss; --min-remaining and K
   // A miss with a code is a new login that replaces the short session.
   leftSeconds = undefined;
   const fresh = await login(w);
-  assert.match(fresh.stderr, /new session/);
+  assert.match(fresh.stderr, / session until [^,\n]*$/m);
   assert.notEqual(exported(fresh.stdout).AWS_ACCESS_KEY_ID, exported(byFlag.stdout).AWS_ACCESS_KEY_ID);
   assert.equal(assumeRoles(w), 2);
   // 60 minutes: the default is a hit, a minimum of 61 a miss.
@@ -171,7 +171,7 @@ test('--refresh forces a new code; --no-cache neither reads nor writes', async (
   const w = await world(t);
   // --no-cache on an empty cache: a login, and no file anywhere under the cache home.
   const uncached = await login(w, ['--no-cache']);
-  assert.match(uncached.stderr, /new session/);
+  assert.match(uncached.stderr, / session until [^,\n]*$/m);
   assert.deepEqual(files(join(w.home, '.cache')), [], 'no cache folder, no file');
 
   const first = await login(w);
@@ -195,7 +195,7 @@ test('--refresh forces a new code; --no-cache neither reads nor writes', async (
   // With a code: a new AssumeRole, and the cache holds the new session.
   const refreshed = await login(w, ['--refresh']);
   assert.equal(w.server.calls.length, calls + 1);
-  assert.match(refreshed.stderr, /new session/);
+  assert.match(refreshed.stderr, / session until [^,\n]*$/m);
   const newKeys = exported(refreshed.stdout);
   assert.notEqual(newKeys.AWS_ACCESS_KEY_ID, exported(first.stdout).AWS_ACCESS_KEY_ID);
   assert.equal(onlyEntry(w).entry.credentials.accessKeyId, newKeys.AWS_ACCESS_KEY_ID);
@@ -261,7 +261,7 @@ test('a cache file others can read is refused with one warning line and replaced
   const lines = stderrLines(r);
   assert.equal(lines.length, 2, r.stderr);
   assert.match(lines[0]!, /refusing cache file .* 644/);
-  assert.match(lines[1]!, /new session/);
+  assert.match(lines[1]!, / session until [^,\n]*$/m);
   const now = onlyEntry(w);
   assert.equal(statSync(now.file).mode & 0o777, 0o600);
   assert.notEqual(now.entry.credentials.accessKeyId, entry.credentials.accessKeyId);
@@ -303,7 +303,7 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
     const lines = stderrLines(r);
     assert.equal(lines.length, 2, `${label}: one warning and the note, got:\n${r.stderr}`);
     assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); it will be replaced$/, label);
-    assert.match(lines[1]!, /^kops-mfa: new session for /, label);
+    assert.match(lines[1]!, /^kops-mfa: kops-state session until [^,\n]*$/, label);
     const now = JSON.parse(readFileSync(path, 'utf8')) as Entry;
     assert.equal(now.credentials.accessKeyId, exported(r.stdout).AWS_ACCESS_KEY_ID, `${label}: replaced by the new session`);
     assert.equal(statSync(path).mode & 0o777, 0o600);
@@ -335,9 +335,9 @@ test('a symbolic link or a file of another user in the cache is not read, and th
   unlinkSync(file);
   symlinkSync(planted, file);
   const r = await login(w);
-  assert.deepEqual(stderrLines(r).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(r).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: ignoring cache file ${file}: it is a symbolic link`,
-    'kops-mfa: new session',
+    'kops-mfa: kops-state session',
   ]);
   assert.notEqual(exported(r.stdout).AWS_ACCESS_KEY_ID, 'ASIAPLANTEDBYSOMEONE');
   assert.ok(lstatSync(file).isFile(), 'the link was replaced by a file');
@@ -346,9 +346,9 @@ test('a symbolic link or a file of another user in the cache is not read, and th
   if (process.getuid?.() !== 0) return; // only root can hand a file to another user
   chownSync(file, 65534, 65534);
   const foreign = await login(w);
-  assert.deepEqual(stderrLines(foreign).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(foreign).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: ignoring cache file ${file}: it belongs to another user`,
-    'kops-mfa: new session',
+    'kops-mfa: kops-state session',
   ]);
   assert.equal(statSync(file).uid, 0, 'replaced by our own file');
 });
@@ -371,7 +371,7 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   assert.equal(lines.length, 3, r.stderr);
   assert.equal(lines[0], `kops-mfa: ignoring cache file ${file}: it is not a regular file`);
   assert.equal(lines[1], `kops-mfa: could not save the session in the cache (cannot save ${file}: it is a folder); the next login will ask for a code`);
-  assert.match(lines[2]!, /^kops-mfa: new session for /);
+  assert.match(lines[2]!, /^kops-mfa: kops-state session until [^,\n]*$/);
   assert.equal(exported(r.stdout).AWS_ACCESS_KEY_ID, w.server.issued.at(-1)!.accessKeyId);
   assert.deepEqual(files(w.cacheDir), [name], 'no temp file left behind');
 
@@ -379,9 +379,9 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   const plainFile = join(tempDir(t), 'not-a-folder');
   writeFileSync(plainFile, 'x');
   const noFolder = await login(w, [], { ...w.env, XDG_CACHE_HOME: plainFile });
-  assert.deepEqual(stderrLines(noFolder).map((l) => l.replace(/ for .*/, '')), [
+  assert.deepEqual(stderrLines(noFolder).map((l) => l.replace(/ until .*/, '')), [
     `kops-mfa: cannot use the session cache: ${join(plainFile, 'kops-mfa')} cannot be created: a part of the path is not a folder; going on without it (set XDG_CACHE_HOME to move it)`,
-    'kops-mfa: new session',
+    'kops-mfa: kops-state session',
   ]);
   assert.equal(readFileSync(plainFile, 'utf8'), 'x');
 
@@ -390,7 +390,7 @@ test('a cache that cannot be used costs the cache, never the login', async (t) =
   mkdirSync(join(xdg, 'kops-mfa', `${name}.lock`), { recursive: true, mode: 0o700 });
   const stuck = await runMain(['env', '--token-code', w.code()], { env: { ...w.env, XDG_CACHE_HOME: xdg } });
   ok(stuck, 'login with a folder for a lock');
-  assert.match(stuck.stderr, /^kops-mfa: cannot use the session cache: the lock \S+\.lock is not a regular file; remove it; going on without it[^\n]*\nkops-mfa: new session [^\n]*\n$/, 'one warning, then the login');
+  assert.match(stuck.stderr, /^kops-mfa: cannot use the session cache: the lock \S+\.lock is not a regular file; remove it; going on without it[^\n]*\nkops-mfa: kops-state session until [^,\n]*\n$/, 'one warning, then the login');
   assert.equal(w.server.calls.length, 4);
 });
 
@@ -481,7 +481,7 @@ test('eight concurrent env calls on one cached session all succeed with identica
   for (const r of runs) {
     ok(r);
     assert.equal(r.stdout, first.stdout);
-    assert.match(r.stderr, /reusing the cached session/);
+    assert.match(r.stderr, /, from the cache$/m);
   }
   assert.equal(w.server.calls.length, 1);
   assert.equal(files(w.cacheDir).length, 1);
@@ -502,9 +502,9 @@ test('two logins at once with two codes: the second waits for the lock and takes
   ok(ra, 'first');
   ok(rb, 'second');
   assert.equal(assumeRoles(w), 1, 'only one AssumeRole');
-  assert.match(ra.stderr, /new session/);
+  assert.match(ra.stderr, / session until [^,\n]*$/m);
   assert.match(rb.stderr, /waiting for another kops-mfa \(pid \d+\) that is logging in to the same session/);
-  assert.match(rb.stderr, /reusing the cached session/);
+  assert.match(rb.stderr, /, from the cache$/m);
   assert.equal(rb.stdout, ra.stdout);
   assert.equal(onlyEntry(w).entry.credentials.accessKeyId, exported(ra.stdout).AWS_ACCESS_KEY_ID);
   assert.deepEqual(
@@ -534,7 +534,7 @@ test('when the login holding the lock fails, the waiting one logs in with its ow
   assert.match(ra.stderr, /AWS rejected the MFA code/);
   ok(rb, 'second');
   assert.match(rb.stderr, /waiting for another kops-mfa/);
-  assert.match(rb.stderr, /new session/);
+  assert.match(rb.stderr, / session until [^,\n]*$/m);
   assert.deepEqual(
     w.server.calls.map((c) => [c.params.TokenCode, c.status]),
     [
@@ -558,7 +558,7 @@ test('two logins started at the same instant: one AssumeRole, the same credentia
   assert.equal(assumeRoles(w), 1);
   assert.equal(ra.stdout, rb.stdout);
   assert.deepEqual(
-    [ra.stderr, rb.stderr].map((s) => /new session/.test(s)).sort(),
+    [ra.stderr, rb.stderr].map((s) => / session until [^,\n]*$/m.test(s)).sort(),
     [false, true],
     'one made the session, the other reused it',
   );
@@ -595,7 +595,7 @@ test('status: 1 with no session, 0 with a valid cached one, 1 when it expired; J
   const valid = await status(w.env);
   outputs.push(valid.text.stdout, valid.text.stderr, valid.json.stdout, valid.json.stderr);
   assert.equal(valid.text.code, 0, valid.text.stderr);
-  assert.match(valid.text.stdout, new RegExp(`^this shell: not logged in\\ncache: {6}${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n$`));
+  assert.match(valid.text.stdout, new RegExp(`^this shell: not logged in\\ncache: {6}${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\((5\\d min|1 h 00 min) left\\)\\n$`));
   assert.deepEqual(Object.keys(valid.data).sort(), ['cache', 'mfaSession', 'shell', 'valid']);
   assert.equal(valid.data.valid, true);
   assert.equal(valid.data.mfaSession, null, 'no MFA session: --mfa-session-duration is off');
@@ -644,7 +644,7 @@ test('status in a logged-in shell reports the shell session, never its secret', 
 
   const s = await status(shell);
   assert.equal(s.text.code, 0, s.text.stderr);
-  assert.match(s.text.stdout, new RegExp(`^this shell: ${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\(5\\d min left\\)\\n`));
+  assert.match(s.text.stdout, new RegExp(`^this shell: ${ASSUMED_ARN} \\(profile kops\\), valid until \\d\\d:\\d\\d \\((5\\d min|1 h 00 min) left\\)\\n`));
   assert.deepEqual(s.data.shell && { ...s.data.shell, secondsLeft: 0 }, {
     profile: 'kops',
     arn: ASSUMED_ARN,

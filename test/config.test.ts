@@ -172,7 +172,7 @@ test('mfa_process is taken from the profile', () => {
 
 const envOk = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' };
 const invalid: Array<[string, Flags, RegExp]> = [
-  ['missing serial', { 'role-arn': ROLE }, /no MFA device .* --serial-number/],
+  ['missing serial', { 'role-arn': ROLE }, /run kops-mfa setup \(or pass --serial-number\)/],
   ['role ARN typo', { 'role-arn': 'arn:aws:iam::123:role/x', 'serial-number': MFA }, /role ARN .* not of the form/],
   ['a user ARN given as the serial', { 'role-arn': ROLE, 'serial-number': 'arn:aws:iam::123456789012:user/alice' }, /MFA serial .* not of the form/],
   ['duration too short', { 'role-arn': ROLE, 'serial-number': MFA, 'duration-seconds': '899' }, /900 to 43200/],

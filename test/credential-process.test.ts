@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, needTool, ok, run, runCli } from './helpers.ts';
-import { world, ROLE_ARN, USER, type World } from './fixture.ts';
+import { BIN, ROOT, needTool, ok, run, runCli } from './support/helpers.ts';
+import { world, ROLE_ARN, USER, type World } from './support/world.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -144,6 +144,6 @@ test('credential-process with no cache, no terminal and no code fails with exit 
   const r = await runCli(['credential-process', '--profile', 'kops'], { env: w.env });
   assert.equal(r.code, 6, r.stderr);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, 'kops-mfa: no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process in the profile\n');
+  assert.equal(r.stderr, 'kops-mfa: no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process\n');
   assert.equal(w.server.calls.length, 0);
 });

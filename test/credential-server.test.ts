@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { fromContainerMetadata, fromHttp } from '@aws-sdk/credential-providers';
@@ -17,14 +18,14 @@ import {
   startCredentialServer,
   type CredentialServer,
   type CredentialServerOptions,
-  type ServedCredentials,
 } from '../src/exec/credential-server.ts';
+import type { SessionCredentials } from '../src/session/credentials.ts';
 import { KopsMfaError } from '../src/errors.ts';
 import { startStsServer, type StsServer } from '../scripts/sts-server.ts';
-import { ACCOUNT, ROLE_ARN, USER } from './fixture.ts';
-import { needTool, ok, ROOT, run, tempDir } from './helpers.ts';
+import { ACCOUNT, ROLE_ARN, USER } from './support/world.ts';
+import { needTool, ok, ROOT, run, tempDir } from './support/helpers.ts';
 
-const FIXED: ServedCredentials = {
+const FIXED: SessionCredentials = {
   accessKeyId: 'ASIAFIXEDTESTKEY0001',
   secretAccessKey: 'fixedSecret/For+The/Endpoint0123456789ab',
   sessionToken: 'IQoJb3JpZ2luX2VjFixedToken/+==',
@@ -33,7 +34,7 @@ const FIXED: ServedCredentials = {
 
 async function serve(
   t: TestContext,
-  provide: () => Promise<ServedCredentials> = async () => FIXED,
+  provide: () => Promise<SessionCredentials> = async () => FIXED,
   opts: CredentialServerOptions = {},
 ): Promise<CredentialServer> {
   const server = await startCredentialServer(provide, opts);
@@ -60,7 +61,7 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
 }
 
 /** A counting provider. */
-function counted(provide: () => Promise<ServedCredentials>) {
+function counted(provide: () => Promise<SessionCredentials>) {
   const p = Object.assign(
     async () => {
       p.calls++;
@@ -229,7 +230,7 @@ test('one provide() at a time: concurrent requests share it; the next request ca
 
 test('a provide() failure answers 500 with a short message and no secret; the next request tries again', async (t) => {
   const errors: unknown[] = [];
-  let next: () => Promise<ServedCredentials> = async () => {
+  let next: () => Promise<SessionCredentials> = async () => {
     throw new KopsMfaError('the MFA session ended; an MFA code is needed (run kops-login)', 6);
   };
   const server = await serve(t, () => next(), { onError: (e) => errors.push(e) });
@@ -281,6 +282,60 @@ test('close() stops it at once, open keep-alive connections included', async (t)
   assert.ok(Date.now() - started < 1000);
   await server.close(); // twice is fine
   await assert.rejects(get(uri, { Authorization: server.env.AWS_CONTAINER_AUTHORIZATION_TOKEN }), { code: 'ECONNREFUSED' });
+});
+
+/** A raw connection to the server, and a promise of its end (closed by the server). */
+async function rawConnection(server: CredentialServer) {
+  const socket = connect({ host: '127.0.0.1', port: server.address.port });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  await new Promise((r) => socket.once('connect', r));
+  return { socket, closed };
+}
+
+test('a connection that sends nothing, trickles its headers, or sits idle after a response is closed by the server', async (t) => {
+  const server = await serve(t, undefined, { limits: { idleMs: 300, headersMs: 400, requestMs: 600 } });
+  const auth = server.env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
+  const host = `127.0.0.1:${server.address.port}`;
+
+  const silent = await rawConnection(server);
+  // A byte every 100 ms keeps the socket busy, but the headers never end.
+  const trickle = await rawConnection(server);
+  trickle.socket.write('GET /kops-mfa/credentials HTTP/1.1\r\n');
+  const dribble = setInterval(() => trickle.socket.writable && trickle.socket.write('X'), 100);
+  t.after(() => clearInterval(dribble));
+  // Served once, then left open: the keep-alive idle time ends it.
+  const kept = await rawConnection(server);
+  kept.socket.write(`GET ${CREDENTIALS_PATH} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${auth}\r\nConnection: keep-alive\r\n\r\n`);
+  const answer = await new Promise<string>((r) => kept.socket.once('data', (d: Buffer) => r(d.toString())));
+  assert.match(answer, /^HTTP\/1.1 200/);
+
+  // Each ends because the server closed it: the test never closes them.
+  await Promise.all([silent.closed, trickle.closed, kept.closed]);
+  clearInterval(dribble);
+});
+
+test('a refused request closes its connection', async (t) => {
+  const server = await serve(t);
+  const c = await rawConnection(server);
+  c.socket.write(`GET ${CREDENTIALS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${server.address.port}\r\nAuthorization: wrong\r\nConnection: keep-alive\r\n\r\n`);
+  const answer = await new Promise<string>((r) => c.socket.once('data', (d: Buffer) => r(d.toString())));
+  assert.match(answer, /^HTTP\/1.1 403/);
+  assert.match(answer, /\r\nConnection: close\r\n/i);
+  await c.closed;
+});
+
+test('connections that have not shown the token are capped: the oldest goes, the newest (the command) is served', async (t) => {
+  const server = await serve(t, undefined, { limits: { unproven: 4 } });
+  const idle = [];
+  for (let i = 0; i < 6; i++) idle.push(await rawConnection(server));
+  // The first two were closed to make room; the last four wait.
+  await Promise.all([idle[0]!.closed, idle[1]!.closed]);
+  assert.deepEqual(server.connections(), { open: 4, unproven: 4 });
+  const r = await get(server.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { Authorization: server.env.AWS_CONTAINER_AUTHORIZATION_TOKEN });
+  assert.equal(r.status, 200);
+  assert.equal(JSON.parse(r.body).AccessKeyId, FIXED.accessKeyId);
+  for (const c of idle) c.socket.destroy();
 });
 
 test('refresh: an SDK client keeps working over several role sessions; provide() runs each time it asks', async (t) => {
@@ -377,7 +432,7 @@ test('importing the module loads neither node:http nor node:crypto; starting a s
   // Bundled to CommonJS as dist/cli.cjs would carry it, then required in a fresh node.
   const dir = tempDir(t);
   await build({
-    entryPoints: [`${ROOT}src/exec/credential-server.ts`],
+    entryPoints: [join(ROOT, 'src', 'exec', 'credential-server.ts')],
     outfile: `${dir}/credential-server.cjs`,
     bundle: true,
     platform: 'node',

@@ -7,13 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT } from './helpers.ts';
+import { ROOT } from './support/helpers.ts';
 
 const PROCESS_WORDS: Array<[string, RegExp]> = [
   ['issue', /\bissues?\b/i],
   ['ticket', /\btickets?\b/i],
-  // "round trip" and "round-robin" are about values and scheduling, Math.round is code.
-  ['round', /(?<![.\w])rounds?\b(?![- ]?(?:trips?|robin))/i],
+  // A round of work, not "round trip", "round-robin" or "rounds up".
+  ['round', /(?<![.\w])(?:(?:this|that|the|last|next|previous|earlier|first|second|third|each|every|one|a|another)\s+rounds?|rounds?\s+(?:\d+|one|two|three))\b(?![- ]?(?:trips?|robin))/i],
   ['a numbered session', /\bsession\s+(?:#|no\.?\s*)?\d+\b(?!\s*(?:s\b|seconds?|min|minutes?|h\b|hours?))/i],
   ['a #number reference', /(?<![\w&#/'"])#\d+\b/],
 ];
@@ -48,10 +48,10 @@ function findings(label: string, text: string): string[] {
 
 test('the word list catches process talk and lets product words through', () => {
   const caught = (s: string) => PROCESS_WORDS.some(([, re]) => re.test(s));
-  for (const s of ['the hardening issue says', 'see issue 10', '(issue 8)', 'closes the ticket', 'in this round', 'found in session 12', 'as #12 asked']) {
+  for (const s of ['the hardening issue says', 'see issue 10', '(issue 8)', 'closes the ticket', 'in this round', 'fixed in round 3', 'found in session 12', 'as #12 asked']) {
     assert.ok(caught(s), `not caught: ${s}`);
   }
-  for (const s of ['the MFA session ends', 'a role session of 3600 s', 'a session 900 s long', 'round trip in real bash', 'round-robin rows', 'Math.round(ms / 1000)', 'issued credentials', "'#' starts a comment"]) {
+  for (const s of ['the MFA session ends', 'a role session of 3600 s', 'a session 900 s long', 'round trip in real bash', 'round-robin rows', 'never rounds up', 'the round trip', 'Math.round(ms / 1000)', 'issued credentials', "'#' starts a comment"]) {
     assert.ok(!caught(s), `caught by mistake: ${s}`);
   }
 });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generate, exitCodes } from '../scripts/docs.ts';
 import { ExitCode } from '../src/errors.ts';
-import { needTool, ROOT, run } from './helpers.ts';
+import { needTool, ROOT, run } from './support/helpers.ts';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 

@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok } from './helpers.ts';
-import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './fixture.ts';
-import { runMain } from './run-main.ts';
-import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './hardening.ts';
-import { shellAfter } from './helpers.ts';
+import { ok } from './support/helpers.ts';
+import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
+import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
+import { shellAfter } from './support/helpers.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
 

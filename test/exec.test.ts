@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, runCli, tempDir } from './helpers.ts';
-import { world } from './fixture.ts';
+import { BIN, runCli, tempDir } from './support/helpers.ts';
+import { world } from './support/world.ts';
 
 test('the child gets the session in its environment, AWS_PROFILE removed, its argv untouched', async (t) => {
   const w = await world(t);

@@ -3,7 +3,7 @@
 // read the MFA prompt, type the code, and look at the variables in that very
 // shell; then refresh, get a code wrong, cancel, and log out.
 //
-// The terminal is script(1) through test/pty.ts rather than tmux: it needs no
+// The terminal is script(1) through test/support/pty.ts rather than tmux: it needs no
 // server, the test sees every byte the shell wrote (so a code echoed and then
 // erased would still be caught, which a tmux capture of the final screen
 // would miss), and killing the process tree is enough to clean up. Shells
@@ -13,11 +13,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
-import { callerArn } from './caller.ts';
+import { callerArn } from './support/caller.ts';
 import { ExitCode } from '../src/errors.ts';
-import { ACCOUNT, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { kopsMfaShim, needTool, tempDir } from './helpers.ts';
-import { descendants, interactiveShellArgv, ScreenSession } from './pty.ts';
+import { ACCOUNT, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { kopsMfaShim, needTool, tempDir } from './support/helpers.ts';
+import { descendants, interactiveShellArgv, ScreenSession } from './support/pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -222,7 +222,7 @@ async function fullSession(t: TestContext, name: ShellName): Promise<void> {
 
       // 3. Log in: the prompt on the terminal, the code never shown.
       const first = await loginWithCode(session, w, 'kops-login');
-      assert.match(first.screen, /new session for arn:aws:sts::\d{12}:assumed-role\/kops-state\//, 'the note on stderr');
+      assert.match(first.screen, /kops-mfa: kops-state session until /, 'the note on stderr');
       assert.ok(!showsCode(first.screen, first.code), `the code ${first.code} was shown on the terminal`);
       const one = await session.state();
       assert.equal(one.rc, 0, 'kops-login exit status');

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, tempDir } from './helpers.ts';
-import { world, type World } from './fixture.ts';
-import { cli, filesIn, lines, logins, onlySessionFile, tinyTmpfs } from './hardening.ts';
+import { ok, tempDir } from './support/helpers.ts';
+import { world, type World } from './support/world.ts';
+import { cli, filesIn, lines, logins, onlySessionFile, tinyTmpfs } from './support/kops-mfa.ts';
 
 /** Log in once so the cache file exists; its lock is `<file>.lock`. */
 async function cachedWorld(t: TestContext, env?: (w: World) => NodeJS.ProcessEnv): Promise<{ w: World; env: NodeJS.ProcessEnv; file: string; dir: string }> {

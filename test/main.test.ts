@@ -10,10 +10,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, run, type RunResult } from './helpers.ts';
-import { ACCOUNT, ROLE_ARN, USER, world } from './fixture.ts';
+import { ROOT, run, type RunResult } from './support/helpers.ts';
+import { ACCOUNT, ROLE_ARN, USER, world } from './support/world.ts';
 import { xmlEscape } from '../scripts/sts-server.ts';
-import { BIN, cli, lines, tinyTmpfs } from './hardening.ts';
+import { BIN, cli, lines, tinyTmpfs } from './support/kops-mfa.ts';
 import { runMfaProcess } from '../src/session/mfa.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -85,7 +85,7 @@ test('an assumed-role ARN from STS with escape sequences, CR and newlines is sho
       const chunks: Buffer[] = [];
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => {
-        const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replace(/<Arn>[^<]*<\/Arn>/, `<Arn>${xmlEscape(`arn:aws:sts::${ACCOUNT}:assumed-role/kops-state/${HOSTILE}`)}</Arn>`));
+        const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replace(/<Arn>[^<]*<\/Arn>/, `<Arn>${xmlEscape(`arn:aws:sts::${ACCOUNT}:assumed-role/kops-state${HOSTILE}/kops-access`)}</Arn>`));
         res.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': String(body.length) });
         res.end(body);
       });
@@ -97,14 +97,14 @@ test('an assumed-role ARN from STS with escape sequences, CR and newlines is sho
   const env = { ...w.env, AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
   const r = await cli(['env', '--shell', 'bash', '--token-code', w.code()], { env });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(oneCleanLine(r), /^kops-mfa: new session for arn:aws:sts::123456789012:assumed-role\/kops-state\/\[2J.*kops-mfa: .*fake line, valid until/);
+  assert.match(oneCleanLine(r), /^kops-mfa: kops-state\[2J.*kops-mfa: .*fake line session until \d\d:\d\d /);
 });
 
 test('a profile name from the environment and a role_arn from the AWS config with control characters are shown stripped', async (t) => {
   const w = await world(t);
   const r = await cli(['env', '--shell', 'bash', '--token-code', w.code()], { env: { ...w.env, AWS_PROFILE: `x${HOSTILE}` } });
   assert.equal(r.code, 3, r.stderr);
-  assert.match(oneCleanLine(r), /^kops-mfa: profile x\[2J.*kops-mfa: .*fake line is not in /);
+  assert.match(oneCleanLine(r), /^kops-mfa: profile x\[2J.*kops-mfa: .*fake line \(AWS_PROFILE\) is not in /);
 
   w.writeAws(`[profile kops]\nrole_arn = arn:aws:iam::${ACCOUNT}:role/x${HOSTILE.replace(/\n/g, '')}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n`);
   const bad = await cli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });

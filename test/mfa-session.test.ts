@@ -10,10 +10,10 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './fixture.ts';
-import { BIN, ok, ROOT, run, runCli, tempDir } from './helpers.ts';
-import { runMain, type MainResult } from './run-main.ts';
-import { spawnPty } from './pty.ts';
+import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
+import { runMain, type MainResult } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
 const ROLE_C = `arn:aws:iam::${ACCOUNT}:role/kops-readonly`;
@@ -153,7 +153,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     assert.equal(withCode(w).length, 1);
     assert.equal(w.server.calls.filter((c) => c.action === 'GetSessionToken').length, 1);
     assert.ok(calls.length > 3 && calls.every((c) => c.ok && c.arn === assumed(ROLE_B)), lines);
-    assert.equal(transcript.filter((l) => /renewed from the MFA session, no code needed/.test(l)).length, 2 + 4, 'b and c at first, then 4 renewals');
+    assert.equal(transcript.filter((l) => /, no code needed/.test(l)).length, 2 + 4, 'b and c at first, then 4 renewals');
   });
 
   test('credential-process over role sessions: fromProcess works longer than a role lifetime, every call succeeds, one code', async (t) => {
@@ -234,15 +234,15 @@ describe('the MFA session', { concurrency: 6 }, () => {
     // in flight (ExpiredToken), which is not what this test is about.
     const w = await mfaWorld(t, 3600, { sessionTokenSeconds: 300, roleSessionSeconds: 30 });
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '1200', '200'], { env: w.env, cwd: ROOT }));
-    const notes = r.stderr.split('\n').filter((l) => /after that the command gets no new credentials/.test(l));
+    const notes = r.stderr.split('\n').filter((l) => /so the command keeps getting credentials/.test(l));
     assert.equal(notes.length, 1, r.stderr);
-    assert.match(notes[0]!, /^kops-mfa: the MFA session valid until \d\d:\d\d \([34] min left\); after that the command gets no new credentials unless you run kops-login --refresh in another terminal$/);
+    assert.match(notes[0]!, /^kops-mfa: the MFA session is valid until \d\d:\d\d \([345] min left\): run kops-login --profile a --refresh so the command keeps getting credentials$/);
     assert.ok(childCalls(r.stdout).every((c) => c.ok));
 
     // Control: an MFA session of an hour says nothing of the kind.
     const long = await mfaWorld(t, 3600, { roleSessionSeconds: 30 });
     const quiet = ok(await runCli(['exec', '--profile', 'a', '--token-code', long.code(), '--', process.execPath, CHILD, '0', '0'], { env: long.env, cwd: ROOT }));
-    assert.doesNotMatch(quiet.stderr, /no new credentials/);
+    assert.doesNotMatch(quiet.stderr, /keeps getting credentials/);
   });
 
   test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
@@ -255,7 +255,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const again = ok(await login(w, 'a', [], env));
     const key = exported(again.stdout, 'AWS_ACCESS_KEY_ID');
     assert.notEqual(key, firstKey);
-    assert.match(again.stderr, /renewed from the MFA session, no code needed/);
+    assert.match(again.stderr, /, no code needed/);
     assert.equal(withCode(w).length, 1);
     assert.equal(w.server.session(key)?.arn, assumed(ROLE_ARN));
     assert.deepEqual(
@@ -267,10 +267,10 @@ describe('the MFA session', { concurrency: 6 }, () => {
   test('one code, two roles: the second role needs no code, no prompt and no terminal; one call carried a code', async (t) => {
     const w = await mfaWorld(t);
     const first = ok(await login(w, 'a', ['--token-code', w.code()]));
-    assert.match(first.stderr, /^kops-mfa: new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access, valid until .*; MFA session valid until \d\d:\d\d \(59 min left\)\n$/);
+    assert.match(first.stderr, /^kops-mfa: kops-state session until [^,\n]*; MFA session (59 min|1 h 00 min) left\n$/);
     // No --token-code, no terminal.
     const second = ok(await login(w, 'b'));
-    assert.match(second.stderr, /new session \(renewed from the MFA session, no code needed\) for arn:aws:sts::\d+:assumed-role\/kops-admin\/kops-access/);
+    assert.match(second.stderr, /^kops-mfa: kops-admin session until \d\d:\d\d \([^)]*\), no code needed/m);
     assert.doesNotMatch(second.stderr, /MFA code|terminal/);
 
     assert.equal(withCode(w).length, 1, 'exactly one call carried a code');
@@ -308,7 +308,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const lines = r.stderr.trimEnd().split('\n');
     const warnings = lines.filter((l) => /3600/.test(l));
     assert.deepEqual(warnings, [
-      'kops-mfa: a role session assumed from an MFA session lasts at most 3600 s (AWS\'s limit); used 3600 instead of 7200',
+      'kops-mfa: a role session from an MFA session lasts at most 3600 s (AWS\'s limit), not 7200',
     ]);
     // Said when such a session is made, not at every reuse of it.
     const again = ok(await login(w, 'long', []));
@@ -329,7 +329,9 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const r = ok(await runCli(['exec', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '0', '0', info], { env: w.env, cwd: ROOT }));
     const calls = childCalls(r.stdout);
     assert.deepEqual(calls.map((c) => c.arn), [assumed(ROLE_ARN)], 'the role, not alice of [default]');
-    assert.equal((JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile, '/dev/null');
+    const credentialsFile = (JSON.parse(readFileSync(info, 'utf8')) as { sharedCredentialsFile: string }).sharedCredentialsFile;
+    assert.match(credentialsFile, /kops-mfa-exec-[^/]+\/credentials$/, 'a credentials file of its own');
+    assert.equal(existsSync(credentialsFile), false, 'removed when exec ended');
     assert.notEqual(w.server.calls.at(-1)!.accessKeyId, USER.accessKeyId);
   });
 
@@ -385,8 +387,8 @@ describe('the MFA session', { concurrency: 6 }, () => {
     assert.equal(json.mfaSession.valid, true);
 
     const text = ok(await kopsMfa(w, ['status', '--profile', 'a'])).stdout;
-    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \([89] min left\)$/m);
-    assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\(59 min left\\)$`, 'm'));
+    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \(([89]|10) min left\)$/m);
+    assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\((59 min|1 h 00 min) left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
 
     // Profile b has no role session yet, but it would use the same MFA session: status shows it.
@@ -418,7 +420,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     assert.equal(mfaFiles(w).length, 1, 'the MFA session stays');
     // a logs in again without a code: from the MFA session.
     const back = ok(await login(w, 'a'));
-    assert.match(back.stderr, /renewed from the MFA session, no code needed/);
+    assert.match(back.stderr, /, no code needed/);
     assert.equal(withCode(w).length, 1);
 
     const all = ok(await kopsMfa(w, ['logout', '--shell', 'bash', '--all']));
@@ -461,14 +463,14 @@ describe('the MFA session', { concurrency: 6 }, () => {
     });
   }
 
-  test('a spent code is refused locally: --token-code exits 6 before any call; --refresh buys a new MFA session', async (t) => {
+  test('a spent code is refused locally: --token-code exits 4, as a code AWS refused, before any call; --refresh buys a new MFA session', async (t) => {
     const w = await mfaWorld(t);
     const code = w.code();
     ok(await login(w, 'a', ['--token-code', code]));
     const mfaKey = w.server.calls[0]!.issuedAccessKeyId;
     const calls = w.server.calls.length;
     const spent = await login(w, 'a', ['--refresh', '--token-code', code]);
-    assert.equal(spent.code, 6, spent.stderr);
+    assert.equal(spent.code, 4, spent.stderr);
     assert.equal(spent.stdout, '');
     assert.match(spent.stderr, /this code was just used; wait for the next one/);
     assert.equal(w.server.calls.length, calls, 'no STS call');
@@ -499,7 +501,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     pty.type(`${w.code()}\r`);
     const exit = await pty.exited;
     assert.equal(exit.code, 0, pty.output);
-    assert.match(pty.output, /new session for arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access/);
+    assert.match(pty.output, /kops-mfa: kops-state session until /);
     assert.equal(withCode(w).length, 2, 'only the fresh code was sent');
     assert.ok(withCode(w).every((c) => c.status === 200));
   });

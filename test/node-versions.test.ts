@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { world } from './fixture.ts';
-import { BIN, ROOT, run } from './helpers.ts';
+import { world } from './support/world.ts';
+import { BIN, ROOT, run } from './support/helpers.ts';
 
 /** The node binary of a major version: the machine's own, or npm's package in .nodes/<major>. */
 function nodeOf(major: string): string {
@@ -42,7 +42,7 @@ for (const major of ['20', '22', '24', '26']) {
     const cached = await cli(['env', '--shell', 'fish']);
     assert.equal(cached.code, 0, cached.stderr);
     assert.match(cached.stdout, new RegExp(`set -gx AWS_ACCESS_KEY_ID '${key}'`));
-    assert.match(cached.stderr, /reusing the cached session/);
+    assert.match(cached.stderr, /, from the cache$/m);
 
     const exec = await cli(['exec', '--', node, '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID)']);
     assert.equal(exec.code, 0, exec.stderr);

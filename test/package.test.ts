@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, run } from './helpers.ts';
+import { ROOT, run } from './support/helpers.ts';
 import { bundledPackages } from '../scripts/docs.ts';
 
 test('the tarball has the bin, the bundle and every snippet, and no runtime dependencies', async () => {

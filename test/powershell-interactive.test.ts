@@ -1,5 +1,5 @@
 // PowerShell used the way a person does, in a pseudo-terminal (script(1)
-// through test/pty.ts): load the integration with the README's $PROFILE
+// through test/support/pty.ts): load the integration with the README's $PROFILE
 // line, kops-login, read the MFA prompt, type the code, look at $env: in that
 // very engine, and use the values from another process; then refresh, get a
 // code wrong, cancel with Ctrl-C, ask for help and log out. Once as
@@ -7,11 +7,11 @@
 // = 'Stop' and $PSNativeCommandUseErrorActionPreference = $true.
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { callerArn } from './caller.ts';
-import { ROLE_ARN, USER, world } from './fixture.ts';
-import { needTool } from './helpers.ts';
+import { callerArn } from './support/caller.ts';
+import { ROLE_ARN, USER, world } from './support/world.ts';
+import { needTool } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, psEnv } from './powershell/pwsh.ts';
-import { ScreenSession } from './pty.ts';
+import { ScreenSession } from './support/pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './fixture.ts';
-import { BIN, posixQuote, runCli, tempDir } from './helpers.ts';
+import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './support/world.ts';
+import { BIN, posixQuote, runCli, tempDir } from './support/helpers.ts';
 import { HEADER, needPowerShell, psQuote, report, reports, runPs, SNIPPET } from './powershell/pwsh.ts';
 
 const LOAD = 'kops-mfa init powershell | Out-String | Invoke-Expression';

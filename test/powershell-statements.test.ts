@@ -6,15 +6,15 @@
 // (a kops-mfa on PATH that prints them as the real one would, header first),
 // and, for the PowerShell traps, from the real kops-mfa and the STS test
 // server handing out hostile session tokens. (The tree-sitter parse in
-// shells.test.ts stays as a second, independent check.)
+// render.test.ts stays as a second, independent check.)
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { EnvOp } from '../src/shell/env-ops.ts';
 import { render } from '../src/shell/render/index.ts';
-import { world } from './fixture.ts';
-import { kopsMfaShim, posixQuote, tempDir } from './helpers.ts';
+import { world } from './support/world.ts';
+import { kopsMfaShim, posixQuote, tempDir } from './support/helpers.ts';
 import {
   kopsMfaOnPath,
   needPowerShell,

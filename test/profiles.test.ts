@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { BIN, failsCleanly, ok, runCli, shellAfter } from './helpers.ts';
-import { runMain } from './run-main.ts';
-import { spawnPty } from './pty.ts';
-import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './fixture.ts';
+import { BIN, failsCleanly, ok, runCli, shellAfter } from './support/helpers.ts';
+import { runMain } from './support/run-main.ts';
+import { spawnPty } from './support/pty.ts';
+import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './support/world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -128,7 +128,7 @@ test('a profile with keys and mfa_serial but no role: GetSessionToken, and the k
   assert.equal(call.params.SerialNumber, USER.mfaSerial);
   assert.equal(call.params.TokenCode, code);
   assert.equal(call.params.RoleArn, undefined);
-  assert.match(r.stderr, /new session for profile solo/);
+  assert.match(r.stderr, /session of profile solo until /);
   const keys = exported(r.stdout);
   assert.match(keys.AWS_ACCESS_KEY_ID!, /^ASIA/);
   assert.equal(keys.KOPS_MFA_SESSION, 'solo');
@@ -237,7 +237,7 @@ test('in a terminal, a rejected code is noted and asked again; the second code l
   const { code: exit } = await pty.exited;
   assert.equal(exit, 0, pty.output);
   assert.match(pty.output, /export AWS_ACCESS_KEY_ID='ASIA/);
-  assert.match(pty.output, /new session for/);
+  assert.match(pty.output, /kops-mfa: \S+ session until /);
   assert.ok(!pty.output.includes(code), 'the code is not echoed');
   assert.ok(!pty.output.includes('000000'), 'nor the wrong one');
   assert.deepEqual(
@@ -256,11 +256,11 @@ test('in a terminal, an answer that is not 6 digits is asked again without any A
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   let from = pty.output.length;
   pty.type('12345\r');
-  await pty.waitFor('An MFA code is 6 digits; try again.', { from });
+  await pty.waitFor('an MFA code is 6 digits; try again', { from });
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`, { from });
   from = pty.output.length;
   pty.type('12a456\r');
-  await pty.waitFor('An MFA code is 6 digits; try again.', { from });
+  await pty.waitFor('an MFA code is 6 digits; try again', { from });
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`, { from });
   assert.equal(w.server.calls.length, 0, 'no AWS call for a typo');
   const code = w.code();

@@ -13,9 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
 import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
 import { HEADER } from '../src/shell/render/validate.ts';
-import { USER, world, type World } from './fixture.ts';
-import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './helpers.ts';
-import { spawnPty, type Pty } from './pty.ts';
+import { USER, world, type World } from './support/world.ts';
+import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './support/helpers.ts';
+import { spawnPty, type Pty } from './support/pty.ts';
 
 const PROMPT = `MFA code for ${USER.mfaSerial}:`;
 
@@ -133,7 +133,7 @@ test('the prompt is on the terminal and names the device; the code is not echoed
   const afterTyping = p.output.slice(typedAt).replace(/\r\n/g, '\n');
   const shown = afterTyping.slice(0, afterTyping.indexOf('OUT<'));
   assert.equal(shown.includes(code), false, `the code was echoed: ${JSON.stringify(shown)}`);
-  assert.match(shown, /kops-mfa: new session for /, 'the note is on the terminal (stderr)');
+  assert.match(shown, /kops-mfa: \S+ session until /, 'the note is on the terminal (stderr)');
   // stdout, as $(…) captured it: the statements and nothing else.
   assert.ok(s.out !== undefined, s.text);
   assert.match(s.out, new RegExp(`^${HEADER}\nexport AWS_ACCESS_KEY_ID='${issued.accessKeyId}'\n`));
@@ -385,7 +385,7 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
 
 const DRIVER = `
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'prompt.ts')).href)});
+const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'session', 'prompt.ts')).href)});
 const { terminalPlatform } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'platform.ts')).href)});
 const [os, message, result] = process.argv.slice(1);
 // Once the test saw the prompt, it sends SIGWINCH: then say which signals are

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { world } from './fixture.ts';
-import { ROOT } from './helpers.ts';
+import { world } from './support/world.ts';
+import { ROOT } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, report, reports, runPs } from './powershell/pwsh.ts';
 
 /** The PowerShell line of the README's rc-line table, as a user copies it. */

@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { kopsMfaShim, ROOT, needTool, posixQuote, run, runCli, tempDir } from './helpers.ts';
-import { interactiveShellArgv, ScreenSession, sleep } from './pty.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, runCli, tempDir } from './support/helpers.ts';
+import { interactiveShellArgv, ScreenSession, sleep } from './support/pty.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];

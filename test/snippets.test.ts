@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
-import { fishQuote } from './shells.ts';
+import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
 import { initText, snippetPath } from '../src/cli/commands/init.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 
@@ -644,7 +644,7 @@ for (const flavour of FLAVOURS) {
   test(`${flavour}: kops_mfa_prompt formats the time left of this shell's session only`, async (t) => {
     if (!needTool(t, shell)) return;
     const stub = makeStub(t, posix ? 'posix' : 'fish');
-    // Hand-set variables: the format alone (the real expiry is in snippets-fastpath.test.ts).
+    // Hand-set variables: the format alone (the real expiry is in snippets-expiry.test.ts).
     const cases: [string, Record<string, string>, RegExp][] = [
       ['none', {}, /^$/],
       ['m42', { KOPS_MFA_SESSION: 'kops', KOPS_MFA_KEY_ID: 'K', AWS_ACCESS_KEY_ID: 'K', KOPS_MFA_EXPIRES: '+2550' }, /^42m$/],

@@ -94,15 +94,21 @@ export function captureInfo(fn: () => void): string {
   return text;
 }
 
-/** cac's help, tidied: no "(default: true)" that it adds to --no-* switches, no trailing blanks. */
+/** cac's help, tidied: no "(default: true)" that it adds to --no-* switches, no trailing blanks; `kops-mfa help X` for more. */
 export function tidyHelp(sections: Array<{ title?: string; body: string }>) {
-  return sections.map((section) => ({
-    ...section,
-    body: section.body
-      .split('\n')
-      .map((line) => line.replace(/ \(default: true\)$/, '').trimEnd())
-      .join('\n'),
-  }));
+  return sections.map((section) => {
+    const more = section.title?.startsWith('For more info') === true;
+    return {
+      ...section,
+      title: more ? 'For more about one command' : section.title,
+      body: section.body
+        .split('\n')
+        .filter((line) => !(more && / help --help$/.test(line)))
+        .map((line) => (more ? line.replace(/kops-mfa (\S+) --help$/, 'kops-mfa help $1') : line))
+        .map((line) => line.replace(/ \(default: true\)$/, '').trimEnd())
+        .join('\n'),
+    };
+  });
 }
 
 /**

@@ -11,11 +11,21 @@ import { printable } from '../printable.js';
 import { commands, type Entry } from './commands/index.js';
 import { completeCommand } from './commands/complete.js';
 import { VERSION } from '../version.js';
+import { didYouMean } from './suggest.js';
 
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
   const entries = commands(ctx);
   const all = entries.flatMap((e) => e.options).concat(DEBUG_OPTION);
-  const args = normalize(argv.slice(2), all);
+  let args = normalize(argv.slice(2), all);
+  // `kops-mfa help [command]` is `kops-mfa [command] --help`: the same text, on stdout.
+  const first = args.findIndex((a) => !a.startsWith('-'));
+  if (args[first] === 'help' && !args.slice(0, first).includes('--')) {
+    const topic = args.slice(first + 1).filter((a) => !a.startsWith('-') && a !== 'help');
+    if (topic.length > 1 || (topic[0] !== undefined && !entries.some((e) => e.name === topic[0]))) {
+      return report(unknownCommand(topic.join(' '), entries), ctx, undefined, args);
+    }
+    args = [...(topic[0] === undefined ? [] : [topic[0]]), '--help'];
+  }
   const named = entries.find((e) => e.name === args.find((a) => !a.startsWith('-')));
   let outcome: Outcome = {};
   try {
@@ -36,7 +46,7 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
       outcome = viaCac;
     }
   } catch (e) {
-    return report(e, ctx, named?.name, args);
+    return report(e, ctx, named, args);
   }
   return finish(outcome, ctx);
 }
@@ -57,6 +67,8 @@ async function runWithCac(entries: Entry[], named: Entry | undefined, args: stri
       outcome = await e.action(readFlags(args, [...e.options, DEBUG_OPTION]), positional, (o['--'] as string[] | undefined) ?? []);
     });
   }
+  // Listed for the overview only: main turns `help [command]` into --help before cac runs.
+  if (!named) cli.command('help [command]', 'Show this help, or the help of one command (as <command> --help does)');
   cli.option(`--${DEBUG_OPTION.name}`, helpText(DEBUG_OPTION));
   cli.help(tidyHelp);
   cli.version(VERSION);
@@ -69,7 +81,7 @@ async function runWithCac(entries: Entry[], named: Entry | undefined, args: stri
   // cac prints the version only without a command: `env --version` printed nothing.
   if (o.version || o.v) return { stdout: `${VERSION}\n` };
   if (!cli.matchedCommand) {
-    if (cli.args.length > 0) throw usageError(`unknown command ${printable(String(cli.args[0]))}; commands: ${entries.map((e) => e.name).join(', ')}`);
+    if (cli.args.length > 0) throw unknownCommand(String(cli.args[0]), entries);
     // No command: help, but on stderr, since stdout carries only results.
     ctx.note(`a command is needed\n${captureInfo(() => cli.outputHelp())}`.trimEnd());
     return ExitCode.usage;
@@ -93,13 +105,24 @@ async function finish(outcome: Outcome, ctx: Context): Promise<number> {
   return outcome.code ?? ExitCode.ok;
 }
 
-function report(e: unknown, ctx: Context, command: string | undefined, args: readonly string[]): number {
+/** An unknown command, with the nearest known one, else the list. */
+function unknownCommand(typed: string, entries: readonly Entry[]): KopsMfaError {
+  const names = [...entries.map((e) => e.name), 'help'];
+  const hint = didYouMean(typed, names, (n) => `kops-mfa ${n}`);
+  return usageError(`unknown command ${printable(typed)}${hint || '; kops-mfa help lists the commands'}`);
+}
+
+function report(e: unknown, ctx: Context, command: Entry | undefined, args: readonly string[]): number {
   if (e instanceof Error && e.name === 'CACError') {
-    ctx.note(`${printable(usageMessage(e.message, args))} (see kops-mfa ${command ? `${command} ` : ''}--help)`);
+    const typed = /^Unknown option `/.test(e.message) ? usageMessage(e.message, args).replace(/^unknown option /, '') : undefined;
+    const known = [...(command?.options ?? []), DEBUG_OPTION].map((o) => `--${o.name}`).concat('--help', '--version');
+    const hint = typed === undefined ? '' : didYouMean(typed.split('=')[0] as string, known);
+    ctx.note(`${printable(usageMessage(e.message, args))}${hint || ` (see kops-mfa help${command ? ` ${command.name}` : ''})`}`);
     return ExitCode.usage;
   }
   if (e instanceof KopsMfaError) {
-    if (e.exitCode !== ExitCode.cancelled) ctx.note(printable(e.message));
+    // Ctrl-C too: `cancelled` says on the line after the prompt why nothing happened.
+    ctx.note(printable(e.message));
     if (e.cause) ctx.debug(`cause: ${printable(String((e.cause as Error).stack ?? e.cause))}`);
     return e.exitCode;
   }

@@ -12,19 +12,17 @@
 //   {"AccessKeyId","SecretAccessKey","Token","Expiration"} (Expiration RFC 3339).
 // - provide() runs for each request, but only one at a time: requests that
 //   arrive while it runs share its answer.
+// - Any local user can connect, so no one can starve it: a connection must
+//   bring its request within seconds and is closed when idle; connections
+//   that have not shown the token are capped, the oldest dropped first, so
+//   the child's fresh connection always gets in; a refused request closes
+//   its connection. docs/long-runs.md has the threat model.
 //
-// Nothing is imported at module level but types and errors.ts: node:http and
+// Nothing is imported at module level but types, errors.ts and credentials.ts: node:http and
 // node:crypto load only when a server starts (process.getBuiltinModule, as in
 // exec.ts), so importing this module costs the cached path nothing.
 import { KopsMfaError } from '../errors.js';
-
-export interface ServedCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  /** ISO 8601 UTC. */
-  expiration: string;
-}
+import { rfc3339, type SessionCredentials } from '../session/credentials.js';
 
 /** What the child's environment gets. */
 export interface CredentialServerEnv {
@@ -58,7 +56,25 @@ export interface CredentialServerOptions {
   onRefused?: (status: number, reason: string) => void;
   /** Told when provide() failed (the child only gets a short message). */
   onError?: (error: unknown) => void;
+  /** Tighter or looser limits than DEFAULT_LIMITS (tests). */
+  limits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits {
+  /** A connection that sends nothing (before its first request or between requests) is closed after this long. */
+  idleMs: number;
+  /** The request's headers must be complete this long after it starts… */
+  headersMs: number;
+  /** …and the whole request this long after. */
+  requestMs: number;
+  /** Connections that have not yet shown the token; past this the oldest is closed. */
+  unproven: number;
+  /** All connections; past this new ones are closed at once. */
+  connections: number;
+}
+
+/** An SDK sends its request within milliseconds of connecting; anything slower is not one. */
+export const DEFAULT_LIMITS: ServerLimits = { idleMs: 5000, headersMs: 3000, requestMs: 5000, unproven: 128, connections: 512 };
 
 export interface CredentialServer {
   env: CredentialServerEnv;
@@ -66,30 +82,27 @@ export interface CredentialServer {
   address: { address: string; family: string; port: number };
   /** Stop listening and drop open connections. */
   close(): Promise<void>;
+  /** Connections open now, and those not yet shown the token. */
+  connections(): { open: number; unproven: number };
 }
 
 export const CREDENTIALS_PATH = '/kops-mfa/credentials';
 
-/** 2026-11-30T20:00:00Z: RFC 3339 as AWS writes it (Go's time.Time and the JS SDK both parse it). */
-function rfc3339(iso: string): string | undefined {
-  const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 export async function startCredentialServer(
-  provide: () => Promise<ServedCredentials>,
+  provide: () => Promise<SessionCredentials>,
   opts: CredentialServerOptions = {},
 ): Promise<CredentialServer> {
   const { createServer } = process.getBuiltinModule('node:http');
   const { randomBytes, timingSafeEqual } = process.getBuiltinModule('node:crypto');
 
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const token = randomBytes(32).toString('base64url');
   const expected = Buffer.from(token, 'utf8');
   let host = '';
-  let inFlight: Promise<ServedCredentials> | undefined;
+  let inFlight: Promise<SessionCredentials> | undefined;
 
   /** One provide() at a time; whoever asks meanwhile gets the same answer. */
-  const credentials = (): Promise<ServedCredentials> =>
+  const credentials = (): Promise<SessionCredentials> =>
     (inFlight ??= Promise.resolve()
       .then(provide)
       .finally(() => (inFlight = undefined)));
@@ -101,55 +114,89 @@ export async function startCredentialServer(
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
-  const server = createServer((req, res) => {
-    const answer = (status: number, body: object) => {
-      const bytes = Buffer.from(JSON.stringify(body), 'utf8');
-      res.writeHead(status, {
-        'Content-Type': 'application/json',
-        'Content-Length': bytes.length,
-        'Cache-Control': 'no-store',
-      });
-      res.end(bytes);
-    };
-    const refuse = (status: number, code: string, reason: string) => {
-      opts.onRefused?.(status, reason);
-      answer(status, { Code: code, Message: reason });
-    };
-    // The body, if any, is never read: drain it so the connection stays usable.
-    req.resume();
+  // Insertion order is age: the first is the oldest.
+  const unproven = new Set<import('node:net').Socket>();
+  let open = 0;
 
-    if (req.headers.authorization === undefined) return refuse(401, 'Unauthorized', 'no authorization token');
-    if (!authorized(req.headers.authorization)) return refuse(403, 'Forbidden', 'wrong authorization token');
-    // A page the browser reached through a DNS name bound to 127.0.0.1 names another host.
-    if (req.headers.host !== host) return refuse(403, 'Forbidden', 'wrong host');
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== CREDENTIALS_PATH) return refuse(404, 'NotFound', 'no such path');
-    if (req.method !== 'GET') return refuse(405, 'MethodNotAllowed', 'only GET');
-
-    credentials().then(
-      (c) => {
-        const expiration = rfc3339(c.expiration);
-        if (!c.accessKeyId || !c.secretAccessKey || !c.sessionToken || expiration === undefined) {
-          opts.onError?.(new Error('provide() returned incomplete credentials'));
-          answer(500, { Code: 'CredentialsUnavailable', Message: 'kops-mfa has no valid credentials' });
-          return;
-        }
-        answer(200, {
-          AccessKeyId: c.accessKeyId,
-          SecretAccessKey: c.secretAccessKey,
-          Token: c.sessionToken,
-          Expiration: expiration,
+  const server = createServer(
+    {
+      headersTimeout: limits.headersMs,
+      requestTimeout: limits.requestMs,
+      keepAliveTimeout: limits.idleMs,
+      // How often the two timeouts above are checked (Node's default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersMs / 4)),
+    },
+    (req, res) => {
+      const answer = (status: number, body: object) => {
+        const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+        res.writeHead(status, {
+          'Content-Type': 'application/json',
+          'Content-Length': bytes.length,
+          'Cache-Control': 'no-store',
         });
-      },
-      (e: unknown) => {
-        opts.onError?.(e);
-        // kops-mfa's own errors are written for the user and carry no secret; others may say anything.
-        const why = e instanceof KopsMfaError ? e.message.slice(0, 200) : 'internal error';
-        answer(500, { Code: 'CredentialsUnavailable', Message: `kops-mfa could not renew the session: ${why}` });
-      },
-    );
-  });
+        res.end(bytes);
+      };
+      const refuse = (status: number, code: string, reason: string) => {
+        opts.onRefused?.(status, reason);
+        // Whoever was refused gets no second try on this connection.
+        res.setHeader('Connection', 'close');
+        answer(status, { Code: code, Message: reason });
+      };
+      // The body, if any, is never read: drain it so the connection stays usable.
+      req.resume();
+
+      if (req.headers.authorization === undefined) return refuse(401, 'Unauthorized', 'no authorization token');
+      if (!authorized(req.headers.authorization)) return refuse(403, 'Forbidden', 'wrong authorization token');
+      // The child: it keeps its connection, and a slow renewal below is no idle time.
+      unproven.delete(req.socket);
+      req.socket.setTimeout(0);
+      // A page the browser reached through a DNS name bound to 127.0.0.1 names another host.
+      if (req.headers.host !== host) return refuse(403, 'Forbidden', 'wrong host');
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== CREDENTIALS_PATH) return refuse(404, 'NotFound', 'no such path');
+      if (req.method !== 'GET') return refuse(405, 'MethodNotAllowed', 'only GET');
+
+      credentials().then(
+        (c) => {
+          const expiration = rfc3339(c.expiration);
+          if (!c.accessKeyId || !c.secretAccessKey || !c.sessionToken || expiration === undefined) {
+            opts.onError?.(new Error('provide() returned incomplete credentials'));
+            answer(500, { Code: 'CredentialsUnavailable', Message: 'kops-mfa has no valid credentials' });
+            return;
+          }
+          answer(200, {
+            AccessKeyId: c.accessKeyId,
+            SecretAccessKey: c.secretAccessKey,
+            Token: c.sessionToken,
+            Expiration: expiration,
+          });
+        },
+        (e: unknown) => {
+          opts.onError?.(e);
+          // kops-mfa's own errors are written for the user and carry no secret; others may say anything.
+          const why = e instanceof KopsMfaError ? e.message.slice(0, 200) : 'internal error';
+          answer(500, { Code: 'CredentialsUnavailable', Message: `kops-mfa could not renew the session: ${why}` });
+        },
+      );
+    },
+  );
   server.on('clientError', (_e, socket) => socket.destroy());
+  server.maxConnections = limits.connections;
+  server.on('connection', (socket: import('node:net').Socket) => {
+    open++;
+    unproven.add(socket);
+    socket.once('close', () => {
+      open--;
+      unproven.delete(socket);
+    });
+    // Silence before the first request, or between requests, closes it.
+    socket.setTimeout(limits.idleMs, () => socket.destroy());
+    if (unproven.size > limits.unproven) {
+      const oldest = unproven.values().next().value as import('node:net').Socket;
+      unproven.delete(oldest);
+      oldest.destroy();
+    }
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -169,6 +216,7 @@ export async function startCredentialServer(
       AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
     },
     address: { address: address.address, family: address.family, port: address.port },
+    connections: () => ({ open, unproven: unproven.size }),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { TOKEN_CODE, type Settings } from '../settings/config.js';
 import type { Context } from '../context.js';
-import { configError, mfaError } from '../errors.js';
+import { configError, ExitCode, KopsMfaError, mfaError } from '../errors.js';
 import { digest, readPrivate, writePrivate } from '../store/cache.js';
 import { RejectedCodeError } from './sts.js';
 import { printable } from '../printable.js';
@@ -14,7 +14,11 @@ export const TRIES = 3;
 /** How long a used code is remembered: a TOTP code lives 30 s, and AWS accepts a window around it. */
 export const SPENT_CODE_SECONDS = 90;
 
-export const NO_PROMPT = 'an MFA code is needed and --no-prompt forbids asking; run kops-login (or kops-mfa env) to type one';
+/** A code refused as just used ends as a code AWS refused: exit 4 (see errors.ts). */
+export const JUST_USED = 'this code was just used; wait for the next one on your device and try again';
+const refused = (message = JUST_USED) => new KopsMfaError(message, ExitCode.aws);
+
+export const NO_PROMPT = 'an MFA code is needed and --no-prompt forbids asking: run kops-login to type one';
 
 export interface CodeSource {
   /** A code for the next STS call. `retry` is the reason the previous one failed, if it did. */
@@ -31,28 +35,32 @@ export function codeSource(s: Settings, ctx: Context, cacheDir: string | undefin
   return {
     async next(retry) {
       if (retry && (!fromPrompt || asked >= TRIES)) throw retry;
-      if (retry) ctx.note(`${retry.message}.`);
+      if (retry) ctx.note(retry.message);
       if (s.tokenCode !== undefined) {
-        if (memory.has(s.tokenCode)) throw mfaError('this code was just used; wait for the next one on your device');
+        if (memory.has(s.tokenCode)) throw refused();
         return s.tokenCode;
       }
       // --no-prompt: no code from anywhere that may wait (mfa_process may want a touch of a key).
       if (s.noPrompt) throw mfaError(NO_PROMPT);
       if (s.mfaProcess !== undefined) {
         const code = await runMfaProcess(s.mfaProcess, ctx.env);
-        if (memory.has(code)) throw mfaError(`mfa_process printed a code that was just used; wait for the next one`);
+        if (memory.has(code)) throw refused('mfa_process printed a code that was just used; wait for the next one and try again');
         return code;
       }
+      let used = false;
       for (;;) {
-        if (asked >= TRIES) throw mfaError(`no valid MFA code after ${TRIES} tries (a code is the 6 digits your device shows)`);
+        // Three answers that were not a code AWS could take: a wrong code, as AWS's refusal is (exit 4).
+        if (asked >= TRIES) throw used ? refused() : refused(`no valid MFA code after ${TRIES} tries; a code is the 6 digits your device shows`);
         asked++;
         const answer = await ctx.prompt(`MFA code for ${printable(s.serialNumber)}:`);
         if (!TOKEN_CODE.test(answer)) {
-          if (asked < TRIES) ctx.note('An MFA code is 6 digits; try again.');
+          used = false;
+          if (asked < TRIES) ctx.note('an MFA code is 6 digits; try again');
           continue;
         }
         if (memory.has(answer)) {
-          if (asked < TRIES) ctx.note('this code was just used; wait for the next one on your device.');
+          used = true;
+          if (asked < TRIES) ctx.note('this code was just used; wait for the next one on your device');
           continue;
         }
         return answer;

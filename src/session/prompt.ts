@@ -35,7 +35,7 @@ import { printable } from '../printable.js';
 export type Prompt = (message: string) => Promise<string>;
 
 export const NO_TERMINAL =
-  'no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process in the profile';
+  'no terminal to ask for the MFA code: pass --token-code CODE, or set mfa_process';
 const NO_CODE = 'no code entered (end of input at the MFA prompt)';
 
 /** How often the terminal is asked for a line: Enter shows within this long; each ask is one read(2). */

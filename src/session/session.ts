@@ -98,12 +98,12 @@ class Orchestrator {
     const c = session.credentials;
     if (secondsLeft(c, this.ctx.now()) <= 0) {
       throw networkError(
-        `STS answered with a session that expired at ${c.expiration}, before this machine's time (${this.ctx.now().toISOString()}); check the system clock (clock skew)`,
+        `STS answered with a session that expired at ${c.expiration}, before this machine's time: check the system clock`,
       );
     }
     for (const [name, value] of [['AWS_ACCESS_KEY_ID', c.accessKeyId], ['AWS_SECRET_ACCESS_KEY', c.secretAccessKey], ['AWS_SESSION_TOKEN', c.sessionToken]] as const) {
       const problem = envValueProblem(name, value);
-      if (problem) throw networkError(`STS answered with a session that cannot be used: ${name}: ${problem}; nothing was saved`);
+      if (problem) throw networkError(`STS answered with an unusable ${name} (${problem}); nothing was saved`);
     }
     return { v: 1, kind, profile: s.profile, roleArn: kind ? undefined : s.roleArn, serialNumber: s.serialNumber, arn: session.arn, credentials: session.credentials };
   }

@@ -149,15 +149,15 @@ async function send<T>(c: Call, fn: (client: STSClient) => Promise<T>): Promise<
 
 function toSession(c: Credentials | undefined): SessionCredentials {
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-    throw networkError('STS answered without complete credentials');
+    throw networkError('STS answered without complete credentials; try again');
   }
   // No environment variable can hold a NUL byte, so no shell or tool could use
   // such a session; refuse it here, before it is cached or a note says "new session".
   if ([c.AccessKeyId, c.SecretAccessKey, c.SessionToken].some((v) => v.includes('\0'))) {
-    throw networkError('STS answered with credentials that contain a NUL byte; no shell can hold them, so nothing was saved');
+    throw networkError('STS answered with credentials that hold a NUL byte (no shell can hold them); nothing was saved');
   }
   const expiration = c.Expiration instanceof Date ? c.Expiration : new Date(c.Expiration);
-  if (Number.isNaN(expiration.getTime())) throw networkError('STS answered with an unreadable expiration time');
+  if (Number.isNaN(expiration.getTime())) throw networkError('STS answered with an unreadable expiration time; try again');
   return {
     accessKeyId: c.AccessKeyId,
     secretAccessKey: c.SecretAccessKey,
@@ -193,13 +193,13 @@ function explain(e: unknown, c: Call): KopsMfaError {
   if (name === 'AccessDenied' && /MultiFactorAuthentication failed/.test(message)) {
     if (/invalid MFA one time pass code/i.test(message)) {
       return new RejectedCodeError(
-        'AWS rejected the MFA code (mistyped, or already used): wait for the next code on your device and try again',
+        'AWS rejected the MFA code (mistyped, or already used): wait for the next code and retry',
         ExitCode.aws,
         { cause: e },
       );
     }
     return awsError(
-      `AWS could not validate a code for MFA device ${s.serialNumber}: check --serial-number, KOPS_MFA_ARN or mfa_serial of profile ${s.profile}; it must be the device of the user whose keys (${keys.accessKeyId}) sign the call`,
+      `wrong MFA device ${s.serialNumber} for keys ${keys.accessKeyId}: check mfa_serial, KOPS_MFA_ARN or --serial-number`,
       e,
     );
   }
@@ -217,12 +217,12 @@ function explain(e: unknown, c: Call): KopsMfaError {
           ? `aws configure --profile ${source}`
           : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
     return awsError(
-      `AWS rejected the keys ${keys.accessKeyId} from ${caller}: they are wrong, deactivated or deleted; renew them (${renew}) and try again`,
+      `AWS rejected the keys ${keys.accessKeyId} from ${caller}; renew them: ${renew}`,
       e,
     );
   }
   if (name === 'ExpiredToken' || name === 'ExpiredTokenException') {
-    return awsError(`the credentials from ${caller} have expired; renew them (for example, log in again to their source) and try again`, e);
+    return awsError(`the credentials from ${caller} have expired: log in again to their source, then try again`, e);
   }
   if (name === 'ValidationError') return awsError(`AWS refused the request: ${message}`, e);
   if (name === 'RegionDisabledException') return awsError(`STS is not enabled in region ${s.region}: pass --region with an enabled one`, e);
@@ -233,10 +233,10 @@ function explain(e: unknown, c: Call): KopsMfaError {
     return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
   if (netCode === 'ENOTFOUND' || netCode === 'EAI_AGAIN') {
-    return networkError(`cannot reach STS at ${endpoint}: its host name does not resolve; check your network, DNS or AWS_ENDPOINT_URL_STS`, e);
+    return networkError(`cannot reach STS at ${endpoint}: host name does not resolve; check DNS or AWS_ENDPOINT_URL_STS`, e);
   }
   if (/^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(netCode) || /SSL|TLS|certificate/i.test(message)) {
-    return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint URL and any proxy that intercepts TLS`, e);
+    return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint and any TLS-intercepting proxy`, e);
   }
   if (/^(ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)$/.test(netCode)) {
     return networkError(`cannot reach STS at ${endpoint}: ${netCode}; check your network or AWS_ENDPOINT_URL_STS`, e);
@@ -251,7 +251,7 @@ function explain(e: unknown, c: Call): KopsMfaError {
     return networkError(`STS at ${endpoint} failed with HTTP ${status} after 3 attempts; try again later`, e);
   }
   if (status !== undefined && status < 300) {
-    return networkError(`STS at ${endpoint} answered with something that is not a valid STS response`, e);
+    return networkError(`STS at ${endpoint} answered with something that is not a valid STS response; check AWS_ENDPOINT_URL_STS`, e);
   }
   return networkError(`STS call to ${endpoint} failed: ${name ? `${name}: ` : ''}${message}`, e);
 }

@@ -48,7 +48,7 @@ function readText(path: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return '';
-    throw configError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+    throw configError(`cannot read ${path}: ${code ?? (e as Error).message}; it must be a file you can read`);
   }
 }
 
@@ -91,7 +91,7 @@ function configProfiles(ini: Record<string, Profile>, path: string): Record<stri
   for (const [section, values] of Object.entries(ini)) {
     const name = section === 'default' ? 'default' : section.startsWith('profile') ? profileWord(section) : undefined;
     if (name === undefined) continue;
-    if (name === '__proto__') throw configError(`${path}: invalid profile name "${name}"`);
+    if (name === '__proto__') throw configError(`${path}: invalid profile name "${name}"; rename that section`);
     // [default] and [profile default] are one name: the later section wins whole, as in the AWS CLI.
     out[name] = values;
   }
@@ -128,7 +128,7 @@ function profileWord(section: string): string | undefined {
 
 /** The credentials file's profiles: each section by its name as written. */
 function credentialProfiles(ini: Record<string, Profile>, path: string): Record<string, Profile> {
-  if ('__proto__' in ini) throw configError(`${path}: invalid profile name "__proto__"`);
+  if ('__proto__' in ini) throw configError(`${path}: invalid profile name "__proto__"; rename that section`);
   return ini;
 }
 

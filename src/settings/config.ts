@@ -5,7 +5,8 @@
 // (baseEnv), so the session kops-mfa exported never counts as the user's.
 import { configError } from '../errors.js';
 import { baseEnv, MARKER } from '../shell/env-ops.js';
-import type { AwsFiles, Profile } from './aws-files.js';
+import { profileNames, type AwsFiles, type Profile } from './aws-files.js';
+import { didYouMean } from '../cli/suggest.js';
 import { LOGIN_OPTIONS, type Flags } from '../cli/options.js';
 
 /** Long-term (or at least not kops-mfa's own) keys that sign the STS call. */
@@ -83,7 +84,8 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const env = baseEnv(shellEnv);
   const p = mergedProfile(files, profile);
   if (!p && (flags.profile || shellEnv.AWS_PROFILE)) {
-    throw configError(`profile ${profile} is not in ${files.configPath} or ${files.credentialsPath}`);
+    const hint = didYouMean(profile, profileNames(files), (n) => `--profile ${n}`);
+    throw configError(`profile ${profile}${flags.profile ? '' : ' (AWS_PROFILE)'} is not in ${home(files.configPath, shellEnv)}${hint || `; kops-mfa setup ${profile} writes it`}`);
   }
   const prof: Profile = p ?? {};
   /** Flag, then its variable, then its profile key: the option table names both. */
@@ -94,18 +96,13 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
 
   const roleArn = pick('role-arn');
   const serialNumber = pick('serial-number');
-  const where = p ? `profile ${profile}` : 'the environment';
-  if (!serialNumber) {
-    throw configError(
-      `no MFA device for ${where}: pass --serial-number, set KOPS_MFA_ARN, or add mfa_serial to [profile ${profile}] in ${files.configPath}`,
-    );
-  }
+  if (!serialNumber) throw noDevice(files, profile, !!(flags.profile || shellEnv.AWS_PROFILE || shellEnv[MARKER]), shellEnv);
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
     throw configError(`role ARN ${JSON.stringify(roleArn)} is not of the form arn:aws:iam::123456789012:role/NAME`);
   }
   if (serialNumber.startsWith('arn:') ? !MFA_ARN.test(serialNumber) : !HARDWARE_SERIAL.test(serialNumber)) {
     throw configError(
-      `MFA serial ${JSON.stringify(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a hardware token's serial)`,
+      `MFA serial ${JSON.stringify(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a token's serial)`,
     );
   }
 
@@ -153,7 +150,7 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const { source, hops } = resolveSource(files, profile, env);
   if (mfaSessionSeconds > 0 && (hops.length > 0 || source.sessionToken)) {
     throw configError(
-      `an MFA session (mfa_session_duration) needs the long-term keys of an IAM user, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}; remove mfa_session_duration or point source_profile at the user's keys`,
+      `mfa_session_duration needs a user's keys, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}: remove it`,
     );
   }
 
@@ -178,6 +175,26 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     useCache: flags['no-cache'] !== true,
     noPrompt: flags['no-prompt'] === true,
   };
+}
+
+/** No MFA device: which profile to choose, or what to add, or `setup` on a machine with no MFA profile at all. */
+function noDevice(files: AwsFiles, profile: string, chosen: boolean, env: NodeJS.ProcessEnv): Error {
+  if (chosen && mergedProfile(files, profile)) {
+    return configError(`profile ${profile} has no mfa_serial: add it in ${home(files.configPath, env)}, or run kops-mfa setup ${profile}`);
+  }
+  const mfa = profileNames(files).filter((n) => {
+    const q = mergedProfile(files, n);
+    return nonEmpty(q?.mfa_serial) !== undefined || nonEmpty(q?.role_arn) !== undefined;
+  });
+  if (mfa.length === 0) return configError('no profile with MFA is set up: run kops-mfa setup (or pass --serial-number)');
+  const some = mfa.length > 5 ? `${mfa.slice(0, 5).join(', ')}, …` : mfa.join(', ');
+  return configError(`no profile chosen: kops-login --profile NAME, NAME one of ${some}`);
+}
+
+/** A path as a person writes it: ~/.aws/config. */
+function home(path: string, env: NodeJS.ProcessEnv): string {
+  const h = env.HOME || env.USERPROFILE;
+  return h && path.startsWith(`${h}/`) ? `~${path.slice(h.length)}` : path;
 }
 
 /** A profile as the AWS CLI sees it: keys from the credentials file win over the config file's. */
@@ -206,15 +223,15 @@ export function resolveSource(files: AwsFiles, profile: string, env: NodeJS.Proc
       if (seen.includes(next)) throw configError(`source_profile loop: ${[...seen, next].join(' -> ')}`);
       seen.push(next);
       const nextProf = mergedProfile(files, next);
-      if (!nextProf) throw configError(`profile ${current} names source_profile ${next}, which is not in ${files.configPath}`);
+      if (!nextProf) throw configError(`profile ${current} names source_profile ${next}, which is not in ${home(files.configPath, env)}`);
       const hopRole = nonEmpty(nextProf.role_arn);
       if (hopRole && (nonEmpty(nextProf.source_profile) || nonEmpty(nextProf.credential_source))) {
         if (nonEmpty(nextProf.mfa_serial)) {
           throw configError(
-            `profile ${next} (the source_profile of ${current}) needs MFA too; one code cannot serve two roles: point source_profile at a profile with keys`,
+            `source_profile ${next} of profile ${current} needs MFA too (one code serves one role): point it at a profile with keys`,
           );
         }
-        if (!ROLE_ARN.test(hopRole)) throw configError(`role_arn of profile ${next} is not a role ARN`);
+        if (!ROLE_ARN.test(hopRole)) throw configError(`role_arn of profile ${next} is not of the form arn:aws:iam::123456789012:role/NAME`);
         hops.unshift({
           profile: next,
           roleArn: hopRole,
@@ -243,13 +260,11 @@ export function resolveSource(files: AwsFiles, profile: string, env: NodeJS.Proc
       };
     }
     if (current !== profile) {
-      throw configError(`source profile ${current} has no aws_access_key_id and aws_secret_access_key in ${files.credentialsPath}`);
+      throw configError(`source profile ${current} has no aws_access_key_id and aws_secret_access_key in ${home(files.credentialsPath, env)}`);
     }
     const keys = envKeys(env);
     if (keys) return { source: keys, hops };
-    throw configError(
-      `no long-term AWS keys for profile ${profile}: add source_profile or aws_access_key_id/aws_secret_access_key to it, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
-    );
+    throw configError(`no long-term AWS keys for profile ${profile}: add a source_profile, or run kops-mfa setup ${profile}`);
   }
 }
 

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { hasTool, kopsMfaShim, ROOT, tempDir, type RawRun } from '../helpers.ts';
+import { hasTool, kopsMfaShim, ROOT, tempDir, type RawRun } from '../support/helpers.ts';
 
 export const HOST_DIR = join(ROOT, 'test', 'powershell');
 export const HOST_EXE = join(HOST_DIR, 'bin', 'kops-mfa-pwsh');

@@ -3,7 +3,7 @@
 import { loadAwsFiles } from '../../settings/aws-files.js';
 import { resolveSettings, type Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
-import { describeExpiry } from '../../session/credentials.js';
+import { formatLeft, until } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
@@ -40,15 +40,22 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
   const { entry, mfa, how } = obtained;
   if (!quiet && how !== 'cache' && settings.requestedDurationSeconds > settings.durationSeconds) {
     ctx.note(
-      `a role session assumed from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit); used ${settings.durationSeconds} instead of ${settings.requestedDurationSeconds}`,
+      `a role session from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit), not ${settings.requestedDurationSeconds}`,
     );
   }
+  ctx.debug(`session (${how}): ${entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`}, ${until(entry.credentials.expiration, ctx.now())}`);
   if (!quiet && !(opts.quietReuse && how !== 'code')) {
-    const who = printable(entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`);
-    const what = { cache: 'reusing the cached session', renewed: 'new session (renewed from the MFA session, no code needed)', code: 'new session' }[how];
-    const mfaLeft = mfa ? `; MFA session ${describeExpiry(mfa.credentials.expiration, ctx.now())}` : '';
-    ctx.note(`${what} for ${who}, ${describeExpiry(entry.credentials.expiration, ctx.now())}${mfaLeft}`);
+    // One short line: the role's name, not its ARN (that is in --debug and status).
+    const what = { cache: ', from the cache', renewed: ', no code needed', code: '' }[how];
+    const mfaLeft = mfa ? `; MFA session ${formatLeft(mfa.credentials.expiration, ctx.now())} left` : '';
+    ctx.note(`${printable(sessionName(entry.arn, entry.roleArn, settings.profile))} ${until(entry.credentials.expiration, ctx.now())}${what}${mfaLeft}`);
   }
   const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, env: ctx.env });
   return { settings, obtained, ops };
+}
+
+/** "kops-admin session" from the assumed-role ARN (or the role ARN); "session of profile P" without a role. */
+export function sessionName(arn: string | undefined, roleArn: string | undefined, profile: string): string {
+  const role = /:assumed-role\/([^/]+)\//.exec(arn ?? '')?.[1] ?? roleArn?.split('/').at(-1);
+  return role ? `${role} session` : `session of profile ${profile}`;
 }

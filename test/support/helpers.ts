@@ -3,12 +3,17 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import type { EnvOp } from '../src/shell/env-ops.ts';
+import type { EnvOp } from '../../src/shell/env-ops.ts';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The repository: the nearest folder above this file with a package.json (this file runs from test/support/ or bundled into .test-build/). */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 export const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
 
 /** Whether an executable is on PATH. */

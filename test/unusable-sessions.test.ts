@@ -5,9 +5,9 @@
 // server made to answer them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { world } from './fixture.ts';
-import { runMain } from './run-main.ts';
-import { cli, filesIn, lines, sessionFiles } from './hardening.ts';
+import { world } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
+import { cli, filesIn, lines, sessionFiles } from './support/kops-mfa.ts';
 
 test('a session whose Expiration already passed is refused: a hint at the clock, nothing printed, nothing cached', async (t) => {
   const w = await world(t, { issue: () => ({ expiration: new Date(Date.now() - 10 * 60_000) }) });

@@ -7,9 +7,9 @@
 // What differs from the built CLI: process.pid is the test's (the lock file
 // says so; concurrent logins are spawned tests), and --debug / KOPS_MFA_DEBUG
 // are read the way src/cli.ts reads them.
-import { main } from '../src/cli/main.ts';
-import { mfaError } from '../src/errors.ts';
-import { NO_TERMINAL, type Prompt } from '../src/session/prompt.ts';
+import { main } from '../../src/cli/main.ts';
+import { mfaError } from '../../src/errors.ts';
+import { NO_TERMINAL, type Prompt } from '../../src/session/prompt.ts';
 
 export interface MainResult {
   code: number;

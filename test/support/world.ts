@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { startStsServer, type StsServer, type StsServerOptions } from '../scripts/sts-server.ts';
+import { startStsServer, type StsServer, type StsServerOptions } from '../../scripts/sts-server.ts';
 import { tempDir } from './helpers.ts';
 
 export const ACCOUNT = '123456789012';

@@ -14,8 +14,8 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 import { loginOps, type EnvOp } from '../src/shell/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/shell/render/index.ts';
-import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './helpers.ts';
-import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './shells.ts';
+import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './support/helpers.ts';
+import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './support/shells.ts';
 
 // ---------------------------------------------------------------------------
 // Inputs
@@ -89,7 +89,7 @@ function setOps(values: readonly string[], prefix: string): EnvOp[] {
 }
 
 // ---------------------------------------------------------------------------
-// Running real shells (test/shells.ts describes each one)
+// Running real shells (test/support/shells.ts describes each one)
 
 const HEADER = '# kops-mfa statements v1';
 const NEVER_SET = 'KM_NEVER_SET';
@@ -304,10 +304,14 @@ async function checkPowerShell(ops: readonly EnvOp[]): Promise<void> {
 // ---------------------------------------------------------------------------
 // Tests
 
+/** The golden file of a shell: bash, zsh and sh print the same POSIX statements, so they share one. */
+const goldenFile = (shell: ShellName) =>
+  join(ROOT, 'test', 'golden', `env.${shell === 'bash' || shell === 'zsh' || shell === 'sh' ? 'posix' : shell}.txt`);
+
 describe('golden output', () => {
   for (const shell of SHELLS) {
     test(shell, () => {
-      const file = join(ROOT, 'test', 'golden', `env.${shell}.txt`);
+      const file = goldenFile(shell);
       const text = render(shell, GOLDEN_OPS);
       if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
       assert.equal(text, readFileSync(file, 'utf8'));
@@ -320,8 +324,8 @@ describe('golden output', () => {
     const hostile = render('sh', [...setOps(HOSTILE, 'KM_V'), { op: 'unset', name: 'AWS_PROFILE' }]);
     writeFileSync(join(dir, 'hostile.sh'), hostile);
     for (const [dialect, file] of [
-      ['bash', join(ROOT, 'test', 'golden', 'env.bash.txt')],
-      ['sh', join(ROOT, 'test', 'golden', 'env.sh.txt')],
+      ['bash', goldenFile('bash')],
+      ['sh', goldenFile('sh')],
       ['sh', join(dir, 'hostile.sh')],
       ['bash', join(dir, 'hostile.sh')],
     ] as const) {

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './helpers.ts';
-import { fishQuote } from './shells.ts';
-import { mfaProfile, ROLE_ARN, USER, world, type World } from './fixture.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './support/helpers.ts';
+import { fishQuote } from './support/shells.ts';
+import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
 import { VERSION } from '../src/version.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';

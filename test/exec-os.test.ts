@@ -1,14 +1,14 @@
-// exec at the edges of the OS (issue 8): a session too large for execve
+// exec at the edges of the OS: a session too large for execve
 // (E2BIG) and Ctrl-C typed while stdin is a pipe. Through the built CLI and
 // the local STS server; the Ctrl-C in a real pseudo-terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, tempDir } from './helpers.ts';
-import { world } from './fixture.ts';
-import { spawnPty } from './pty.ts';
-import { BIN, lines } from './hardening.ts';
+import { run, tempDir } from './support/helpers.ts';
+import { world } from './support/world.ts';
+import { spawnPty } from './support/pty.ts';
+import { BIN, lines } from './support/kops-mfa.ts';
 
 test('exec that hits E2BIG exits 126 with a line that says so, not "unexpected error"', async (t) => {
   // Each value fits the 128 KiB a single variable may have, but together

@@ -1,7 +1,7 @@
 // Who a set of credentials read off a shell is: a process of its own (the
 // AWS SDK, no kops-mfa) asks the world's STS server.
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { World } from './fixture.ts';
+import type { World } from './world.ts';
 
 /** The ARN GetCallerIdentity gives for AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN of `vars`. */
 export async function callerArn(w: World, vars: Record<string, string>, region = vars.AWS_REGION ?? 'us-east-1'): Promise<string | undefined> {

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, tempDir } from './helpers.ts';
-import { world } from './fixture.ts';
-import { runMain } from './run-main.ts';
-import { cli, filesIn, lines, logins, onlySessionFile } from './hardening.ts';
+import { ok, tempDir } from './support/helpers.ts';
+import { world } from './support/world.ts';
+import { runMain } from './support/run-main.ts';
+import { cli, filesIn, lines, logins, onlySessionFile } from './support/kops-mfa.ts';
 
 test('a relative XDG_CACHE_HOME is ignored: the cache goes to ~/.cache', async (t) => {
   const w = await world(t);
@@ -54,7 +54,7 @@ test('a cached value with a NUL byte is a damaged file: a miss, not a failure on
   assert.equal(logins(w).length, 2, 'a miss: a new session was bought');
   // The next run is a plain hit again.
   const again = ok(await runMain(['env', '--shell', 'bash', '--no-prompt'], { env: w.env }));
-  assert.match(again.stderr, /reusing the cached session/);
+  assert.match(again.stderr, /, from the cache$/m);
 });
 
 test('a symbolic link as the cache folder is refused, and the mode of its target is left alone', async (t) => {

@@ -1,6 +1,5 @@
-// Helpers shared by the hardening tests (issue 8): run kops-mfa (the built
-// CLI, or main() in the test process), log in through a real bash eval, and
-// look at the cache folder.
+// Running kops-mfa (the built CLI, or main() in the test process), logging in
+// through a real bash eval, and looking at what it left in the cache folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
@@ -8,7 +7,7 @@ import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { BIN, ok, runCli, shellAfter, type Outcome } from './helpers.ts';
-import type { World } from './fixture.ts';
+import type { World } from './world.ts';
 import { runMain } from './run-main.ts';
 
 export { BIN };

@@ -1,7 +1,7 @@
 // Every shell the tests run, described once: how to start it without rc files
 // (strict or not), how it applies kops-mfa's statements, how it prints a
 // variable byte for byte, how it reads the last status, and how it starts
-// interactively in a pseudo-terminal. cli.test, faults, shells.test, snippets
+// interactively in a pseudo-terminal. cli.test, faults, render.test, snippets
 // and interactive all build their scripts from this table.
 //
 // Printing values: a script built here prints NUL-separated records on stdout

@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './helpers.ts';
-import { BASH, FISH, ZSH, fishQuote, type Shell } from './shells.ts';
-import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './fixture.ts';
-import { interactiveShellArgv, ScreenSession } from './pty.ts';
+import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './support/helpers.ts';
+import { BASH, FISH, ZSH, fishQuote, type Shell } from './support/shells.ts';
+import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './support/world.ts';
+import { interactiveShellArgv, ScreenSession } from './support/pty.ts';
 
 const SHELLS: Shell[] = [BASH, ZSH, FISH];
 const isFish = (sh: Shell) => sh.tool === 'fish';
