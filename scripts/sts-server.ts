@@ -141,6 +141,11 @@ export interface StsFaults {
   dropConnection: number;
   /** Wait this long before answering (0: no delay). */
   delayMs: number;
+  /**
+   * The next n requests are acted on (a code is spent, a session issued) but
+   * their answers are held until releaseHeld(): an answer lost on the way.
+   */
+  holdAnswers: number;
 }
 
 export interface StsCall {
@@ -237,6 +242,10 @@ export interface StsServer {
   setSessionTokenSeconds(seconds: number | undefined): void;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
+  /** Send the answers that faults.holdAnswers held (to clients that may have given up). */
+  releaseHeld(): void;
+  /** How many answers are held now. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -425,6 +434,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     malformed: false,
     dropConnection: 0,
     delayMs: 0,
+    holdAnswers: 0,
   });
   const faults: StsFaults = noFaults();
   const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
@@ -924,6 +934,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
           throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action} for version ${params.Version ?? STS_VERSION}`);
       }
       call.status = 200;
+      if (faults.holdAnswers > 0) {
+        faults.holdAnswers--;
+        await new Promise<void>((resolve) => heldAnswers.push(resolve));
+      }
       send(
         res,
         200,
@@ -943,6 +957,11 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       options.onCall?.(call);
     }
   }
+
+  const heldAnswers: Array<() => void> = [];
+  const releaseHeld = () => {
+    for (const release of heldAnswers.splice(0)) release();
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -1003,6 +1022,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     setRoleSessionSeconds: (seconds) => setCap('AssumeRole', seconds),
     setSessionTokenSeconds: (seconds) => setCap('GetSessionToken', seconds),
+    releaseHeld,
+    get held() {
+      return heldAnswers.length;
+    },
     reset() {
       calls.length = 0;
       issued.length = 0;
@@ -1011,6 +1034,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        releaseHeld();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
         server.closeAllConnections();

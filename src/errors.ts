@@ -42,6 +42,11 @@ export class KopsMfaError extends Error {
   }
 }
 
+/** An AWS refusal of the code itself: the prompt may ask again. */
+export class RejectedCodeError extends KopsMfaError {
+  override name = 'RejectedCodeError';
+}
+
 /** The session cache cannot be used (folder, file or lock): the login goes on without it. */
 export class CacheError extends Error {
   override name = 'CacheError';
@@ -54,3 +59,26 @@ export const networkError = (message: string, cause?: unknown) =>
   new KopsMfaError(message, ExitCode.network, { cause });
 export const mfaError = (message: string) => new KopsMfaError(message, ExitCode.mfa);
 export const cancelled = () => new KopsMfaError('cancelled', ExitCode.cancelled);
+
+/** How much of a value a message quotes: enough to recognise it, never a screenful. */
+const QUOTED_MAX = 100;
+
+/**
+ * A value from outside (a flag, a variable, a config file) as a message
+ * quotes it: JSON-quoted, and cut to about 100 characters with "…".
+ */
+export function quoted(value: string): string {
+  const cut = [...value];
+  return cut.length > QUOTED_MAX ? `${JSON.stringify(cut.slice(0, QUOTED_MAX).join(''))}…` : JSON.stringify(value);
+}
+
+/** A value shown unquoted (a profile name), cut the same way; `max` for longer text such as AWS's own messages. */
+export function shortened(value: string, max: number = QUOTED_MAX): string {
+  const cut = [...value];
+  return cut.length > max ? `${cut.slice(0, max).join('')}…` : value;
+}
+
+/** A URL without the user and password it may carry (http://user:pass@host/), for messages and --debug. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+}

@@ -222,8 +222,8 @@ test('under umask 000 the folder is 0700 and the file 0600, with no temp or lock
   assert.equal(records.length, 1, 'the spent code is recorded');
   assert.deepEqual(records.map((n) => statSync(join(w.cacheDir, n)).mode & 0o777), [0o600], 'spent-code record');
 
-  // A refresh rewrites the file: still 0600, still alone; a folder someone opened up is closed again.
-  chmodSync(w.cacheDir, 0o777);
+  // A refresh rewrites the file: still 0600, still alone; a folder others could read is closed again.
+  chmodSync(w.cacheDir, 0o755);
   ok(await underUmask000(['env', '--refresh', '--token-code', w.code()], w.env));
   assert.equal(statSync(w.cacheDir).mode & 0o777, 0o700, 'cache folder closed again');
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -295,14 +295,17 @@ test('a corrupt, truncated or foreign cache file is one warning line and a miss,
       writeFileSync(path, content, { mode: 0o600 });
       const env = { ...w.env, XDG_CACHE_HOME: xdg };
       const r = await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env });
-      return { label, r, path };
+      return { label, r, path, content };
     }),
   );
-  for (const { label, r, path } of results) {
+  for (const { label, r, path, content } of results) {
     assert.equal(r.code, 0, `${label}: ${r.stderr}`);
     const lines = stderrLines(r);
     assert.equal(lines.length, 2, `${label}: one warning and the note, got:\n${r.stderr}`);
-    assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); it will be replaced$/, label);
+    assert.match(lines[0]!, /^kops-mfa: ignoring damaged cache file .* \([^)]+\); moved aside as [^/]*\.damaged-\d{8}T\d{6}Z$/, label);
+    const aside = readdirSync(join(path, '..')).filter((n) => n.includes('.damaged-'));
+    assert.equal(aside.length, 1, `${label}: the damaged file is set aside, not deleted`);
+    assert.deepEqual(readFileSync(join(path, '..', aside[0]!)), Buffer.from(content), `${label}: kept byte for byte`);
     assert.match(lines[1]!, /^kops-mfa: kops-state session until [^,\n]*$/, label);
     const now = JSON.parse(readFileSync(path, 'utf8')) as Entry;
     assert.equal(now.credentials.accessKeyId, exported(r.stdout).AWS_ACCESS_KEY_ID, `${label}: replaced by the new session`);
@@ -738,4 +741,22 @@ test('logout in a logged-in shell forgets its profile and gives back what the lo
   const { AWS_PROFILE: _unset, ...noProfile } = w.env;
   const plain = ok(await runMain(['logout', '--shell', 'bash'], { env: noProfile }));
   assert.equal(plain.stdout, '# kops-mfa statements v1\n');
+});
+
+test('logout, status and env pick the profile by one rule: AWS_PROFILE before the profile the shell is logged into', async (t) => {
+  const w = await world(t);
+  w.server.addRole({ arn: 'arn:aws:iam::123456789012:role/other', requireMfa: true });
+  w.writeAws(
+    `${DEFAULT_CONFIG}\n[profile other]\nrole_arn = arn:aws:iam::123456789012:role/other\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n`,
+  );
+  await login(w);
+  await login(w, ['--profile', 'other']);
+  const byProfile = () => entries(w.cacheDir).map((e) => e.entry.profile).sort();
+  // Logged into kops (the marker), AWS_PROFILE set to other afterwards: every command works on other.
+  const env = { ...w.env, AWS_PROFILE: 'other', KOPS_MFA_SESSION: 'kops' };
+  const status = await runMain(['status', '--json'], { env });
+  assert.match(status.stdout, /"profile":"other"/);
+  const r = ok(await runMain(['logout', '--shell', 'bash'], { env }));
+  assert.equal(r.stderr, 'kops-mfa: forgot 1 cached session of profile other\n');
+  assert.deepEqual(byProfile(), ['kops']);
 });

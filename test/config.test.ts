@@ -54,18 +54,31 @@ test('a profile supplies role, serial, region, duration and source keys', () => 
 test('flags win over the environment, which wins over the profile', () => {
   const other = 'arn:aws:iam::123456789012:role/other';
   const envRole = 'arn:aws:iam::123456789012:role/fromenv';
-  const env = { KOPS_MFA_ROLE_ARN: envRole, KOPS_MFA_DURATION: '1800', KOPS_MFA_SESSION_NAME: 'env-name', AWS_REGION: 'us-west-2' };
-  const fromEnv = resolveSettings({ profile: 'kops' }, env, base);
+  const env = { AWS_PROFILE: 'kops', KOPS_MFA_ROLE_ARN: envRole, KOPS_MFA_DURATION: '1800', KOPS_MFA_SESSION_NAME: 'env-name', AWS_REGION: 'us-west-2' };
+  const fromEnv = resolveSettings({}, env, base);
   assert.equal(fromEnv.roleArn, envRole);
   assert.equal(fromEnv.durationSeconds, 1800);
   assert.equal(fromEnv.roleSessionName, 'env-name');
   assert.equal(fromEnv.region, 'us-west-2');
+  assert.deepEqual(fromEnv.ignoredVariables, [], 'without --profile nothing is overridden');
   const flags: Flags = { profile: 'kops', 'role-arn': other, 'duration-seconds': '900', 'role-session-name': 'flag-name', region: 'ap-south-1' };
   const fromFlags = resolveSettings(flags, env, base);
   assert.equal(fromFlags.roleArn, other);
   assert.equal(fromFlags.durationSeconds, 900);
   assert.equal(fromFlags.roleSessionName, 'flag-name');
   assert.equal(fromFlags.region, 'ap-south-1');
+  assert.deepEqual(fromFlags.ignoredVariables, []);
+});
+
+test('a profile named with --profile wins over the KOPS_MFA_* variables, and says which it overrode', () => {
+  const envRole = 'arn:aws:iam::123456789012:role/fromenv';
+  const env = { KOPS_MFA_ROLE_ARN: envRole, KOPS_MFA_DURATION: '1800', KOPS_MFA_SESSION_NAME: 'env-name', AWS_REGION: 'us-west-2' };
+  const s = resolveSettings({ profile: 'kops' }, env, base);
+  assert.equal(s.roleArn, ROLE, "the named profile's role, not the variable's");
+  assert.equal(s.durationSeconds, 7200);
+  assert.equal(s.roleSessionName, 'env-name', 'a variable still fills what the profile leaves empty');
+  assert.equal(s.region, 'us-west-2', 'AWS_REGION keeps its place, as in the AWS CLI');
+  assert.deepEqual(s.ignoredVariables, ['KOPS_MFA_ROLE_ARN', 'KOPS_MFA_DURATION']);
 });
 
 test('the original wrapper setup works with no AWS files at all', () => {
@@ -194,4 +207,32 @@ for (const [name, flags, pattern] of invalid) {
 test('a code with a leading zero stays a string of six digits', () => {
   const s = resolveSettings({ 'role-arn': ROLE, 'serial-number': MFA, 'token-code': '012345' }, envOk, files());
   assert.equal(s.tokenCode, '012345');
+});
+
+test('KOPS_MFA_STS_TIMEOUT is checked: out of range or not a number is a config error that names the range', () => {
+  for (const bad of ['0.001', '1e9', '0', '-1', 'soon', 'Infinity', 'NaN']) {
+    configFails(() => resolveSettings({ profile: 'kops' }, { KOPS_MFA_STS_TIMEOUT: bad }, base), /^KOPS_MFA_STS_TIMEOUT ".*" must be a number of seconds from 0\.5 to 300$/);
+  }
+  assert.equal(resolveSettings({ profile: 'kops' }, { KOPS_MFA_STS_TIMEOUT: '2.5' }, base).stsTimeoutSeconds, 2.5);
+  assert.equal(resolveSettings({ profile: 'kops' }, {}, base).stsTimeoutSeconds, 8);
+});
+
+test('an error quotes a huge value shortened to about 100 characters', () => {
+  const huge = 'x'.repeat(130_000);
+  for (const [flags, pattern] of [
+    [{ profile: huge }, /^profile x{100}… is not in /],
+    [{ profile: 'kops', 'role-arn': huge }, /^role ARN "x{100}"… is not of the form/],
+    [{ profile: 'kops', region: huge }, /^region "x{100}"… is not a region name/],
+  ] as const) {
+    assert.throws(
+      () => resolveSettings(flags, {}, base),
+      (e: unknown) => {
+        assert.ok(e instanceof KopsMfaError);
+        assert.match(e.message, pattern);
+        assert.doesNotMatch(e.message, /[xp]{101}/, 'each mention of the value is cut');
+        assert.ok(e.message.length < 400, `${e.message.length} characters`);
+        return true;
+      },
+    );
+  }
 });

@@ -1,4 +1,4 @@
-// The lock of a cache file, as an attacker or a crash leaves it (issue 8): a
+// The lock of a cache file, as an attacker or a crash leaves it: a
 // symbolic link, a FIFO, a live process that is not kops-mfa, an empty or
 // garbage file, a full disk. Every case ends within seconds, says so once,
 // and never costs the login. Through the built CLI and the local STS server.

@@ -1,4 +1,4 @@
-// Issue 10, end to end: one code a day. kops-mfa against the local STS
+// The MFA session, end to end: one code a day. kops-mfa against the local STS
 // server over HTTP with the real SDK (env, status, logout and
 // credential-process in this process; the day on a terminal, exec and the
 // SDK consumers as the built CLI): an MFA session (GetSessionToken) bought
@@ -14,6 +14,8 @@ import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from 
 import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
 import { runMain, type MainResult } from './support/run-main.ts';
 import { spawnPty } from './support/pty.ts';
+import { servingMinimumSeconds } from '../src/session/session.ts';
+import type { Settings } from '../src/settings/config.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;
 const ROLE_C = `arn:aws:iam::${ACCOUNT}:role/kops-readonly`;
@@ -356,6 +358,31 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const again = JSON.parse(ok(await kopsMfa(w, ['credential-process', '--profile', 'a'])).stdout) as { AccessKeyId: string };
     assert.equal(again.AccessKeyId, json.AccessKeyId);
     assert.equal(w.server.calls.length, calls);
+  });
+
+  test('duration_seconds = 900: a fresh role session is served as it is; 10 credential-process runs make one AssumeRole; one note', async (t) => {
+    const w = await mfaWorld(t, 3600);
+    w.writeAws(profile('a', ROLE_ARN, 'mfa_session_duration = 3600\nduration_seconds = 900\n'));
+    const first = await kopsMfa(w, ['credential-process', '--profile', 'a', '--token-code', w.code()]);
+    ok(first);
+    assert.deepEqual(first.notes, [
+      'duration_seconds 900 is under 30 min: SDKs will call kops-mfa at each use; set 1800 or more',
+    ]);
+    const key = (JSON.parse(first.stdout) as { AccessKeyId: string }).AccessKeyId;
+    for (let i = 0; i < 10; i++) {
+      const r = ok(await kopsMfa(w, ['credential-process', '--profile', 'a']));
+      assert.equal(r.stderr, '', `run ${i}: quiet, the note was given once`);
+      assert.equal((JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId, key, `run ${i}: the session just issued`);
+    }
+    assert.equal(w.server.calls.filter((c) => c.action === 'AssumeRole').length, 1, 'one AssumeRole for 11 runs');
+  });
+
+  test('the serving rule: 15 minutes when a session lasts 30 minutes or more, else the usual minimum', () => {
+    const settings = (durationSeconds: number) => ({ durationSeconds, minRemainingSeconds: 300 }) as Settings;
+    assert.equal(servingMinimumSeconds(settings(3600)), 900);
+    assert.equal(servingMinimumSeconds(settings(1800)), 900);
+    assert.equal(servingMinimumSeconds(settings(1799)), 300);
+    assert.equal(servingMinimumSeconds(settings(900)), 300);
   });
 
   test('credential-process: when no fresh session can be had without a code, the one with 10 minutes left is handed out', async (t) => {

@@ -11,7 +11,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
-import { currentTerminalPlatform, terminalPlatform } from '../src/platform.ts';
+import { currentTerminalPlatform, terminalPlatform } from '../src/session/tty.ts';
 import { HEADER } from '../src/shell/render/validate.ts';
 import { USER, world, type World } from './support/world.ts';
 import { BIN, needTool, posixQuote, ROOT, runCli, tempDir } from './support/helpers.ts';
@@ -386,7 +386,7 @@ test('Ctrl-Z at the prompt, then fg: echo is off again and the prompt is shown a
 const DRIVER = `
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 const { createPrompt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'session', 'prompt.ts')).href)});
-const { terminalPlatform } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'platform.ts')).href)});
+const { terminalPlatform } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'session', 'tty.ts')).href)});
 const [os, message, result] = process.argv.slice(1);
 // Once the test saw the prompt, it sends SIGWINCH: then say which signals are
 // listened to (but SIGWINCH, Node's own for a terminal on stdout or stderr),

@@ -3,7 +3,7 @@
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
 import { writeSync } from 'node:fs';
 import { main } from './main.js';
-import { currentTerminalPlatform } from '../platform.js';
+import { currentTerminalPlatform, exitWithoutCore } from '../session/tty.js';
 import { terminalPrompt } from '../session/prompt.js';
 
 // SIGUSR1 would make Node open its inspector on 127.0.0.1:9229, where any
@@ -17,6 +17,8 @@ if (platform.fatalSignals.includes('SIGUSR1')) {
     if (process.listenerCount('SIGUSR1') === 1) platform.dieBy('SIGUSR1');
   });
 }
+// No core dump (it would hold the secrets): Ctrl-\ ends the run with 131.
+exitWithoutCore(platform);
 
 // The user's environment, as given: what exec hands to its child.
 const env = { ...process.env };

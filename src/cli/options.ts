@@ -33,7 +33,12 @@ export const LOGIN_OPTIONS: readonly OptionSpec[] = [
   PROFILE,
   { name: 'role-arn', value: '<arn>', env: 'KOPS_MFA_ROLE_ARN', profileKey: 'role_arn', help: 'Role to assume', fallback: 'none: GetSessionToken' },
   { name: 'serial-number', value: '<arn>', env: 'KOPS_MFA_ARN', profileKey: 'mfa_serial', help: 'MFA device ARN' },
-  { name: 'token-code', value: '<code>', help: 'The 6-digit MFA code; without it kops-mfa asks on the terminal' },
+  {
+    name: 'token-code',
+    value: '<code>',
+    help: 'The 6-digit MFA code; it stays in argv, which every local user can see, while kops-mfa runs: mfa_process or the prompt are better',
+    fallback: 'asked on the terminal',
+  },
   { name: 'duration-seconds', value: '<seconds>', env: 'KOPS_MFA_DURATION', profileKey: 'duration_seconds', help: 'Session length, 900-43200', fallback: 'default 3600' },
   {
     name: 'mfa-session-duration',

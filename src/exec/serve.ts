@@ -12,19 +12,13 @@ import { printable } from '../printable.js';
 import type { Platform } from '../platform.js';
 import type { CacheEntry } from '../store/cache.js';
 import { roleFromMfaSession } from '../session/sts.js';
+import { servingMinimumSeconds } from '../session/session.js';
 import { withSession, type WithSession } from '../cli/commands/with-session.js';
 import { runChild } from './child.js';
 import { writeChildAwsFiles } from './child-aws-files.js';
 
-/** Hand out no credentials with less than this left when fresh ones can be had silently (botocore refreshes at 15 min). */
-const SERVE_MIN_SECONDS = 15 * 60;
 /** Say this long before the MFA session ends that the command will then get no new credentials. */
 const WARN_BEFORE_END_SECONDS = 10 * 60;
-
-/** Whether the session last served must be renewed before it is served again. */
-function mustRenew(current: SessionCredentials, now: Date): boolean {
-  return secondsLeft(current, now) <= SERVE_MIN_SECONDS;
-}
 
 export async function serve(flags: Flags, command: readonly string[], session: WithSession, ctx: Context, platform: Platform): Promise<number> {
   const { settings } = session;
@@ -34,17 +28,19 @@ export async function serve(flags: Flags, command: readonly string[], session: W
   // Renewals never use a code: not the one typed at the start (spent, and
   // refused locally or by AWS), and not --refresh (which asks for a new one).
   const renewFlags: Flags = { ...flags, 'no-prompt': true, 'token-code': undefined, refresh: undefined };
+  // The session layer's serving rule: renewed 15 min before its end, unless it is too short for that.
+  const minimum = servingMinimumSeconds(settings);
   let kept = false;
   const renew = async (): Promise<SessionCredentials> => {
     // Without the cache the MFA session lives only in this process, where the session layer cannot find it.
     if (!settings.useCache) return (await roleFromMfaSession({ ...settings, noPrompt: true }, ctx.env, mfa.credentials)).credentials;
     // The cache may hold a newer MFA session (a kops-login --refresh in another terminal).
-    const again = await withSession(renewFlags, quiet, { quiet: true, silentRenewalSeconds: SERVE_MIN_SECONDS });
+    const again = await withSession(renewFlags, quiet, { quiet: true, serving: true });
     if (again.obtained.mfa) mfa = again.obtained.mfa;
     return again.obtained.entry.credentials;
   };
   const provide = async (): Promise<SessionCredentials> => {
-    if (!mustRenew(current, ctx.now())) return current;
+    if (secondsLeft(current, ctx.now()) > minimum) return current;
     try {
       current = await renew();
     } catch (e) {

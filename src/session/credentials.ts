@@ -14,6 +14,14 @@ export function secondsLeft(c: Pick<SessionCredentials, 'expiration'>, now: Date
   return (Date.parse(c.expiration) - now.getTime()) / 1000;
 }
 
+/** The longest session AWS hands out (an MFA session of 36 hours), and a few minutes for clocks apart. */
+const LONGEST_SESSION_SECONDS = 36 * 3600 + 5 * 60;
+
+/** Whether an expiry can be a session's: not further away than any session lasts. */
+export function credibleExpiry(expiration: string, now: Date): boolean {
+  return secondsLeft({ expiration }, now) <= LONGEST_SESSION_SECONDS;
+}
+
 /**
  * The time left as every place shows it: notes, status and the shells'
  * prompt segment. One rule, so that the same moment reads the same
@@ -47,12 +55,13 @@ export function formatSeconds(seconds: number, style: 'long' | 'short' = 'long')
   return long ? `${h} h ${mm} min` : `${h}h${mm}m`;
 }
 
-/** "14:05" in local time, with the seconds when under a minute is left. */
+/** "14:05" in local time, with the seconds when under a minute is left, and the date when more than a day is. */
 function clock(expiration: string, now: Date): string {
   const at = new Date(expiration);
   const two = (n: number) => String(n).padStart(2, '0');
   const left = wholeSecondsLeft(expiration, now);
-  return `${two(at.getHours())}:${two(at.getMinutes())}${left > 0 && left < 60 ? `:${two(at.getSeconds())}` : ''}`;
+  const date = left > 86_400 ? `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ` : '';
+  return `${date}${two(at.getHours())}:${two(at.getMinutes())}${left > 0 && left < 60 ? `:${two(at.getSeconds())}` : ''}`;
 }
 
 /** "until 14:05 (59 min)", or "expired at 14:05": for one-line notes. */

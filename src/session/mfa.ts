@@ -2,17 +2,14 @@
 // the profile's mfa_process, else the terminal prompt (asked again after a
 // typo or a code AWS refused, three times at most). IAM takes each code once,
 // so a code used in the last 90 s is refused here, before AWS sees it.
-import { join } from 'node:path';
 import { TOKEN_CODE, type Settings } from '../settings/config.js';
 import type { Context } from '../context.js';
-import { configError, ExitCode, KopsMfaError, mfaError } from '../errors.js';
-import { digest, readPrivate, writePrivate } from '../store/cache.js';
-import { RejectedCodeError } from './sts.js';
+import { configError, ExitCode, KopsMfaError, mfaError, shortened, type RejectedCodeError } from '../errors.js';
+import { spentCodes } from '../store/spent-codes.js';
+import type { VerifiedFolder } from '../store/cache.js';
 import { printable } from '../printable.js';
 
 export const TRIES = 3;
-/** How long a used code is remembered: a TOTP code lives 30 s, and AWS accepts a window around it. */
-export const SPENT_CODE_SECONDS = 90;
 
 /** A code refused as just used ends as a code AWS refused: exit 4 (see errors.ts). */
 export const JUST_USED = 'this code was just used; wait for the next one on your device and try again';
@@ -23,13 +20,15 @@ export const NO_PROMPT = 'an MFA code is needed and --no-prompt forbids asking: 
 export interface CodeSource {
   /** A code for the next STS call. `retry` is the reason the previous one failed, if it did. */
   next(retry?: RejectedCodeError): Promise<string>;
-  /** AWS accepted the code: remember it as spent. */
+  /** The code is about to be sent: remember it as spent (AWS takes it even when no answer comes back). */
   spent(code: string): void;
+  /** AWS refused the code: it was not taken, so a retyped code is AWS's to judge again. */
+  refused(code: string): void;
 }
 
 /** The code source for these settings. Nothing is asked or run until next() is called. */
-export function codeSource(s: Settings, ctx: Context, cacheDir: string | undefined): CodeSource {
-  const memory = spentCodes(cacheDir, s.serialNumber, ctx);
+export function codeSource(s: Settings, ctx: Context, folder: VerifiedFolder | undefined): CodeSource {
+  const memory = spentCodes(folder, s.serialNumber, ctx.now, ctx.debug);
   let asked = 0;
   const fromPrompt = s.tokenCode === undefined && s.mfaProcess === undefined;
   return {
@@ -67,60 +66,7 @@ export function codeSource(s: Settings, ctx: Context, cacheDir: string | undefin
       }
     },
     spent: (code) => memory.add(code),
-  };
-}
-
-interface SpentCodes {
-  has(code: string): boolean;
-  add(code: string): void;
-}
-
-/**
- * The codes used with one device in the last 90 s, as salted hashes in a 0600
- * file of the cache folder, never the codes. node:crypto is loaded here only,
- * on the path that asks for a code anyway.
- */
-function spentCodes(dir: string | undefined, serial: string, ctx: Context): SpentCodes {
-  if (!dir) return { has: () => false, add: () => {} };
-  const file = join(dir, `used-codes-${digest(['used-codes', serial])}`);
-  const now = () => ctx.now().getTime();
-  const load = (): { salt: string; used: Array<{ h: string; at: number }> } => {
-    const read = readPrivate(file, 16 * 1024);
-    if (!read || !('text' in read)) return fresh();
-    try {
-      const data = JSON.parse(read.text) as { salt?: unknown; used?: unknown };
-      if (typeof data.salt !== 'string' || !Array.isArray(data.used)) return fresh();
-      const used = (data.used as Array<{ h: string; at: number }>).filter(
-        (u) => typeof u?.h === 'string' && typeof u.at === 'number' && now() - u.at < SPENT_CODE_SECONDS * 1000,
-      );
-      return { salt: data.salt, used };
-    } catch {
-      return fresh();
-    }
-  };
-  const fresh = () => {
-    const { randomBytes } = process.getBuiltinModule('node:crypto');
-    return { salt: randomBytes(16).toString('hex'), used: [] };
-  };
-  const hash = (salt: string, code: string) => {
-    const { createHash } = process.getBuiltinModule('node:crypto');
-    return createHash('sha256').update(`${salt}\0${serial}\0${code}`).digest('hex');
-  };
-  return {
-    has(code) {
-      const { salt, used } = load();
-      const h = hash(salt, code);
-      return used.some((u) => u.h === h);
-    },
-    add(code) {
-      const state = load();
-      state.used.push({ h: hash(state.salt, code), at: now() });
-      try {
-        writePrivate(file, `${JSON.stringify(state)}\n`);
-      } catch (e) {
-        ctx.debug(`could not remember the used code: ${(e as Error).message}`);
-      }
-    },
+    refused: (code) => memory.remove(code),
   };
 }
 
@@ -131,10 +77,10 @@ export async function runMfaProcess(command: string, env: NodeJS.ProcessEnv, tim
   const { parse: parseCommand } = await import('shell-quote');
   const words = parseCommand(command, (name) => env[name] ?? '');
   if (words.length === 0 || words.some((w) => typeof w !== 'string')) {
-    throw configError(`mfa_process must be one plain command (no pipes, redirections or globs): ${printable(command)}`);
+    throw configError(`mfa_process must be one plain command (no pipes, redirections or globs): ${printable(shortened(command))}`);
   }
   const [file, ...args] = words as string[];
-  const shown = printable(file as string);
+  const shown = printable(shortened(file as string));
   const r = spawnSync(file as string, args, { env, encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], timeout: timeoutMs });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;

@@ -1,35 +1,11 @@
-// The MFA prompt. It talks to the terminal, never to stdout, so it works while
-// the shell captures stdout with $(…) or a pipe. The code is read with echo off.
-//
-// On a POSIX terminal it reads as getpass(3) does: the terminal stays in
-// canonical mode with only echo turned off (stty -echo), and one read(2) of
-// /dev/tty, which in canonical mode returns at most one line, takes the code.
-// What the user typed after the code's Enter (the next command) stays in the
-// terminal for the shell; only when the code itself was typed before the
-// prompt appeared is the rest read with it (firstLine says why), and then
-// the terminal says so. Ctrl-D on an empty line ends the input.
-//
-// Ctrl-C ends the line too (it is made the end-of-line character, and
-// interrupt is undefined while asking), so kops-mfa alone sees it and exits
-// 130. As a SIGINT it would reach the whole foreground process group: the
-// shell whose function runs kops-mfa in $(…) too, and zsh then abandons
-// kops-login with status 1 and sh dies (measured). Ctrl-Z and Ctrl-\ stay
-// the terminal's signals (isig stays on): SIGTSTP and SIGQUIT.
-//
-// Why not the `read` package there: it reads through readline in raw mode,
-// which takes everything available, typeahead included, and without raw mode
-// it has no way to turn the terminal's echo off (Node has no termios API but
-// setRawMode, which also turns canonical mode off). It is kept for the
-// console path, where raw mode is the only way Node has: Windows (no
-// /dev/tty, no stty) and a POSIX process without a controlling terminal whose
-// stdin and stderr are terminals. There typeahead is still taken.
-//
-// The read does not block (O_NONBLOCK, polled every POLL_MS): a read(2)
-// pending in libuv's thread pool holds process.exit() until a line comes
-// (measured: after Ctrl-C the process hung), and the event loop stays free
-// for the signal listeners.
+// The MFA prompt, on the terminal and never on stdout (the shell captures
+// stdout with $(…)). POSIX: /dev/tty in canonical mode with echo off, one
+// read(2) for one line, so typeahead stays for the shell; Ctrl-C ends the
+// line (kops-mfa alone sees it, exit 130). Windows, or no controlling
+// terminal: the console through stdin and stderr in raw mode. The reasons
+// are in docs/decisions/prompt-on-dev-tty.md.
 import { cancelled, mfaError } from '../errors.js';
-import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from '../platform.js';
+import { currentTerminalPlatform, type ConsoleStreams, type TerminalPlatform, type TtyDevice } from './tty.js';
 import { printable } from '../printable.js';
 
 export type Prompt = (message: string) => Promise<string>;

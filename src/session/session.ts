@@ -7,13 +7,14 @@
 // it without a code, so a code is asked only when the MFA session ran out.
 import type { Settings } from '../settings/config.js';
 import type { Context } from '../context.js';
-import { secondsLeft } from './credentials.js';
-import { cacheDir, cacheFile, ensureDir, mfaSessionFile, readEntry, sweepTemporary, writeEntry, type CacheEntry } from '../store/cache.js';
-import { CacheError, networkError } from '../errors.js';
+import { credibleExpiry, secondsLeft } from './credentials.js';
+import { cacheFile, mfaSessionFile, openCache, readEntry, sweep, writeEntry, type CacheEntry, type VerifiedFolder } from '../store/cache.js';
+import { CacheError, networkError, RejectedCodeError } from '../errors.js';
 import { envValueProblem } from '../shell/env-ops.js';
 import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
-import { loadSdk, mfaSessionWithCode, RejectedCodeError, roleFromMfaSession, sessionWithCode, type Session } from './sts.js';
+import { currentTerminalPlatform, deferTermination } from './tty.js';
+import { loadSdk, mfaSessionWithCode, roleFromMfaSession, sessionWithCode, type OnSend, type Session } from './sts.js';
 
 export interface Obtained {
   /** The session to export. */
@@ -27,20 +28,67 @@ export interface Obtained {
 /** An MFA session is used to assume a role while it has this much left. */
 const MFA_SESSION_MARGIN_SECONDS = 60;
 
-export async function obtainSession(s: Settings, ctx: Context): Promise<Obtained> {
-  const o = new Orchestrator(s, ctx);
+/** botocore refreshes credentials with 15 minutes left: whatever serves an SDK hands out more than that when it can. */
+export const SERVE_MIN_SECONDS = 15 * 60;
+
+/**
+ * How many seconds a role session must have left to be served to an SDK
+ * (credential-process, exec's endpoint) when a new one needs no code. The
+ * 15-minute rule holds only when a session lasts long enough to serve under
+ * it for as long again (30 minutes); a shorter one is served as it was
+ * issued, until the usual minimum, so a fresh session is never renewed at once.
+ */
+export function servingMinimumSeconds(s: Settings): number {
+  return servingRuleFits(s) ? Math.max(s.minRemainingSeconds, SERVE_MIN_SECONDS) : s.minRemainingSeconds;
+}
+
+/** Whether the role sessions last long enough for the 15-minute rule; if not, say so once (see servingNote). */
+export function servingRuleFits(s: Settings): boolean {
+  return s.durationSeconds >= 2 * SERVE_MIN_SECONDS;
+}
+
+/** The note for a duration too short for the 15-minute rule. */
+export function servingNote(s: Settings): string {
+  return `duration_seconds ${s.durationSeconds} is under 30 min: SDKs will call kops-mfa at each use; set ${2 * SERVE_MIN_SECONDS} or more`;
+}
+
+interface ObtainOptions {
+  /** Reuse a cached session only while it has more than this left (default: the settings' minimum). */
+  minRemainingSeconds?: number;
+}
+
+export async function obtainSession(s: Settings, ctx: Context, opts: ObtainOptions = {}): Promise<Obtained> {
+  const o = new Orchestrator(s, ctx, opts.minRemainingSeconds ?? s.minRemainingSeconds);
   return o.run();
 }
 
+/** How long SIGTERM or SIGHUP waits for an answer to a call that carries a code, to save what AWS issued for it. */
+const KILL_GRACE_MS = 3_000;
+
+/** An STS call that carries the code; it calls onSend right before the code goes out. */
+type CodedCall = (code: string, onSend: OnSend) => Promise<Session>;
+
 class Orchestrator {
   private readonly told = new Set<string>();
+  /** Ends the wait of SIGTERM and SIGHUP while a code is out (see withCode). */
+  private releaseTermination = async () => {};
+  private folder: VerifiedFolder | undefined;
   private dir: string | undefined;
 
   constructor(
     private readonly s: Settings,
     private readonly ctx: Context,
+    private readonly minRemaining: number,
   ) {
-    this.dir = s.useCache ? cacheDir(ctx.env) : undefined;
+    if (!s.useCache) return;
+    // Nothing in the folder is read, written or removed before it is proven kops-mfa's own.
+    try {
+      this.folder = openCache(ctx.env, { create: true });
+      this.dir = this.folder?.path;
+    } catch (e) {
+      if (!(e instanceof CacheError)) throw e;
+      this.warn(`cannot use the session cache: ${e.message}; going on without it (set XDG_CACHE_HOME to move it)`);
+    }
   }
 
   /** Each cache warning once: a file is read before and after the lock. */
@@ -54,7 +102,8 @@ class Orchestrator {
   private read(file: string | undefined, minSeconds: number): CacheEntry | undefined {
     if (!file || !this.dir) return undefined;
     const e = readEntry(file, this.warn);
-    const ok = e !== undefined && secondsLeft(e.credentials, this.ctx.now()) > minSeconds;
+    // An expiry further away than any session lasts is no session (a damaged clock or file).
+    const ok = e !== undefined && secondsLeft(e.credentials, this.ctx.now()) > minSeconds && credibleExpiry(e.credentials.expiration, this.ctx.now());
     this.ctx.debug(`cache ${ok ? 'hit' : 'miss'}: ${file}`);
     return ok ? e : undefined;
   }
@@ -72,10 +121,9 @@ class Orchestrator {
   /** Hold the lock of `file` while `fn` runs; an unusable cache costs the cache, never the login. */
   private async locked<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
     let unlock: (() => void) | undefined;
-    if (file && this.dir) {
+    if (file && this.folder) {
       try {
-        ensureDir(this.dir);
-        sweepTemporary(this.dir);
+        sweep(this.folder);
         unlock = await lock(file, {
           onWait: (pid, seconds) => this.ctx.note(`waiting for another kops-mfa (pid ${pid}) that is logging in to the same session (at most ${seconds} s)…`),
         });
@@ -83,6 +131,7 @@ class Orchestrator {
         if (!(e instanceof CacheError)) throw e;
         this.warn(`cannot use the session cache: ${e.message}; going on without it (set XDG_CACHE_HOME to move it)`);
         this.dir = undefined;
+        this.folder = undefined;
       }
     }
     try {
@@ -114,17 +163,17 @@ class Orchestrator {
     const roleFile = this.dir && !(usesMfaSession && !s.roleArn) ? cacheFile(this.dir, s) : undefined;
     const mfaFile = this.dir && usesMfaSession ? mfaSessionFile(this.dir, s) : undefined;
     if (!s.refresh) {
-      const hit = this.read(roleFile ?? mfaFile, s.minRemainingSeconds);
+      const hit = this.read(roleFile ?? mfaFile, this.minRemaining);
       // A role session from the cache still names its MFA session: exec renews from it.
       if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
     // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
-    if (!usesMfaSession) return this.boughtWithCode(roleFile, s.minRemainingSeconds, (code) => sessionWithCode(s, this.ctx.env, code));
-    if (!s.roleArn) return this.boughtWithCode(mfaFile, s.minRemainingSeconds, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
+    if (!usesMfaSession) return this.boughtWithCode(roleFile, this.minRemaining, (code, onSend) => sessionWithCode(s, this.ctx.env, code, onSend));
+    if (!s.roleArn) return this.boughtWithCode(mfaFile, this.minRemaining, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
     let mfa = s.refresh ? undefined : this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS);
     let how: Obtained['how'] = 'renewed';
     if (!mfa) {
-      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code) => mfaSessionWithCode(s, this.ctx.env, code), 'mfa');
+      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
       mfa = bought.entry;
       if (bought.how === 'code') how = 'code';
     }
@@ -137,35 +186,49 @@ class Orchestrator {
    * Under the lock of `file`: the session another terminal may have made
    * while this one waited, else one bought with a code, and saved.
    */
-  private boughtWithCode(file: string | undefined, minSeconds: number, call: (code: string) => Promise<Session>, kind?: 'mfa'): Promise<Obtained> {
+  private boughtWithCode(file: string | undefined, minSeconds: number, call: CodedCall, kind?: 'mfa'): Promise<Obtained> {
     return this.locked(file, async () => {
       const again = this.s.refresh ? undefined : this.read(file, minSeconds);
       if (again) return { entry: again, how: 'cache' as const };
-      const entry = this.entry(await this.withCode(call), kind);
-      this.save(file, entry);
-      return { entry, how: 'code' as const };
+      const t0 = Date.now();
+      try {
+        const entry = this.entry(await this.withCode(call), kind);
+        // Saved before anything is said: a kill after STS answered loses as little as it can.
+        this.save(file, entry);
+        this.ctx.debug(`STS answered and the session was saved in ${Date.now() - t0} ms`);
+        return { entry, how: 'code' as const };
+      } finally {
+        await this.releaseTermination();
+      }
     });
   }
 
-  /** Get a code and make the call, asking again after a code AWS refused (prompt only). */
-  private async withCode(call: (code: string) => Promise<Session>): Promise<Session> {
-    // The SDK (about 100 ms) loads while the user reads the prompt and types;
+  /**
+   * Get a code and make the call, asking again after a code AWS refused
+   * (prompt only). The code is remembered as spent right before it is sent:
+   * a run killed while waiting for the answer, or an answer that never comes,
+   * must not lead to the same code being sent again. From then until the
+   * session is saved, SIGTERM and SIGHUP wait a moment for the answer.
+   */
+  private async withCode(call: CodedCall): Promise<Session> {
+    // The SDK loads while the user reads the prompt and types;
     // without a terminal the prompt fails first and the load never matters.
     const loading = loadSdk();
     loading.catch(() => {});
-    const codes: CodeSource = codeSource(this.s, this.ctx, this.dir);
+    const codes: CodeSource = codeSource(this.s, this.ctx, this.folder);
     let retry: RejectedCodeError | undefined;
     for (;;) {
       const code = await codes.next(retry);
       await loading;
-      const t0 = Date.now();
       try {
-        const session = await call(code);
-        this.ctx.debug(`STS answered in ${Date.now() - t0} ms`);
-        codes.spent(code);
-        return session;
+        return await call(code, () => {
+          codes.spent(code);
+          this.releaseTermination = deferTermination(currentTerminalPlatform(), KILL_GRACE_MS);
+        });
       } catch (e) {
         if (!(e instanceof RejectedCodeError)) throw e;
+        codes.refused(code);
+        await this.releaseTermination();
         retry = e;
       }
     }

@@ -1,31 +1,25 @@
 // The only module that talks to the AWS SDK. It loads the SDK (sdk.ts, a
 // bundle of its own) with a dynamic import when a call is due, so a cached
-// login never pays for it (about 100 ms). Three calls, each one line here:
+// login never pays for it. Three calls, each one line here:
 // a role session with the code, an MFA session with the code, a role
 // session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
 import type { SourceKeys, Settings } from '../settings/config.js';
 import type { SessionCredentials } from './credentials.js';
-import { awsError, ExitCode, KopsMfaError, networkError } from '../errors.js';
+import { awsError, ExitCode, KopsMfaError, networkError, redactUrl, RejectedCodeError, shortened } from '../errors.js';
 
-/**
- * One attempt may take this long before the SDK gives up on it
- * (KOPS_MFA_STS_TIMEOUT seconds, for slow links, and for tests of a dead end).
- */
-function attemptMs(env: NodeJS.ProcessEnv): number {
-  const s = Number(env.KOPS_MFA_STS_TIMEOUT);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 8_000;
+/** One attempt may take this long before the SDK gives up on it (KOPS_MFA_STS_TIMEOUT, checked by config.ts). */
+function attemptMs(settings: Settings): number {
+  return settings.stsTimeoutSeconds * 1000;
 }
+
+/** Calls without a code are retried; a call that carries one is sent once, since AWS takes each code once. */
+const ATTEMPTS = 3;
 
 export interface Session {
   credentials: SessionCredentials;
   /** The assumed role's (or the user's, for GetSessionToken) ARN. */
   arn?: string | undefined;
-}
-
-/** An AWS refusal of the code itself: the prompt may ask again. */
-export class RejectedCodeError extends KopsMfaError {
-  override name = 'RejectedCodeError';
 }
 
 type Sdk = typeof import('./sdk.js');
@@ -43,11 +37,16 @@ interface Call {
   deadline: AbortSignal;
   keys: SourceKeys;
   caller: string;
+  /** The call carries an MFA code: one attempt only, and a lost answer may have spent the code. */
+  withCode?: boolean;
 }
 
 function start(settings: Settings, env: NodeJS.ProcessEnv): Call {
-  return { settings, env, deadline: AbortSignal.timeout(attemptMs(env) * 3.5), keys: settings.source, caller: settings.source.origin };
+  return { settings, env, deadline: AbortSignal.timeout(attemptMs(settings) * 3.5), keys: settings.source, caller: settings.source.origin };
 }
+
+/** Called right before a request that carries the code goes out: the code counts as spent from then on. */
+export type OnSend = () => void;
 
 /** The role hops of a source_profile chain, assumed without MFA: their last session signs the MFA call. */
 async function throughHops(c: Call): Promise<Call> {
@@ -65,9 +64,11 @@ async function throughHops(c: Call): Promise<Call> {
 }
 
 /** The session to export, bought with the code: AssumeRole with MFA, or GetSessionToken when there is no role. */
-export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
+export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string, onSend: OnSend = () => {}): Promise<Session> {
   const { AssumeRoleCommand } = await loadSdk();
-  const c = await throughHops(start(settings, env));
+  const hopped = await throughHops(start(settings, env));
+  const c: Call = { ...hopped, withCode: true };
+  onSend();
   if (!settings.roleArn) return getSessionToken(c, code, settings.durationSeconds);
   const roleArn = settings.roleArn;
   const out = await send(c, (client) =>
@@ -87,8 +88,9 @@ export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv
 }
 
 /** An MFA session: GetSessionToken with the code, for mfa_session_duration seconds. */
-export async function mfaSessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string): Promise<Session> {
-  return getSessionToken(start(settings, env), code, settings.mfaSessionSeconds);
+export async function mfaSessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string, onSend: OnSend = () => {}): Promise<Session> {
+  onSend();
+  return getSessionToken({ ...start(settings, env), withCode: true }, code, settings.mfaSessionSeconds);
 }
 
 /** A role session assumed with an MFA session's keys: AWS carries the MFA context, so no code. */
@@ -130,10 +132,10 @@ async function send<T>(c: Call, fn: (client: STSClient) => Promise<T>): Promise<
     // From the context's environment, not process.env: the call goes where the cache key says.
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken },
-    maxAttempts: 3,
+    maxAttempts: c.withCode ? 1 : ATTEMPTS,
     requestHandler: {
-      connectionTimeout: Math.min(4_000, attemptMs(c.env)),
-      requestTimeout: attemptMs(c.env),
+      connectionTimeout: Math.min(4_000, attemptMs(settings)),
+      requestTimeout: attemptMs(settings),
       // Without this the SDK only logs a warning and waits on.
       throwOnRequestTimeout: true,
     },
@@ -166,8 +168,9 @@ function toSession(c: Credentials | undefined): SessionCredentials {
   };
 }
 
+/** The endpoint as messages show it: without a user and password in the URL. */
 export function endpointOf(settings: Settings): string {
-  return settings.endpoint ?? `https://sts.${settings.region}.amazonaws.com`;
+  return settings.endpoint ? redactUrl(settings.endpoint) : `https://sts.${settings.region}.amazonaws.com`;
 }
 
 interface SdkError {
@@ -185,7 +188,8 @@ function explain(e: unknown, c: Call): KopsMfaError {
   const timedOut = c.deadline.aborted;
   const err = (e ?? {}) as SdkError;
   const name = err.name ?? '';
-  const message = (err.message ?? String(e)).trim();
+  // AWS's own words (they name the user and the role, so longer than a value), cut: a hostile endpoint may send a screenful.
+  const message = shortened((err.message ?? String(e)).trim(), 400);
   const status = err.$metadata?.httpStatusCode;
   const endpoint = endpointOf(s);
   const netCode = err.code ?? (e as { cause?: { code?: string } })?.cause?.code ?? '';
@@ -227,8 +231,11 @@ function explain(e: unknown, c: Call): KopsMfaError {
   if (name === 'ValidationError') return awsError(`AWS refused the request: ${message}`, e);
   if (name === 'RegionDisabledException') return awsError(`STS is not enabled in region ${s.region}: pass --region with an enabled one`, e);
   if (name === 'Throttling' || name === 'ThrottlingException' || name === 'TooManyRequestsException') {
-    return networkError('AWS is throttling STS calls and did not recover after 3 attempts; try again in a minute', e);
+    if (c.withCode) return networkError('AWS is throttling STS calls; wait for the next code on your device and try again in a minute', e);
+    return networkError(`AWS is throttling STS calls and did not recover after ${ATTEMPTS} attempts; try again in a minute`, e);
   }
+  // The request may have reached AWS, which then took the code: it is not sent again.
+  const maybeSpent = 'the code may have been used: wait for the next one';
   if (netCode === 'ECONNREFUSED') {
     return networkError(`cannot reach STS at ${endpoint}: connection refused; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
@@ -238,17 +245,22 @@ function explain(e: unknown, c: Call): KopsMfaError {
   if (/^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(netCode) || /SSL|TLS|certificate/i.test(message)) {
     return networkError(`TLS to STS at ${endpoint} failed (${netCode || message}); check the endpoint and any TLS-intercepting proxy`, e);
   }
+  if (/^(ECONNRESET|EPIPE|ECONNABORTED)$/.test(netCode) && c.withCode) {
+    return networkError(`STS at ${endpoint} dropped the connection (${netCode}); ${maybeSpent}`, e);
+  }
   if (/^(ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)$/.test(netCode)) {
     return networkError(`cannot reach STS at ${endpoint}: ${netCode}; check your network or AWS_ENDPOINT_URL_STS`, e);
   }
   // After the network codes: the SDK names a reset socket a TimeoutError too.
   if (timedOut || name === 'TimeoutError' || name === 'AbortError' || netCode === 'ETIMEDOUT' || /timed? ?out|timeout/i.test(message)) {
-    const attempt = attemptMs(c.env) / 1000;
-    const waited = timedOut ? `within ${attempt * 3.5} s` : `in 3 attempts of ${attempt} s`;
+    const attempt = attemptMs(s) / 1000;
+    if (c.withCode) return networkError(`no answer from STS at ${endpoint} within ${attempt} s; ${maybeSpent}`, e);
+    const waited = timedOut ? `within ${attempt * 3.5} s` : `in ${ATTEMPTS} attempts of ${attempt} s`;
     return networkError(`no answer from STS at ${endpoint} ${waited}: check your network, proxy or AWS_ENDPOINT_URL_STS`, e);
   }
   if (status !== undefined && status >= 500) {
-    return networkError(`STS at ${endpoint} failed with HTTP ${status} after 3 attempts; try again later`, e);
+    if (c.withCode) return networkError(`STS at ${endpoint} failed with HTTP ${status}; ${maybeSpent}`, e);
+    return networkError(`STS at ${endpoint} failed with HTTP ${status} after ${ATTEMPTS} attempts; try again later`, e);
   }
   if (status !== undefined && status < 300) {
     return networkError(`STS at ${endpoint} answered with something that is not a valid STS response; check AWS_ENDPOINT_URL_STS`, e);

@@ -1,9 +1,11 @@
 // Settings: flags over environment over the AWS profile over defaults, each
-// layer filling only what the one above left empty. Pure: the AWS files and
+// layer filling only what the one above left empty; a profile named with
+// --profile is the user's choice and beats the KOPS_MFA_* variables (as the
+// AWS CLI lets a named profile beat the environment). Pure: the AWS files and
 // the environment come in as data, so tests can drive every branch. The
 // environment is the one from before kops-mfa's login in this shell
 // (baseEnv), so the session kops-mfa exported never counts as the user's.
-import { configError } from '../errors.js';
+import { configError, quoted, shortened } from '../errors.js';
 import { baseEnv, MARKER } from '../shell/env-ops.js';
 import { profileNames, type AwsFiles, type Profile } from './aws-files.js';
 import { didYouMean } from '../cli/suggest.js';
@@ -53,6 +55,10 @@ export interface Settings {
   useCache: boolean;
   /** --no-prompt: fail instead of asking for a code. */
   noPrompt: boolean;
+  /** How long one STS attempt may take (KOPS_MFA_STS_TIMEOUT), in seconds. */
+  stsTimeoutSeconds: number;
+  /** KOPS_MFA_* variables that were set but lost to the profile named with --profile. */
+  ignoredVariables: string[];
 }
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -69,9 +75,14 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 export const TOKEN_CODE = /^\d{6}$/;
+/** KOPS_MFA_STS_TIMEOUT's range, in seconds: below it no STS answers in time, above it the timers overflow. */
+const STS_TIMEOUT_RANGE = { min: 0.5, max: 300, default: 8 } as const;
 
-/** The profile this command works on: --profile, AWS_PROFILE, the profile of
- * the session this shell is logged into (AWS_PROFILE was unset then), default. */
+/**
+ * The profile every command works on (env, exec, status, logout, …):
+ * --profile, AWS_PROFILE, the profile of the session this shell is logged
+ * into (AWS_PROFILE was unset then), default.
+ */
 export function profileName(flags: Flags, env: NodeJS.ProcessEnv): string {
   return str(flags.profile) || env.AWS_PROFILE || env[MARKER] || 'default';
 }
@@ -85,38 +96,51 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const p = mergedProfile(files, profile);
   if (!p && (flags.profile || shellEnv.AWS_PROFILE)) {
     const hint = didYouMean(profile, profileNames(files), (n) => `--profile ${n}`);
-    throw configError(`profile ${profile}${flags.profile ? '' : ' (AWS_PROFILE)'} is not in ${home(files.configPath, shellEnv)}${hint || `; kops-mfa setup ${profile} writes it`}`);
+    throw configError(`profile ${shortened(profile)}${flags.profile ? '' : ' (AWS_PROFILE)'} is not in ${home(files.configPath, shellEnv)}${hint || `; kops-mfa setup ${shortened(profile)} writes it`}`);
   }
   const prof: Profile = p ?? {};
-  /** Flag, then its variable, then its profile key: the option table names both. */
+  const named = str(flags.profile) !== undefined;
+  const ignoredVariables: string[] = [];
+  /**
+   * Flag, then its variable, then its profile key (the option table names
+   * both); with --profile the profile's key comes before a KOPS_MFA_* variable.
+   */
   const pick = (name: string) => {
     const o = LOGIN_OPTIONS.find((x) => x.name === name);
-    return nonEmpty(str(flags[name])) ?? (o?.env ? nonEmpty(env[o.env]) : undefined) ?? (o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined);
+    const flag = nonEmpty(str(flags[name]));
+    const fromEnv = o?.env ? nonEmpty(env[o.env]) : undefined;
+    const fromProfile = o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined;
+    if (flag !== undefined) return flag;
+    if (named && fromProfile !== undefined && fromEnv !== undefined && o?.env?.startsWith('KOPS_MFA_')) {
+      if (fromEnv !== fromProfile) ignoredVariables.push(o.env);
+      return fromProfile;
+    }
+    return fromEnv ?? fromProfile;
   };
 
   const roleArn = pick('role-arn');
   const serialNumber = pick('serial-number');
   if (!serialNumber) throw noDevice(files, profile, !!(flags.profile || shellEnv.AWS_PROFILE || shellEnv[MARKER]), shellEnv);
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
-    throw configError(`role ARN ${JSON.stringify(roleArn)} is not of the form arn:aws:iam::123456789012:role/NAME`);
+    throw configError(`role ARN ${quoted(roleArn)} is not of the form arn:aws:iam::123456789012:role/NAME`);
   }
   if (serialNumber.startsWith('arn:') ? !MFA_ARN.test(serialNumber) : !HARDWARE_SERIAL.test(serialNumber)) {
     throw configError(
-      `MFA serial ${JSON.stringify(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a token's serial)`,
+      `MFA serial ${quoted(serialNumber)} is not of the form arn:aws:iam::123456789012:mfa/DEVICE (or a token's serial)`,
     );
   }
 
   const mfaText = pick('mfa-session-duration');
   const mfaSessionSeconds = mfaText === undefined ? 0 : Number(mfaText);
   if (mfaText !== undefined && (!/^\d+$/.test(mfaText) || (mfaSessionSeconds !== 0 && (mfaSessionSeconds < 900 || mfaSessionSeconds > 129600)))) {
-    throw configError(`MFA session duration ${JSON.stringify(mfaText)} must be 0 (off) or a whole number of seconds from 900 to 129600`);
+    throw configError(`MFA session duration ${quoted(mfaText)} must be 0 (off) or a whole number of seconds from 900 to 129600`);
   }
 
   const maxDuration = roleArn ? 43200 : 129600;
   const durationText = pick('duration-seconds');
   let durationSeconds = durationText === undefined ? DEFAULT_DURATION : Number(durationText);
   if (durationText !== undefined && (!/^\d+$/.test(durationText) || durationSeconds < 900 || durationSeconds > maxDuration)) {
-    throw configError(`duration ${JSON.stringify(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
+    throw configError(`duration ${quoted(durationText)} must be a whole number of seconds from 900 to ${maxDuration}`);
   }
   // AWS caps it; the login says so when it makes such a session (not at every cache hit).
   const requestedDurationSeconds = durationSeconds;
@@ -124,16 +148,16 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
 
   const roleSessionName = pick('role-session-name') ?? DEFAULT_SESSION_NAME;
   if (!SESSION_NAME.test(roleSessionName)) {
-    throw configError(`session name ${JSON.stringify(roleSessionName)} must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -`);
+    throw configError(`session name ${quoted(roleSessionName)} must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -`);
   }
   const externalId = pick('external-id');
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    throw configError(`external id ${JSON.stringify(externalId)} must be 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / _ -`);
+    throw configError(`external id ${quoted(externalId)} must be 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / _ -`);
   }
 
   const exportRegion = nonEmpty(str(flags.region)) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(prof.region);
   if (exportRegion !== undefined && !REGION.test(exportRegion)) {
-    throw configError(`region ${JSON.stringify(exportRegion)} is not a region name such as eu-west-1`);
+    throw configError(`region ${quoted(exportRegion)} is not a region name such as eu-west-1`);
   }
 
   const tokenCode = str(flags['token-code']);
@@ -144,7 +168,15 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
   const minText = pick('min-remaining');
   const minRemaining = minText === undefined ? DEFAULT_MIN_REMAINING_MINUTES : Number(minText);
   if (minText !== undefined && (!/^\d+$/.test(minText) || minRemaining > 720)) {
-    throw configError(`minimum remaining time ${JSON.stringify(minText)} must be a whole number of minutes from 0 to 720`);
+    throw configError(`minimum remaining time ${quoted(minText)} must be a whole number of minutes from 0 to 720`);
+  }
+
+  const timeoutText = nonEmpty(env.KOPS_MFA_STS_TIMEOUT);
+  const stsTimeoutSeconds = timeoutText === undefined ? STS_TIMEOUT_RANGE.default : Number(timeoutText);
+  if (!(stsTimeoutSeconds >= STS_TIMEOUT_RANGE.min && stsTimeoutSeconds <= STS_TIMEOUT_RANGE.max)) {
+    throw configError(
+      `KOPS_MFA_STS_TIMEOUT ${quoted(timeoutText ?? '')} must be a number of seconds from ${STS_TIMEOUT_RANGE.min} to ${STS_TIMEOUT_RANGE.max}`,
+    );
   }
 
   const { source, hops } = resolveSource(files, profile, env);
@@ -174,6 +206,8 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     refresh: flags.refresh === true,
     useCache: flags['no-cache'] !== true,
     noPrompt: flags['no-prompt'] === true,
+    stsTimeoutSeconds,
+    ignoredVariables,
   };
 }
 

@@ -6,6 +6,7 @@ import { closeSync, fstatSync, linkSync, openSync, readSync, unlinkSync, writeSy
 import { CacheError } from '../errors.js';
 import { fsProblem } from '../fs-words.js';
 import { procStat } from '../platform.js';
+import { tryUnlink } from './private-files.js';
 
 /** How long a login may hold a lock: three prompts and an STS call fit well inside. */
 export const LOCK_MAX_WAIT_MS = 3 * 60_000;
@@ -133,13 +134,5 @@ function breakLock(lockFile: string): void {
     unlinkSync(lockFile);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CacheError(`cannot remove the stale lock ${lockFile}: ${fsProblem(e)}`);
-  }
-}
-
-function tryUnlink(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // gone already
   }
 }

@@ -2,10 +2,10 @@
 // profile, and the MFA session of its device. Cheap enough for a prompt: no
 // AWS SDK, no AWS call, a few small files.
 import { loadAwsFiles } from '../../settings/aws-files.js';
-import { cacheDir, listEntries } from '../../store/cache.js';
+import { listEntries, openCache } from '../../store/cache.js';
 import { mergedProfile, profileName } from '../../settings/config.js';
 import type { Context, Outcome } from '../../context.js';
-import { describeExpiry, secondsLeft } from '../../session/credentials.js';
+import { credibleExpiry, describeExpiry, secondsLeft } from '../../session/credentials.js';
 import { holdsOwnSession, MARKER } from '../../shell/env-ops.js';
 import { ExitCode } from '../../errors.js';
 import type { Flags } from '../options.js';
@@ -24,7 +24,7 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
   const now = ctx.now();
   const profile = profileName(flags, ctx.env);
   // Read-only and quiet, as a prompt needs: a damaged file is the next login's to report and replace.
-  const entries = listEntries(cacheDir(ctx.env), () => {}, false);
+  const entries = listEntries(cacheFolder(ctx.env), () => {}, false).filter((e) => credibleExpiry(e.entry.credentials.expiration, now));
   const seen = (p: string, arn: string | undefined, expiration: string): Seen => {
     const left = Math.floor(secondsLeft({ expiration }, now));
     return { profile: p, arn: arn ?? null, expiration, secondsLeft: left, valid: left > 0 };
@@ -33,7 +33,7 @@ export function statusCommand(flags: Flags, ctx: Context): Outcome {
   let shell: Seen | null = null;
   const marker = ctx.env[MARKER];
   const expiration = ctx.env.AWS_CREDENTIAL_EXPIRATION;
-  if (marker && holdsOwnSession(ctx.env) && expiration && !Number.isNaN(Date.parse(expiration))) {
+  if (marker && holdsOwnSession(ctx.env) && expiration && !Number.isNaN(Date.parse(expiration)) && credibleExpiry(expiration, now)) {
     const own = entries.find((e) => e.entry.credentials.accessKeyId === ctx.env.AWS_ACCESS_KEY_ID);
     shell = seen(marker, own?.entry.arn, expiration);
   }
@@ -64,5 +64,14 @@ function deviceOf(profile: string, env: NodeJS.ProcessEnv): string | undefined {
     return env.KOPS_MFA_ARN || mergedProfile(loadAwsFiles(env), profile)?.mfa_serial || undefined;
   } catch {
     return undefined; // status only reads: an unreadable file is the next login's to report
+  }
+}
+
+/** The verified cache folder; none when it is missing or not kops-mfa's own (the next login says why). */
+function cacheFolder(env: NodeJS.ProcessEnv) {
+  try {
+    return openCache(env, { create: false });
+  } catch {
+    return undefined;
   }
 }

@@ -7,7 +7,8 @@ import { formatLeft, until } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
-import { obtainSession, type Obtained } from '../../session/session.js';
+import { redactUrl, shortened } from '../../errors.js';
+import { obtainSession, servingMinimumSeconds, servingNote, servingRuleFits, type Obtained } from '../../session/session.js';
 
 export interface WithSession {
   settings: Settings;
@@ -20,24 +21,31 @@ export interface SessionOptions {
   quiet?: boolean;
   /** A note only when a code was typed (exec). */
   quietReuse?: boolean;
-  /** With an MFA session, renew (silently) any session with less than this many seconds left. */
-  silentRenewalSeconds?: number;
+  /** Serving an SDK (credential-process, exec's endpoint): with an MFA session, renew silently by the serving rule. */
+  serving?: boolean;
+  /** Say when the role sessions are too short for the serving rule (with serving, too). */
+  warnShortSessions?: boolean;
 }
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
   const quiet = opts.quiet || flags.quiet === true;
   const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
-  if (settings.mfaSessionSeconds > 0 && opts.silentRenewalSeconds !== undefined) {
-    settings.minRemainingSeconds = Math.max(settings.minRemainingSeconds, opts.silentRenewalSeconds);
+  // A profile named with --profile beat these variables: say so, in one line.
+  if (!quiet && settings.ignoredVariables.length > 0) {
+    ctx.note(`--profile ${printable(shortened(settings.profile))} overrides ${settings.ignoredVariables.join(', ')}`);
   }
+  const withMfa = settings.mfaSessionSeconds > 0;
+  const minRemainingSeconds = withMfa && opts.serving ? servingMinimumSeconds(settings) : settings.minRemainingSeconds;
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
       `source keys ${settings.source.accessKeyId} from ${settings.source.origin}; region ${settings.region}` +
-      (settings.endpoint ? `; endpoint ${settings.endpoint}` : '') +
+      (settings.endpoint ? `; endpoint ${redactUrl(settings.endpoint)}` : '') +
       (settings.mfaSessionSeconds ? `; MFA session ${settings.mfaSessionSeconds} s` : ''),
   );
-  const obtained = await obtainSession(settings, ctx);
+  const obtained = await obtainSession(settings, ctx, { minRemainingSeconds });
   const { entry, mfa, how } = obtained;
+  // Once per code typed (not at each renewal): the sessions are too short for the SDKs' refresh rule.
+  if ((opts.serving || opts.warnShortSessions) && withMfa && how === 'code' && !servingRuleFits(settings)) ctx.note(servingNote(settings));
   if (!quiet && how !== 'cache' && settings.requestedDurationSeconds > settings.durationSeconds) {
     ctx.note(
       `a role session from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit), not ${settings.requestedDurationSeconds}`,
