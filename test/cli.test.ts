@@ -52,11 +52,12 @@ test('the shell comes from $SHELL, or PSModulePath, or a usage error asking for 
   const w = await world(t);
   const fish = await runMain(['env', '--token-code', w.code()], { env: { ...w.env, SHELL: '/usr/bin/fish' } });
   assert.equal(fish.code, 0, fish.stderr);
-  assert.match(fish.stdout, new RegExp(`^${HEADER}\\nset -gx AWS_ACCESS_KEY_ID '`));
+  // The header, the guard line that other shells refuse, then the statements.
+  assert.match(fish.stdout, new RegExp(`^${HEADER}\\n.*\\nset -gx AWS_ACCESS_KEY_ID '`));
   const zsh = await runMain(['env'], { env: { ...w.env, SHELL: '/bin/zsh' } });
-  assert.match(zsh.stdout, new RegExp(`^${HEADER}\\nexport AWS_ACCESS_KEY_ID='`));
+  assert.match(zsh.stdout, new RegExp(`^${HEADER}\\n.*\\nexport AWS_ACCESS_KEY_ID='`));
   const pwsh = await runMain(['env'], { env: { ...w.env, SHELL: '', PSModulePath: 'C:\\x' } });
-  assert.match(pwsh.stdout, new RegExp(`^${HEADER}\\n\\$env:AWS_ACCESS_KEY_ID = '`));
+  assert.match(pwsh.stdout, new RegExp(`^${HEADER}\\n.*\\n\\$env:AWS_ACCESS_KEY_ID = '`));
   failsCleanly(await runMain(['env'], { env: { ...w.env, SHELL: '' } }), 2, /--shell/);
 });
 
@@ -67,7 +68,8 @@ test('a login prints the header and the statements in the documented order, and 
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines[0], HEADER);
-  const names = lines.slice(1).map((l) => l.replace(/^export (\w+)=.*$/, '$1'));
+  // Line 2 is the guard other shells refuse.
+  const names = lines.slice(2).map((l) => l.replace(/^export (\w+)=.*$/, '$1'));
   assert.deepEqual(names, [...SESSION, ...REGION, ...MARKERS, 'unset AWS_PROFILE']);
   const value = (name: string) => new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(r.stdout)?.[1];
   const issued = w.server.issued.at(-1);

@@ -90,23 +90,6 @@ test('an AWS_PROFILE that was set but empty comes back set and empty', async (t)
   assert.equal(out.AWS_PROFILE, '', 'set and empty again');
 });
 
-test('logout while AWS_PROFILE names another profile forgets the logged-in profile, not that one', async (t) => {
-  const w = await world(t);
-  w.writeAws(`[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\n\n[profile other]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nsource_profile = alice\nrole_session_name = other\n`);
-  await loginIn(w, { ...w.env, AWS_PROFILE: 'other' });
-  const otherFile = onlySessionFile(w.cacheDir);
-  const shell = await loginIn(w, { ...w.env, AWS_PROFILE: 'kops' });
-  const kopsFile = sessionFiles(w.cacheDir).map((n) => join(w.cacheDir, n)).find((f) => f !== otherFile)!;
-  assert.ok(kopsFile, 'the kops session is cached');
-
-  const r = ok(await runMain(['logout', '--shell', 'bash'], { env: { ...shell, AWS_PROFILE: 'other' } }), 'logout');
-  assert.match(r.stderr, /forgot 1 cached session of profile kops/);
-  assert.equal(existsSync(kopsFile), false, "the logged-in profile's session is forgotten");
-  assert.equal(existsSync(otherFile), true, "the other profile's session stays");
-});
-
-const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');
-
 test('a region exported for one profile does not stick to the next: after logout, and without one', async (t) => {
   const w = await world(t);
   w.writeAws(TWO_REGIONS);

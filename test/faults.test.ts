@@ -31,7 +31,8 @@ const assertFails = failsCleanly;
 function assertSucceeds(r: Outcome): void {
   const seen = `\nstderr: ${JSON.stringify(r.stderr)}`;
   assert.equal(r.code, 0, `exit code${seen}`);
-  assert.match(r.stdout, /^# kops-mfa statements v1\nexport AWS_ACCESS_KEY_ID=/, `statements on stdout${seen}`);
+  // The header, the guard line other shells refuse, then the statements.
+  assert.match(r.stdout, /^# kops-mfa statements v1\n.*\nexport AWS_ACCESS_KEY_ID=/, `statements on stdout${seen}`);
   assert.doesNotMatch(r.stderr, STACK_LINE, `a stack trace on stderr${seen}`);
 }
 

@@ -229,6 +229,20 @@ describe('the MFA session', { concurrency: 6 }, () => {
     await assert.rejects(fetch(seen.uri, { headers: { Authorization: seen.token } }));
   });
 
+  test('exec --no-cache: the MFA session held in memory renews the role sessions through the session layer; nothing is cached', async (t) => {
+    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 3 });
+    const r = await runCli(['exec', '--no-cache', '--profile', 'a', '--token-code', w.code(), '--', process.execPath, CHILD, '4000', '150'], { env: w.env, cwd: ROOT });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const calls = childCalls(r.stdout);
+    assert.deepEqual(calls.filter((c) => !c.ok), [], 'every call of the child succeeded');
+    const keys = new Set(w.server.calls.filter((c) => c.action === 'GetCallerIdentity').map((c) => c.accessKeyId));
+    assert.ok(keys.size >= 2, `${keys.size} role sessions over the run`);
+    assert.equal(withCode(w).length, 1, 'one code for the whole run');
+    const mfaKey = w.server.calls.find((c) => c.action === 'GetSessionToken')!.issuedAccessKeyId;
+    assert.ok(w.server.calls.filter((c) => c.action === 'AssumeRole').every((c) => c.accessKeyId === mfaKey && !c.tokenCode));
+    assert.deepEqual(existsSync(w.cacheDir) ? readdirSync(w.cacheDir).filter((n) => n.endsWith('.json')) : [], [], 'nothing cached');
+  });
+
   test("exec: when the MFA session ends during the run, one note says so on stderr", async (t) => {
     // An MFA session of 5 minutes is inside exec's 10-minute warning at once.
     // Role sessions of 30 s: exec renews at each fetch anyway (under its 15

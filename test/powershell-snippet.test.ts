@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './support/world.ts';
 import { BIN, posixQuote, runCli, tempDir } from './support/helpers.ts';
+import { withPaths } from '../src/cli/commands/init.ts';
 import { HEADER, needPowerShell, psQuote, report, reports, runPs, SNIPPET } from './powershell/pwsh.ts';
 
-const LOAD = 'kops-mfa init powershell | Out-String | Invoke-Expression';
+// The snippet file itself: it runs the kops-mfa on PATH, the shim that stands in for it
+// (what `kops-mfa init` prints runs the node and script that printed it instead).
+const LOAD = `Get-Content -Raw ${psQuote(SNIPPET)} | Out-String | Invoke-Expression`;
 const STRICT = "Set-StrictMode -Version Latest; $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true";
 
 /** A PATH folder with `kops-mfa` = a sh script body (the real CLI is $KM_REAL). */
@@ -103,7 +106,7 @@ describe('PowerShell snippet: what it evaluates', () => {
     assert.match(r.get('NOHDR_OUT') ?? '', /New-Item PWNED/, 'shown as text');
     assert.equal(r.get('NOHDR_SET'), undefined);
     assert.equal(r.get('BADHDR_SET'), undefined, 'a header with a trailing space is not the header');
-    assert.deepEqual(st('FAIL'), ['False', '4', 'KopsMfaFailed'], 'exit 4: $? false, $LASTEXITCODE 4');
+    assert.deepEqual(st('FAIL'), ['False', '4', 'NativeCommandErrorMessage'], 'exit 4: $? false, $LASTEXITCODE 4');
     assert.equal(r.get('FAIL_SET'), undefined, 'a failed kops-mfa: nothing evaluated');
     assert.equal(r.get('FAIL_PROFILE'), 'dev');
     assert.deepEqual(st('OK'), ['True', '0', '']);
@@ -141,10 +144,10 @@ describe('PowerShell snippet: what it evaluates', () => {
     assert.equal(code, 0, stderr);
     assert.equal(r.get('BAD_Q'), 'False');
     assert.equal(r.get('BAD_RC'), '3', 'configuration error: 3');
-    assert.equal(r.get('BAD_ERR'), 'KopsMfaFailed');
+    assert.equal(r.get('BAD_ERR'), 'NativeCommandErrorMessage');
     assert.equal(r.get('BAD_PROFILE'), 'kops');
-    assert.deepEqual([r.get('NF_Q'), r.get('NF_RC'), r.get('NF_ERR')], ['False', '127', 'KopsMfaFailed']);
-    assert.match(stderr, /kops-mfa: command not found/);
+    assert.deepEqual([r.get('NF_Q'), r.get('NF_RC'), r.get('NF_ERR')], ['False', '127', 'NativeCommandErrorMessage']);
+    assert.doesNotMatch(stderr, /command not found/);
     assert.equal(r.get('KEEP'), 'kept');
   });
 });
@@ -317,13 +320,13 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
     const { r, stderr, code } = await ps(t, exe, script, k.env);
     assert.equal(code, 0, stderr);
     const log = starts(k.log);
-    assert.deepEqual(log.slice(0, 2).map((l) => l.split(' ')[0]), ['init', 'env'], 'init, then the login');
+    assert.deepEqual(log.slice(0, 1).map((l) => l.split(' ')[0]), ['env'], 'the login');
     assert.equal(w.server.issued.length, 2, 'the login, then one refresh');
     assert.match(r.get('LEFT0') ?? '', /^[34]m$/, 'the first session: 4 minutes');
     assert.equal(r.get('OUT1'), `KOPS ${w.server.issued[1]!.accessKeyId} get clusters`, 'kops ran with the new session');
     assert.equal(r.get('KEY1'), w.server.issued[1]!.accessKeyId);
     assert.match(r.get('LEFT1') ?? '', /^(59m|1h00m)$/);
-    assert.equal(log.length, 3, `kops-mfa starts: init, login, one refresh; then none:\n${log.join('\n')}`);
+    assert.equal(log.length, 2, `kops-mfa starts: login, one refresh; then none:\n${log.join('\n')}`);
     assert.equal(r.get('N'), '40');
     assert.equal(r.get('LAST'), `KOPS ${w.server.issued[1]!.accessKeyId} get clusters 40`);
     const direct = Number(r.get('DIRECT')) / 100;
@@ -379,14 +382,18 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
       // No newer session anywhere: the hook must not ask, and says so.
       "$PSNativeCommandUseErrorActionPreference = $false; & sh -c 'exit 7'",
       report('P1', 'prompt'),
+      // The renewal runs in the background: wait for it to end, then the next prompt takes its result.
+      'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+      '$null = prompt',
       report('LEFT1', 'kops_mfa_prompt'),
       report('KEY1', '$env:AWS_ACCESS_KEY_ID'),
       // Another terminal logs in (the test does, below), then the next minute's prompt renews.
       `New-Item -ItemType File ${psQuote(join(work, 'ready'))} | Out-Null`,
       `while (-not (Test-Path ${psQuote(go)})) { Start-Sleep -Milliseconds 50 }`,
       '$global:_kops_mfa_last_try = 0',
-      "$global:_kops_mfa_needs_code = ''",
       report('P2', 'prompt'),
+      'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+      '$null = prompt',
       report('KEY2', '$env:AWS_ACCESS_KEY_ID'),
       report('LEFT2', 'kops_mfa_prompt'),
     ].join('\n');
@@ -405,12 +412,79 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
     assert.equal(r.get('KEY2'), w.server.issued[1]!.accessKeyId, 'renewed from the cache');
     assert.match(r.get('LEFT2') ?? '', /^(59m|1h00m)$/);
     const hookRuns = starts(log).filter((l) => l.includes('--no-prompt'));
-    assert.equal(hookRuns.length, 2, `the hook ran kops-mfa once per prompt here:\n${starts(log).join('\n')}`);
+    // Two renewals in the background, and taking the second one from the cache.
+    assert.equal(hookRuns.length, 3, `the hook's kops-mfa runs:\n${starts(log).join('\n')}`);
   });
 });
 
-test('the snippet file is what init prints', async () => {
+test('while STS holds the renewal the prompt comes back; then the prompt says sts unreachable', async (t) => {
+  const exe = needPowerShell(t);
+  if (!exe) return;
+  // Role sessions of 2 minutes from an MFA session: the hook renews at once, and would need no code.
+  const w = await world(t, { roleSessionSeconds: 120 });
+  w.writeAws(mfaProfile('kops', { region: 'eu-west-1', mfa_session_duration: '3600' }), DEFAULT_CREDENTIALS);
+  const { bin, log } = shim(t, REAL);
+  const work = tempDir(t);
+  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' };
+  const script = [
+    STRICT,
+    'function global:prompt { "USER-PROMPT> " }',
+    LOAD,
+    `kops-login --quiet --token-code ${w.code()}`,
+    report('KEY0', '$env:AWS_ACCESS_KEY_ID'),
+    // The test makes STS hang, then lets the script go on.
+    `New-Item -ItemType File ${psQuote(join(work, 'ready'))} | Out-Null`,
+    `while (-not (Test-Path ${psQuote(join(work, 'go'))})) { Start-Sleep -Milliseconds 50 }`,
+    report('P1', 'prompt'),
+    // The prompt is back; the renewal still waits for STS.
+    report('WAITING', '[string] ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited)'),
+    'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+    '$null = prompt',
+    report('LEFT1', 'kops_mfa_prompt'),
+    report('KEY1', '$env:AWS_ACCESS_KEY_ID'),
+  ].join('\n');
+  const run = ps(t, exe, script, env, work);
+  for (let i = 0; i < 6000 && !readdirSync(work).includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+  w.server.faults.hang = true;
+  writeFileSync(join(work, 'go'), '');
+  const { r, stderr, code } = await run;
+  assert.equal(code, 0, stderr);
+  assert.equal(r.get('P1'), 'USER-PROMPT> ');
+  assert.equal(r.get('WAITING'), 'True', 'the prompt came back while the renewal waited for STS');
+  assert.ok(w.server.calls.some((c) => c.fault === 'hang'), 'STS held a request');
+  assert.match(r.get('LEFT1') ?? '', /^[12]m sts unreachable$/);
+  assert.equal(r.get('KEY1'), r.get('KEY0'));
+  assert.ok(starts(log).some((l) => l.includes('--no-prompt')));
+});
+
+test('a prompt function defined after the rc line keeps the hook', async (t) => {
+  const exe = needPowerShell(t);
+  if (!exe) return;
+  const w = await world(t, { issue: nthSessionEndsIn(1, 240_000) });
+  const { bin, log } = shim(t, REAL);
+  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt' };
+  const script = [
+    STRICT,
+    LOAD,
+    // As the docs once said: the user's prompt, after the rc line.
+    'function global:prompt { "LATER Q=$? RC=$LASTEXITCODE> " }',
+    `kops-login --quiet --token-code ${w.code()}`,
+    "$PSNativeCommandUseErrorActionPreference = $false; & sh -c 'exit 7'",
+    report('P1', 'prompt'),
+    'while ($null -ne $global:_kops_mfa_job -and -not $global:_kops_mfa_job.HasExited) { Start-Sleep -Milliseconds 20 }',
+    '$null = prompt',
+    report('LEFT1', 'kops_mfa_prompt'),
+  ].join('\n');
+  const { r, stderr, code } = await ps(t, exe, script, env);
+  assert.equal(code, 0, stderr);
+  assert.equal(r.get('P1'), 'LATER Q=False RC=7> ', 'the later prompt is the one shown, with $? and $LASTEXITCODE');
+  assert.ok(starts(log).some((l) => l.includes('--no-prompt')), `the hook ran:\n${starts(log).join('\n')}`);
+  assert.match(r.get('LEFT1') ?? '', /^[34]m needs code$/);
+});
+
+test('init prints the snippet file with the node and script that ran it', async () => {
   const r = await runCli(['init', 'powershell']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, readFileSync(SNIPPET, 'utf8'));
+  assert.equal(r.stdout, withPaths(readFileSync(SNIPPET, 'utf8'), SNIPPET, process.execPath, BIN));
+  assert.ok(r.stdout.includes(`$kopsMfaScript = ${psQuote(BIN)}`), 'the script that ran init');
 });

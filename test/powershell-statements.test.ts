@@ -14,7 +14,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { EnvOp } from '../src/shell/env-ops.ts';
 import { render } from '../src/shell/render/index.ts';
 import { world } from './support/world.ts';
-import { kopsMfaShim, posixQuote, tempDir } from './support/helpers.ts';
+import { kopsMfaShim, posixQuote, ROOT, tempDir } from './support/helpers.ts';
 import {
   kopsMfaOnPath,
   needPowerShell,
@@ -40,7 +40,9 @@ function statementsOnPath(t: TestContext, file: string): string {
 
 /** How the statements get into the engine. */
 const README_LINE = 'kops-mfa env --shell powershell | Out-String | Invoke-Expression';
-const SNIPPET_LOGIN = 'kops-mfa init powershell | Out-String | Invoke-Expression; kops-login';
+// The snippet file: it runs the kops-mfa on PATH, the shim that prints the statements under test.
+const LOAD_FILE = `Get-Content -Raw ${psQuote(join(ROOT, 'shells', 'kops-mfa.ps1'))} | Out-String | Invoke-Expression`;
+const SNIPPET_LOGIN = `${LOAD_FILE}; kops-login`;
 
 interface Case {
   name: string;
@@ -214,7 +216,7 @@ describe('PowerShell round trips through the real kops-mfa and the STS test serv
           : `kops-login --no-cache --quiet --token-code ${code}`;
       const script = [
         "$ErrorActionPreference = 'Stop'",
-        load === 'snippet' ? 'kops-mfa init powershell | Out-String | Invoke-Expression' : '',
+        load === 'snippet' ? LOAD_FILE : '',
         ...codes.flatMap((code, i) => [
           loginLine(code),
           report(`T${i}`, '$env:AWS_SESSION_TOKEN'),

@@ -161,7 +161,7 @@ test('mfa_process supplies the code without a prompt; the code never reaches std
   assert.equal(w.server.calls.length, 1);
   assert.equal(w.server.calls[0]!.params.TokenCode, code);
   assert.equal(w.server.calls[0]!.status, 200);
-  assert.match(r.stdout, /^# kops-mfa statements v1\nexport AWS_ACCESS_KEY_ID='ASIA/);
+  assert.match(r.stdout, /^# kops-mfa statements v1\n.*\nexport AWS_ACCESS_KEY_ID='ASIA/); // the guard line between
   assert.ok(!r.stderr.includes(code), `the code is on stderr:\n${r.stderr}`);
   assert.ok(!r.stdout.includes(code));
   assert.doesNotMatch(r.stderr, /MFA code for/, 'no prompt');

@@ -1,38 +1,31 @@
-// The PowerShell rc line of the README and the prompt function of
-// docs/shells.md, run as written in a real PowerShell engine: both are taken
-// from the docs themselves, so the docs cannot drift from what works. The
+// The PowerShell section of docs/shells.md, run as written in a real
+// PowerShell engine: its code blocks are taken from the page itself (the rc
+// line and the prompt function), so the docs cannot drift from what works. The
 // session comes from the local STS server through the rc line's kops-login.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { world } from './support/world.ts';
 import { ROOT } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, report, reports, runPs } from './powershell/pwsh.ts';
 
-/** The PowerShell line of the README's rc-line table, as a user copies it. */
-function rcLine(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const row = /^\| PowerShell \| `\$PROFILE` \| `(.+)` \|$/m.exec(readme)?.[1];
-  assert.ok(row, 'the README has a PowerShell row in its rc-line table');
-  return row.replace(/\\\|/g, '|');
+/** The ```powershell blocks of docs/shells.md: the rc line first, then the prompt function. */
+function powershellBlocks(): string[] {
+  const readme = readFileSync(join(ROOT, 'docs', 'shells.md'), 'utf8');
+  const prompt = readme.indexOf('\n## The session in your prompt\n');
+  const rcStart = readme.indexOf('\n## PowerShell\n');
+  assert.ok(prompt !== -1 && rcStart !== -1, 'docs/shells.md has the prompt and PowerShell sections');
+  const block = (from: number) => /```powershell\n([\s\S]*?)```/.exec(readme.slice(from))?.[1] ?? '';
+  return [block(rcStart), block(prompt)];
 }
 
-/** The first ```powershell block of docs/shells.md that defines a prompt function. */
-function promptBlock(): string | undefined {
-  const path = join(ROOT, 'docs', 'shells.md');
-  assert.ok(existsSync(path), 'docs/shells.md exists');
-  const blocks = [...readFileSync(path, 'utf8').matchAll(/```powershell\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-  return blocks.find((b) => b.includes('function prompt'));
-}
-
-test("the README's PowerShell rc line and the prompt function of docs/shells.md work as written", async (t) => {
+test("docs/shells.md's PowerShell rc line and prompt function work as written", async (t) => {
   const exe = needPowerShell(t);
   if (!exe) return;
-  const rc = rcLine();
-  const prompt = promptBlock();
-  assert.equal(rc, 'kops-mfa init powershell | Out-String | Invoke-Expression');
-  assert.ok(prompt, 'docs/shells.md defines prompt in a powershell block');
+  const [rc, prompt] = powershellBlocks();
+  assert.ok(rc?.includes('kops-mfa init powershell | Out-String | Invoke-Expression'), 'the first block is the rc line');
+  assert.ok(prompt?.includes('function prompt'), 'the second block defines prompt');
   const w = await world(t);
   const bin = kopsMfaOnPath(t);
   const script = [

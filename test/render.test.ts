@@ -14,6 +14,9 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 import { loginOps, type EnvOp } from '../src/shell/env-ops.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 import { detectShell, parseShellName, render, SHELLS, type ShellName } from '../src/shell/render/index.ts';
+import { GUARD as posixGuard } from '../src/shell/render/posix.ts';
+import { GUARD as fishGuard } from '../src/shell/render/fish.ts';
+import { GUARD as powershellGuard } from '../src/shell/render/powershell.ts';
 import { needTool, readPowerShellStatements as readAsPowerShell, readPowerShellString, ROOT, runRaw, tempDir } from './support/helpers.ts';
 import { BASH, DASH, FISH, readDump, ZSH, type Shell } from './support/shells.ts';
 
@@ -255,7 +258,9 @@ async function readWithGrammar(text: string): Promise<EnvOp[]> {
     assert.equal(kids[0]?.text, HEADER);
     const list = only(kids.slice(1), 'statement list');
     assert.equal(list.type, 'statement_list');
-    return namedKids(list).map((stmt) => {
+    const [guard, ...statements] = namedKids(list);
+    assert.equal(guard?.text, '& { return }', 'the guard comes first');
+    return statements.map((stmt) => {
       assert.equal(stmt.type, 'pipeline', `statement ${JSON.stringify(stmt.text)}`);
       const assigns = desc(stmt, 'assignment_expression');
       if (assigns.length > 0) {
@@ -345,24 +350,34 @@ describe('statement forms', () => {
     { op: 'unset', name: 'D' },
   ];
   test('posix shells', () => {
-    const want = "# kops-mfa statements v1\nexport A='it'\\''s'\nexport B='c:\\dir\\'\nexport C='\u2019'\nunset D\n";
+    const want = "# kops-mfa statements v1\nif :; then : \"\\\" <#\"; fi\nexport A='it'\\''s'\nexport B='c:\\dir\\'\nexport C='\u2019'\nunset D\n";
     for (const shell of ['bash', 'zsh', 'sh'] as const) assert.equal(render(shell, ops), want);
   });
   test('fish', () => {
     assert.equal(
       render('fish', ops),
-      "# kops-mfa statements v1\nset -gx A 'it\\'s'\nset -gx B 'c:\\\\dir\\\\'\nset -gx C '\u2019'\nif set -q -g D; set -e -g D; end\n",
+      "# kops-mfa statements v1\ntrue \"\\\" <#\";;\nset -gx A 'it\\'s'\nset -gx B 'c:\\\\dir\\\\'\nset -gx C '\u2019'\nif set -q -g D; set -e -g D; end\n",
     );
   });
   test('powershell', () => {
     assert.equal(
       render('powershell', ops),
-      "# kops-mfa statements v1\n$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = (-join [char[]](0x2019))\n" +
+      "# kops-mfa statements v1\n& { return }\n$env:A = 'it''s'\n$env:B = 'c:\\dir\\'\n$env:C = (-join [char[]](0x2019))\n" +
         'Remove-Item Env:D -ErrorAction SilentlyContinue\n',
     );
   });
   test('no ops: the header alone', () => {
     for (const shell of SHELLS) assert.equal(render(shell, []), '# kops-mfa statements v1\n');
+  });
+  test('any op: the header, then the guard', () => {
+    const guard = { bash: posixGuard, zsh: posixGuard, sh: posixGuard, fish: fishGuard, powershell: powershellGuard };
+    for (const shell of SHELLS) assert.equal(render(shell, [{ op: 'unset', name: 'A' }]).split('\n')[1], guard[shell]);
+  });
+  test('#> in a value cannot close the comment the guard opens in PowerShell', () => {
+    const ops: EnvOp[] = [{ op: 'set', name: 'A', value: "a#>b'#>" }];
+    assert.equal(render('sh', ops).split('\n')[2], "export A='a#'\\>'b'\\''#'\\>''");
+    assert.equal(render('fish', ops).split('\n')[2], "set -gx A 'a#'\\>'b\\'#'\\>''");
+    for (const shell of ['sh', 'fish'] as const) assert.ok(!render(shell, ops).includes('#>'), shell);
   });
 });
 
@@ -445,14 +460,28 @@ describe('shell names', () => {
       [{ PSModulePath: 'C:\\Program Files\\WindowsPowerShell\\Modules' }, 'powershell'],
       [{ SHELL: '', PSModulePath: 'C:\\Modules' }, 'powershell'],
     ];
-    for (const [env, want] of table) assert.equal(detectShell(env), want, JSON.stringify(env));
+    for (const [env, want] of table) assert.equal(detectShell(env, undefined), want, JSON.stringify(env));
+    // The parent process first: fish or PowerShell started from a bash login keep SHELL=/bin/bash.
+    const parents: [string, ShellName][] = [
+      ['fish', 'fish'],
+      ['pwsh', 'powershell'],
+      ['pwsh.exe', 'powershell'],
+      ['kops-mfa-pwsh', 'powershell'],
+      ['-zsh', 'zsh'],
+      ['bash', 'bash'],
+      ['dash', 'sh'],
+    ];
+    for (const [parent, want] of parents) assert.equal(detectShell({ SHELL: '/bin/bash' }, parent), want, parent);
+    for (const parent of ['node', 'tmux: server', 'sshd', 'npm exec', '']) {
+      assert.equal(detectShell({ SHELL: '/usr/bin/fish' }, parent), 'fish', parent);
+    }
     for (const env of [{}, { SHELL: '/bin/tcsh' }, { SHELL: '/bin/tcsh', PSModulePath: 'x' }, { SHELL: '/bin/' }]) {
       assert.throws(
-        () => detectShell(env),
+        () => detectShell(env, 'node'),
         (e: unknown) =>
           e instanceof KopsMfaError &&
           e.exitCode === ExitCode.usage &&
-          e.message === 'cannot tell your shell from $SHELL; pass --shell bash|zsh|sh|fish|powershell',
+          e.message === 'cannot tell your shell from its parent process or $SHELL; pass --shell bash|zsh|sh|fish|powershell',
         JSON.stringify(env),
       );
     }
@@ -501,14 +530,14 @@ describe('PowerShell, read by the tree-sitter grammar and by a model of its toke
     const payload = '; Remove-Item -Recurse -Force ~ #';
 
     // An undoubled ASCII quote: the grammar itself sees a second statement.
-    const ascii = `${HEADER}\n$env:AWS_SESSION_TOKEN = ${none(`x'${payload}`)}\n`;
+    const ascii = `${HEADER}\n${powershellGuard}\n$env:AWS_SESSION_TOKEN = ${none(`x'${payload}`)}\n`;
     await assert.rejects(readWithGrammar(ascii));
     assert.throws(() => readAsPowerShell(ascii), /code after the string/);
 
     for (const q of ['\u2018', '\u2019', '\u201A', '\u201B']) {
       const value = `x${q}${payload}`;
       const ops: EnvOp[] = [{ op: 'set', name: 'AWS_SESSION_TOKEN', value }];
-      const naiveText = `${HEADER}\n$env:AWS_SESSION_TOKEN = ${naive(value)}\n`;
+      const naiveText = `${HEADER}\n${powershellGuard}\n$env:AWS_SESSION_TOKEN = ${naive(value)}\n`;
       // PowerShell ends the string at the smart quote and runs the rest.
       const u = `U+${q.codePointAt(0)?.toString(16).toUpperCase()}`;
       assert.throws(() => readAsPowerShell(naiveText), /code after the string/, `naive form with ${u}`);

@@ -215,3 +215,18 @@ for w in "\${COMPREPLY[@]}"; do eval "set -- $w"; printf '%s\\n' "$1"; done`,
   assert.deepEqual(zsh.stdout.split('\n').filter(Boolean).sort(), names, 'zsh');
   assert.equal(existsSync(a.marker), false, 'a profile name ran as a command');
 });
+
+test('zsh: an empty word before the cursor keeps its place (the arguments to kops-mfa complete are quoted)', async (t) => {
+  if (!needTool(t, 'zsh')) return;
+  const a = awsHome(t);
+  const script = [
+    `eval "$(cat ${posixQuote(join(ROOT, 'shells', 'kops-mfa.zsh'))})"`,
+    // kops-login '' --pr<Tab>: the previous word is the empty one, the current one --pr.
+    `words=(kops-login '' --pr); CURRENT=3; PREFIX=--pr`,
+    'compadd() { [[ $1 == -a ]] && print -rl -- "${(@P)2}"; }',
+    '_kops_mfa_complete',
+  ].join('\n');
+  const r = await run('zsh', ['--no-rcs', '-c', script], { env: a.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['--profile']);
+});

@@ -8,7 +8,7 @@
 // Nothing here is timed: the costs are measured by `npm run bench`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './support/helpers.ts';
@@ -152,6 +152,20 @@ async function interactive(
   return s;
 }
 
+/**
+ * Run `report` at prompt after prompt until its output satisfies `ok`: a
+ * background renewal is taken at the first prompt after it ended. Bounded by
+ * a number of prompts, not by time.
+ */
+async function untilReport(s: ScreenSession, report: string, re: RegExp, ok: (m: RegExpExecArray) => boolean): Promise<RegExpExecArray> {
+  let m: RegExpExecArray | undefined;
+  for (let i = 0; i < 5000; i++) {
+    m = await s.run(report, re);
+    if (ok(m)) return m;
+  }
+  throw new Error(`never: the last report was ${m?.[0]}`);
+}
+
 for (const sh of SHELLS) {
   test(`${sh.tool}: the prompt hook renews a session near its end without a code, never prompts, keeps the last status, and says when a code is needed`, { timeout: 90_000 }, async (t) => {
     if (!needTool(t, 'script') || !needTool(t, sh.tool)) return;
@@ -168,30 +182,93 @@ for (const sh of SHELLS) {
       // (Each command line prints a word of its own first: the wait is for that word and the prompt after it.)
       await s.run(`echo STEP-LOGIN; kops-login --token-code ${sh.quote(r0.w.code())}; false`, /^STEP-LOGIN$/m);
       const afterLogin = s.pty.output.length;
+      // The prompt after the login started a renewal in the background; the status of `false` survived it.
       let m = await s.run(report, reportRe);
+      assert.equal(m[1], '1', 'the status of `false` survived the hook');
+      // A later prompt takes the renewed session (from the cache).
+      m = await untilReport(s, report, reportRe, (r) => r[2] === r0.w.server.issued[2]?.accessKeyId);
       const issued = r0.w.server.issued;
       assert.deepEqual(issued.map((c) => c.action), ['GetSessionToken', 'AssumeRole', 'AssumeRole'], 'the hook renewed once');
-      assert.equal(m[1], '1', 'the status of `false` survived the hook');
-      assert.equal(m[2], issued[2]?.accessKeyId, 'the shell holds the renewed session');
       assert.match(m[3] ?? '', /^[12]m$/);
       const renewal = r0.w.server.calls.filter((c) => c.action === 'AssumeRole')[1];
       assert.deepEqual([renewal?.accessKeyId, renewal?.tokenCode], [issued[0]?.accessKeyId, false], 'renewed from the MFA session, no code');
       // More prompts within the minute: no more attempts.
+      const startsAfterRenewal = r0.starts();
+      assert.equal(startsAfterRenewal, 3, 'login, the renewal, and taking it from the cache');
       for (let i = 0; i < 3; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
-      assert.equal(r0.starts(), 2, 'login + one renewal');
+      assert.equal(r0.starts(), startsAfterRenewal, 'no attempt within the minute');
       const hookOnly = [s.screen(afterLogin)];
 
       // 2. A profile with no MFA session: renewing needs a code, which a hook never asks for.
       await s.run(`echo STEP-PLAIN; kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`, /^STEP-PLAIN$/m);
       const afterPlain = s.pty.output.length;
-      m = await s.run(report, reportRe);
+      m = await untilReport(s, report, reportRe, (r) => / needs code$/.test(r[3] ?? ''));
       assert.match(m[3] ?? '', /^[12]m needs code$/, 'the prompt says a code is needed');
       assert.equal(m[2], r0.w.server.issued.at(-1)?.accessKeyId, 'the session in the shell is unchanged');
       for (let i = 3; i < 6; i++) await s.run(`echo STEP-${i}`, new RegExp(`^STEP-${i}$`, 'm'));
-      assert.equal(r0.starts(), 4, 'one failed attempt for this session, not one per prompt');
+      assert.equal(r0.starts(), startsAfterRenewal + 2, 'one failed attempt for this session, not one per prompt');
       // Only the two kops-login commands wrote kops-mfa lines; the hook never printed or prompted.
       hookOnly.push(s.screen(afterPlain));
       for (const text of hookOnly) assert.doesNotMatch(text, /kops-mfa|MFA code|code for/, 'the hook printed or prompted');
+      assert.doesNotMatch(s.screen(), /MFA code for/, 'something asked for a code');
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n--- ${sh.tool} terminal ---\n${s.screen()}\n---`;
+      throw e;
+    }
+  });
+}
+
+/** Processes of this rig's kops-mfa renewals (a background `env --no-prompt`), from /proc. */
+function renewalsAlive(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (!cmdline.includes('--no-prompt') || !cmdline.includes('env')) continue;
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`KMFA_T=${dir}`)) out.push(Number(name));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return out;
+}
+
+/** Wait for a condition of the test's own world (the STS server's requests), checked each turn of the event loop. */
+async function until(what: string, ok: () => boolean, turns = 200_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (ok()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`never: ${what}`);
+}
+
+for (const sh of SHELLS) {
+  test(`${sh.tool}: while STS holds the renewal, the prompt comes back; then the prompt says sts unreachable, not needs code`, { timeout: 120_000 }, async (t) => {
+    if (!needTool(t, 'script') || !needTool(t, sh.tool)) return;
+    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' });
+    const s = await interactive(t, sh, r0.env);
+    const report = isFish(sh)
+      ? `echo "KEY=$AWS_ACCESS_KEY_ID P=["(kops_mfa_prompt)"]"`
+      : `echo "KEY=$AWS_ACCESS_KEY_ID P=[$(kops_mfa_prompt)]"`;
+    const reportRe = /^KEY=(\S*) P=\[(.*)\]$/m;
+    try {
+      // The login itself, before any hook: the command line makes STS hang right after it.
+      await s.run(`echo STEP-LOGIN; kops-login --token-code ${sh.quote(r0.w.code())}`, /^STEP-LOGIN$/m);
+      const key = r0.w.server.issued.at(-1)?.accessKeyId;
+      r0.w.server.faults.hang = true;
+      // The hook before this prompt starts a renewal; STS takes its request and never answers.
+      await s.run('echo STEP-HANG', /^STEP-HANG$/m);
+      await until('STS holds a renewal', () => r0.w.server.calls.some((c) => c.fault === 'hang'));
+      // The prompt comes back while the request is held and the renewal still waits for it.
+      await s.run('echo STEP-WHILE', /^STEP-WHILE$/m);
+      const m = await s.run(report, reportRe);
+      assert.ok(renewalsAlive(r0.dir).length > 0, 'the renewal was still waiting for STS when the prompt came back');
+      assert.equal(m[1], key, 'the session in the shell is unchanged');
+      // When the renewal gives up (exit 5), a later prompt says so: not "needs code".
+      const done = await untilReport(s, report, reportRe, (r) => / sts unreachable$/.test(r[2] ?? ''));
+      assert.match(done[2] ?? '', /^[12]m sts unreachable$/);
+      assert.equal(done[1], key);
       assert.doesNotMatch(s.screen(), /MFA code for/, 'something asked for a code');
     } catch (e) {
       if (e instanceof Error) e.message += `\n--- ${sh.tool} terminal ---\n${s.screen()}\n---`;

@@ -15,7 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './support/helpers.ts';
 import { fishQuote } from './support/shells.ts';
-import { initText, snippetPath } from '../src/cli/commands/init.ts';
+import { initText, snippetPath, withPaths } from '../src/cli/commands/init.ts';
 import { ExitCode, KopsMfaError } from '../src/errors.ts';
 
 const SHELLS_DIR = join(ROOT, 'shells');
@@ -177,9 +177,11 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
   const grammarGap = /^ERROR at \d+:\d+: , [\w-]+ -\w/;
   assert.deepEqual(snippet?.bad.filter((b) => !grammarGap.test(b)), []);
   assert.deepEqual(snippet?.functions, [
+    'global:_kops_mfa_command',
     'global:_kops_mfa_run',
     'global:_kops_mfa_apply',
     'global:_kops_mfa_fail',
+    'global:_kops_mfa_wants_help',
     'global:kops-login',
     'global:kops-logout',
     'global:_kops_mfa_left',
@@ -187,6 +189,7 @@ test('PowerShell snippet parses without ERROR or MISSING nodes (tree-sitter)', a
     'global:kops_mfa_prompt',
     'global:kops',
     'global:_kops_mfa_hook',
+    'global:_kops_mfa_before_prompt',
     'global:prompt',
   ]);
 });
@@ -210,13 +213,15 @@ const WATCHED = [
 const TOKEN = 'tok\'en "$HOME"\n`echo hi` \\ * $(id) ;x';
 
 
+/** The stub's session ends a day from now: an expiry past 36 h is no session to the snippets. */
+const ENDS = Math.floor(Date.now() / 1000) + 86_400;
 const SESSION: [string, string][] = [
   ['AWS_ACCESS_KEY_ID', 'ASIANEW'],
   ['AWS_SECRET_ACCESS_KEY', 'new/secret+key'],
   ['AWS_SESSION_TOKEN', TOKEN],
-  ['AWS_CREDENTIAL_EXPIRATION', '2030-01-01T00:00:00Z'],
+  ['AWS_CREDENTIAL_EXPIRATION', new Date(ENDS * 1000).toISOString().replace(/\.\d+Z$/, 'Z')],
   ['KOPS_MFA_SESSION', 'kops'],
-  ['KOPS_MFA_EXPIRES', '1893456000'],
+  ['KOPS_MFA_EXPIRES', String(ENDS)],
   ['KOPS_MFA_KEY_ID', 'ASIANEW'],
 ];
 const CLEARED = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'KOPS_MFA_SESSION', 'KOPS_MFA_EXPIRES', 'KOPS_MFA_KEY_ID'];
@@ -526,7 +531,7 @@ for (const flavour of FLAVOURS) {
       'kops-mfa-test-dump after-login',
       // Exit 0 without the header (help, version): printed, never evaluated.
       copyFile(flavour, 'text-content', 'text'),
-      status(flavour, 'login-text', 'kops-login --help'),
+      status(flavour, 'login-text', 'kops-login --version'),
       status(flavour, 'logout-text', 'kops-logout -v'),
       removeFile(flavour, 'text'),
       'kops-mfa-test-dump after-text',
@@ -571,7 +576,7 @@ for (const flavour of FLAVOURS) {
     assert.deepEqual(stub.calls(), [
       { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--profile', 'kops'] },
       { cmd: 'kops-mfa', args: ['env', '--shell', shell, ...TRICKY_ARGS] },
-      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--help'] },
+      { cmd: 'kops-mfa', args: ['env', '--shell', shell, '--version'] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell, '-v'] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell] },
       { cmd: 'kops-mfa', args: ['logout', '--shell', shell, '--all', 'a b'] },
@@ -589,7 +594,7 @@ for (const flavour of FLAVOURS) {
       if (!needTool(t, shell)) return;
       const stub = makeStub(t, posix ? 'posix' : 'fish', { KOPS_MFA_AUTO_REFRESH: auto });
       const q = quoteFor(flavour);
-      // The stub's session ends in 2030; these move its end or change the key by hand.
+      // The stub's session ends in a day; these move its end or change the key by hand.
       const set = (name: string, value: string) => (posix ? `export ${name}=${value}` : `set -gx ${name} ${value}`);
       const soon = posix ? '"$(( $(date +%s) + 60 ))"' : '(math (date +%s) + 60)';
       const script = [
@@ -601,15 +606,15 @@ for (const flavour of FLAVOURS) {
         // No session yet: kops-login first.
         status(flavour, 'kops', `kops get clusters ${q('a b')} ${q('')}`),
         'kops-mfa-test-dump after-kops',
-        // The session has years left: kops at once, no kops-mfa.
+        // The session has a day left: kops at once, no kops-mfa.
         status(flavour, 'kops-valid', 'kops version'),
         // One minute left (inside the 5-minute window), and the new code is refused: kops must not run.
         set('KOPS_MFA_EXPIRES', soon),
         writeFile(flavour, '4', 'fail'),
         status(flavour, 'kops-fail', 'kops version'),
         removeFile(flavour, 'fail'),
-        // Years left again, but the exported key is not the one kops-mfa exported: not trusted.
-        set('KOPS_MFA_EXPIRES', '1893456000'),
+        // A day left again, but the exported key is not the one kops-mfa exported: not trusted.
+        set('KOPS_MFA_EXPIRES', String(ENDS)),
         set('AWS_ACCESS_KEY_ID', 'SOMEONE-ELSES'),
         status(flavour, 'kops-key', 'kops version'),
         // A window of 0 minutes and a minute left: kops at once.
@@ -707,7 +712,7 @@ test('zsh: registers completion only when compdef exists', async (t) => {
   ].join('\n');
   const r = await runShell('zsh', script, stub.env);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'compdef _kops_mfa_complete kops-login kops-logout\n');
+  assert.equal(r.stdout, 'compdef _kops_mfa_complete kops-login kops-logout\ncompdef _kops_mfa_complete_cli kops-mfa\n');
   assert.equal(r.stderr, '');
 });
 
@@ -722,8 +727,9 @@ test('initText returns exactly the shipped file for each shell', () => {
     ['powershell', FILES.powershell],
     ['pwsh', FILES.powershell],
   ] as const) {
-    assert.equal(initText(shell, {}), read(file), shell);
-    assert.equal(initText(shell, { path: false }), read(file), shell);
+    const want = withPaths(read(file), file, process.execPath, join(ROOT, 'bin', 'kops-mfa.cjs'));
+    assert.equal(initText(shell, {}), want, shell);
+    assert.equal(initText(shell, { path: false }), want, shell);
   }
 });
 
@@ -766,5 +772,20 @@ test('the built CLI, installed elsewhere, prints the snippets it ships (the __di
   assert.equal(path.code, 0, path.stderr);
   assert.equal(path.stdout, `${join(pkg, 'shells', 'kops-mfa.zsh')}\n`);
   const text = await run(process.execPath, [bin, 'init', 'fish']);
-  assert.equal(text.stdout, read(FILES.fish));
+  // The file, with the node and the script that ran init written in.
+  assert.equal(text.stdout, withPaths(read(FILES.fish), FILES.fish, process.execPath, bin));
+  assert.match(text.stdout, new RegExp(`set -l kops_mfa_script '${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+});
+
+test('init writes the absolute node and script into every snippet; the file itself finds kops-mfa on PATH', () => {
+  const node = "/opt/node v22/bin/node'x";
+  const script = '/home/a b/lib/kops-mfa/bin/kops-mfa.cjs';
+  for (const [shell, file] of Object.entries(FILES)) {
+    const text = read(file);
+    const filled = withPaths(text, file, node, script);
+    assert.notEqual(filled, text, `${shell}: the marked lines were found`);
+    assert.doesNotMatch(filled, /# kops-mfa init$/m, `${shell}: every marked line was filled`);
+  }
+  // A path no quoting can carry: the text as it is (PATH).
+  assert.equal(withPaths(read(FILES.bash), FILES.bash, '/a\nb', script), read(FILES.bash));
 });

@@ -11,7 +11,6 @@ import type { Flags } from '../cli/options.js';
 import { printable } from '../printable.js';
 import type { Platform } from '../platform.js';
 import type { CacheEntry } from '../store/cache.js';
-import { roleFromMfaSession } from '../session/sts.js';
 import { servingMinimumSeconds } from '../session/session.js';
 import { withSession, type WithSession } from '../cli/commands/with-session.js';
 import { runChild } from './child.js';
@@ -32,10 +31,9 @@ export async function serve(flags: Flags, command: readonly string[], session: W
   const minimum = servingMinimumSeconds(settings);
   let kept = false;
   const renew = async (): Promise<SessionCredentials> => {
-    // Without the cache the MFA session lives only in this process, where the session layer cannot find it.
-    if (!settings.useCache) return (await roleFromMfaSession({ ...settings, noPrompt: true }, ctx.env, mfa.credentials)).credentials;
-    // The cache may hold a newer MFA session (a kops-login --refresh in another terminal).
-    const again = await withSession(renewFlags, quiet, { quiet: true, serving: true });
+    // The cache may hold a newer MFA session (a kops-login --refresh in another terminal);
+    // without the cache, the one this process holds serves.
+    const again = await withSession(renewFlags, quiet, { quiet: true, serving: true, mfa });
     if (again.obtained.mfa) mfa = again.obtained.mfa;
     return again.obtained.entry.credentials;
   };

@@ -55,10 +55,12 @@ export function servingNote(s: Settings): string {
 interface ObtainOptions {
   /** Reuse a cached session only while it has more than this left (default: the settings' minimum). */
   minRemainingSeconds?: number;
+  /** An MFA session this process holds (exec without the cache): used when the cache has none. */
+  mfa?: CacheEntry | undefined;
 }
 
 export async function obtainSession(s: Settings, ctx: Context, opts: ObtainOptions = {}): Promise<Obtained> {
-  const o = new Orchestrator(s, ctx, opts.minRemainingSeconds ?? s.minRemainingSeconds);
+  const o = new Orchestrator(s, ctx, opts.minRemainingSeconds ?? s.minRemainingSeconds, opts.mfa);
   return o.run();
 }
 
@@ -79,6 +81,7 @@ class Orchestrator {
     private readonly s: Settings,
     private readonly ctx: Context,
     private readonly minRemaining: number,
+    private readonly heldMfa?: CacheEntry,
   ) {
     if (!s.useCache) return;
     // Nothing in the folder is read, written or removed before it is proven kops-mfa's own.
@@ -170,7 +173,8 @@ class Orchestrator {
     // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
     if (!usesMfaSession) return this.boughtWithCode(roleFile, this.minRemaining, (code, onSend) => sessionWithCode(s, this.ctx.env, code, onSend));
     if (!s.roleArn) return this.boughtWithCode(mfaFile, this.minRemaining, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
-    let mfa = s.refresh ? undefined : this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS);
+    const held = this.heldMfa && secondsLeft(this.heldMfa.credentials, this.ctx.now()) > MFA_SESSION_MARGIN_SECONDS ? this.heldMfa : undefined;
+    let mfa = s.refresh ? undefined : (this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) ?? held);
     let how: Obtained['how'] = 'renewed';
     if (!mfa) {
       const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');

@@ -245,8 +245,10 @@ function readValue(text: string, start: number): { value: string; end: number } 
  * that is not all printable ASCII. Anything after a value but the newline is code: an error.
  */
 export function readPowerShellStatements(text: string): EnvOp[] {
-  const header = '# kops-mfa statements v1\n';
-  assert.ok(text.startsWith(header), 'the header comes first');
+  // The header, then the guard that other shells refuse to run (none when there is nothing to guard).
+  if (text === '# kops-mfa statements v1\n') return [];
+  const header = '# kops-mfa statements v1\n& { return }\n';
+  assert.ok(text.startsWith(header), 'the header and the guard come first');
   const ops: EnvOp[] = [];
   let i = header.length;
   while (i < text.length) {

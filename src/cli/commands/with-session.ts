@@ -1,5 +1,6 @@
 // What env, exec and credential-process share: settings, a session, and the
 // statements that put it into a shell.
+import type { CacheEntry } from '../../store/cache.js';
 import { loadAwsFiles } from '../../settings/aws-files.js';
 import { resolveSettings, type Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
@@ -23,6 +24,8 @@ export interface SessionOptions {
   quietReuse?: boolean;
   /** Serving an SDK (credential-process, exec's endpoint): with an MFA session, renew silently by the serving rule. */
   serving?: boolean;
+  /** An MFA session this process holds (exec without the cache). */
+  mfa?: CacheEntry | undefined;
   /** Say when the role sessions are too short for the serving rule (with serving, too). */
   warnShortSessions?: boolean;
 }
@@ -42,7 +45,7 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
       (settings.endpoint ? `; endpoint ${redactUrl(settings.endpoint)}` : '') +
       (settings.mfaSessionSeconds ? `; MFA session ${settings.mfaSessionSeconds} s` : ''),
   );
-  const obtained = await obtainSession(settings, ctx, { minRemainingSeconds });
+  const obtained = await obtainSession(settings, ctx, { minRemainingSeconds, mfa: opts.mfa });
   const { entry, mfa, how } = obtained;
   // Once per code typed (not at each renewal): the sessions are too short for the SDKs' refresh rule.
   if ((opts.serving || opts.warnShortSessions) && withMfa && how === 'code' && !servingRuleFits(settings)) ctx.note(servingNote(settings));

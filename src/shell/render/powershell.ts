@@ -21,6 +21,9 @@
 // One flat array, whatever the length: a chain of 'a' + [char]0x… terms grows
 // one level of PowerShell's syntax tree per character and took seconds for a
 // few thousand. Casts to [char[]] and -join are allowed in ConstrainedLanguage.
+//
+// The guard, the first statement, runs a script block that returns. bash, zsh, dash
+// and fish all stop at a line that starts with `&`, before they run anything.
 import type { EnvOp } from '../env-ops.ts';
 import { renderWith } from './validate.ts';
 
@@ -37,8 +40,10 @@ export function quote(value: string): string {
   return `(-join [char[]](${units.join(',')}))`;
 }
 
+export const GUARD = '& { return }';
+
 export function render(ops: readonly EnvOp[]): string {
-  return renderWith(ops, (op) =>
+  return renderWith(ops, GUARD, (op) =>
     op.op === 'set'
       ? `$env:${op.name} = ${quote(op.value)}`
       : `Remove-Item Env:${op.name} -ErrorAction SilentlyContinue`,

@@ -18,8 +18,13 @@ export function checkOp(op: EnvOp): void {
   if (problem) throw new KopsMfaError(`cannot export ${op.name}: ${problem}`, ExitCode.general);
 }
 
-/** Check all operations first, so a bad one renders nothing at all. */
-export function renderWith(ops: readonly EnvOp[], line: (op: EnvOp) => string): string {
+/**
+ * Check all operations first, so a bad one renders nothing at all. The header,
+ * then the shell's guard line, then one line per operation; with no
+ * operations, the header alone (nothing to guard).
+ */
+export function renderWith(ops: readonly EnvOp[], guard: string, line: (op: EnvOp) => string): string {
   for (const op of ops) checkOp(op);
-  return [HEADER, ...ops.map(line)].map((l) => `${l}\n`).join('');
+  const lines = ops.length === 0 ? [HEADER] : [HEADER, guard, ...ops.map(line)];
+  return lines.map((l) => `${l}\n`).join('');
 }
