@@ -1,15 +1,15 @@
 // What a login does to the shell it runs in, and what logout gives back
-// (issue 8: long-term keys, AWS_PROFILE, region): kops-mfa in the test
+// (long-term keys, AWS_PROFILE, region): kops-mfa in the test
 // process (exec: the built CLI), the local STS server and a real bash that
 // evaluates every statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok } from './support/helpers.ts';
 import { ACCOUNT, mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
 import { runMain } from './support/run-main.ts';
-import { cli, loginIn, logoutIn, logins, onlySessionFile, sessionFiles } from './support/kops-mfa.ts';
+import { cli, loginIn, logoutIn, logins } from './support/kops-mfa.ts';
 import { shellAfter } from './support/helpers.ts';
 
 const HEADER = '# kops-mfa statements v1\n';
@@ -89,6 +89,8 @@ test('an AWS_PROFILE that was set but empty comes back set and empty', async (t)
   const out = await logoutIn(shell);
   assert.equal(out.AWS_PROFILE, '', 'set and empty again');
 });
+
+const TWO_REGIONS = [mfaProfile('a', { region: 'eu-west-1' }), mfaProfile('b', { region: 'us-west-2' })].join('\n');
 
 test('a region exported for one profile does not stick to the next: after logout, and without one', async (t) => {
   const w = await world(t);
