@@ -59,12 +59,28 @@ export const separate = {
   },
 };
 
+/**
+ * bin/kops-mfa.cjs runs cli.cjs as a node:vm script (for V8's code cache),
+ * which cannot import() by itself: each import("./…") of the bundle becomes
+ * __kmi_("./…"), the bin's import(). Same length, so columns and the source
+ * map stay right.
+ */
+export function finishCli(text) {
+  const out = text.replaceAll('import("./', '__kmi_("./');
+  if (out === text || /\bimport\(/.test(out)) throw new Error('cli.cjs: expected import("./…") calls only, and at least one');
+  return out;
+}
+
 export const cliOptions = { ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
   const results = await Promise.all([
-    build(cliOptions),
+    build(cliOptions).then((result) => {
+      const cli = new URL('dist/cli.cjs', root);
+      writeFileSync(cli, finishCli(readFileSync(cli, 'utf8')));
+      return result;
+    }),
     build({
       ...common,
       entryPoints: ['src/session/sdk.ts'],

@@ -141,11 +141,13 @@ export interface StsFaults {
   dropConnection: number;
   /** Wait this long before answering (0: no delay). */
   delayMs: number;
-  /**
-   * The next n requests are acted on (a code is spent, a session issued) but
-   * their answers are held until releaseHeld(): an answer lost on the way.
-   */
-  holdAnswers: number;
+}
+
+export interface StsGate {
+  /** Resolves once n requests (default 1) are waiting at the gate. */
+  arrived(n?: number): Promise<void>;
+  /** Let the held requests go on, and hold no more. */
+  release(): void;
 }
 
 export interface StsCall {
@@ -240,12 +242,17 @@ export interface StsServer {
   setRoleSessionSeconds(seconds: number | undefined): void;
   /** Cap GetSessionToken sessions issued from now on (undefined: no cap). */
   setSessionTokenSeconds(seconds: number | undefined): void;
+  /**
+   * Hold every request that arrives from now on until the gate's release():
+   * the test decides when STS answers, instead of a delay that hopes to be
+   * long enough. 'request' (the default): once it is read and recorded in
+   * calls, before it is acted on. 'answer': after it was acted on (a code
+   * spent, a session issued) and before its 200 answer is sent, as an answer
+   * lost on the way.
+   */
+  hold(at?: 'request' | 'answer'): StsGate;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
-  /** Send the answers that faults.holdAnswers held (to clients that may have given up). */
-  releaseHeld(): void;
-  /** How many answers are held now. */
-  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -434,9 +441,42 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     malformed: false,
     dropConnection: 0,
     delayMs: 0,
-    holdAnswers: 0,
   });
   const faults: StsFaults = noFaults();
+  /** While a gate holds: what a request waits on, before it is acted on or before it is answered. */
+  const held: { request?: (() => Promise<void>) | undefined; answer?: (() => Promise<void>) | undefined } = {};
+  /** Every gate's release, for close(). */
+  const gates = new Set<() => void>();
+  function hold(at: 'request' | 'answer' = 'request'): StsGate {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    let watchers: Array<{ n: number; resolve: () => void }> = [];
+    const notify = () => {
+      for (const w of watchers) if (waiting >= w.n) w.resolve();
+      watchers = watchers.filter((w) => waiting < w.n);
+    };
+    const gate = async () => {
+      waiting++;
+      notify();
+      await opened;
+    };
+    held[at] = gate;
+    const release = () => {
+      if (held[at] === gate) held[at] = undefined;
+      gates.delete(release);
+      open();
+    };
+    gates.add(release);
+    return {
+      arrived: (n = 1) =>
+        new Promise<void>((resolve) => {
+          watchers.push({ n, resolve });
+          notify();
+        }),
+      release,
+    };
+  }
   const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
   function setCap(action: 'AssumeRole' | 'GetSessionToken', seconds: number | undefined): void {
     if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
@@ -873,6 +913,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     if (credential) call.accessKeyId = credential;
     calls.push(call);
     try {
+      if (held.request) await held.request();
       if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
       if (faults.dropConnection > 0) {
         faults.dropConnection--;
@@ -934,10 +975,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
           throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action} for version ${params.Version ?? STS_VERSION}`);
       }
       call.status = 200;
-      if (faults.holdAnswers > 0) {
-        faults.holdAnswers--;
-        await new Promise<void>((resolve) => heldAnswers.push(resolve));
-      }
+      if (held.answer) await held.answer();
       send(
         res,
         200,
@@ -957,11 +995,6 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       options.onCall?.(call);
     }
   }
-
-  const heldAnswers: Array<() => void> = [];
-  const releaseHeld = () => {
-    for (const release of heldAnswers.splice(0)) release();
-  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -994,6 +1027,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     issued,
     faults,
+    hold,
     addUser,
     addRole,
     nextCode,
@@ -1022,10 +1056,6 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     setRoleSessionSeconds: (seconds) => setCap('AssumeRole', seconds),
     setSessionTokenSeconds: (seconds) => setCap('GetSessionToken', seconds),
-    releaseHeld,
-    get held() {
-      return heldAnswers.length;
-    },
     reset() {
       calls.length = 0;
       issued.length = 0;
@@ -1034,7 +1064,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        releaseHeld();
+        for (const release of [...gates]) release();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
         server.closeAllConnections();

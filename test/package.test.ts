@@ -1,11 +1,12 @@
 // What `npm pack` ships: the bin, the bundle and the shell snippets, the man
-// page and the legal files, and nothing that needs installing next to it.
+// page and the legal files, and nothing that needs installing next to it;
+// what the package loads when it runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { cpSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, run } from './support/helpers.ts';
+import { ok, ROOT, run, tempDir } from './support/helpers.ts';
+import { world } from './support/world.ts';
 import { bundledPackages } from '../scripts/docs.ts';
 
 test('the tarball has the bin, the bundle and every snippet, and no runtime dependencies', async () => {
@@ -22,12 +23,49 @@ test('the tarball has the bin, the bundle and every snippet, and no runtime depe
   assert.equal(pkg.bin['kops-mfa'], 'bin/kops-mfa.cjs');
 });
 
-test('the bundle runs without node_modules next to it', async () => {
-  // The cached path and --version must not reach for a package at run time.
-  const src = readFileSync(join(ROOT, 'dist', 'cli.cjs'), 'utf8');
-  const bare = [...src.matchAll(/(?:from|import|require)\s*\(?\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1] as string).filter((s) => !isBuiltin(s));
-  assert.ok(src.includes('import("./sdk.mjs")'), 'the SDK bundle is loaded on demand');
-  assert.deepEqual(bare, [], 'only Node built-ins are loaded by name');
+test('the package runs without node_modules; the cached path loads neither the SDK nor a native addon, a login loads the SDK', async (t) => {
+  // The package as npm installs it, in a folder with no node_modules above it.
+  const pkg = tempDir(t);
+  for (const entry of ['package.json', 'bin', 'dist', 'shells']) cpSync(join(ROOT, entry), join(pkg, entry), { recursive: true });
+  // The SDK bundle behind a stand-in that notes each load, then is the SDK.
+  renameSync(join(pkg, 'dist', 'sdk.mjs'), join(pkg, 'dist', 'sdk-real.mjs'));
+  writeFileSync(
+    join(pkg, 'dist', 'sdk.mjs'),
+    "import { appendFileSync } from 'node:fs';\nappendFileSync(process.env.KOPS_MFA_TEST_LOADS, 'sdk\\n');\nexport * from './sdk-real.mjs';\n",
+  );
+  // Every native addon a run opens (process.dlopen is how require loads a .node file).
+  const preload = join(pkg, 'loads.cjs');
+  writeFileSync(
+    preload,
+    "const { appendFileSync, writeFileSync } = require('node:fs');\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n" +
+      "process.once('exit', () => writeFileSync(process.env.KOPS_MFA_TEST_LOADS + '.builtins', process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).join('\\n')));\n",
+  );
+  const w = await world(t);
+  const loads = join(pkg, 'loads.log');
+  const kopsMfa = async (args: string[]) => {
+    writeFileSync(loads, '');
+    const r = ok(await run(process.execPath, [join(pkg, 'bin', 'kops-mfa.cjs'), ...args], { env: { ...w.env, NODE_OPTIONS: `--require=${preload}`, KOPS_MFA_TEST_LOADS: loads } }));
+    const builtins = readFileSync(`${loads}.builtins`, 'utf8').split('\n').map((m) => m.slice('NativeModule '.length));
+    return { ...r, loaded: readFileSync(loads, 'utf8'), builtins };
+  };
+
+  const login = await kopsMfa(['env', '--shell', 'bash', '--token-code', w.code()]);
+  assert.match(login.stdout, /AWS_SESSION_TOKEN/);
+  assert.equal(login.loaded, 'sdk\n', 'a login loads the SDK bundle, once');
+  const cached = await kopsMfa(['env', '--shell', 'bash']);
+  assert.match(cached.stderr, /, from the cache$/m);
+  assert.equal(cached.loaded, '', 'the cached path loads no SDK and no native addon');
+  // Nor the built-ins a command, a server or a prompt needs: each costs every start milliseconds.
+  const heavy = ['child_process', 'net', 'http', 'https', 'crypto', 'readline', 'stream', 'tty', 'os', 'worker_threads'];
+  assert.deepEqual(cached.builtins.filter((m) => heavy.includes(m)), [], `built-ins on the cached path: ${cached.builtins.filter((m) => !m.startsWith('internal/')).join(', ')}`);
+  assert.ok(login.builtins.includes('https') || login.builtins.includes('http'), 'the control: a login loads the network modules, and the list shows them');
+  assert.equal(w.server.calls.filter((c) => c.action === 'AssumeRole').length, 1);
+
+  // The control: the preload does see a native addon that require() loads.
+  const addon = join(ROOT, 'node_modules', 'tree-sitter-powershell', 'prebuilds', `${process.platform}-${process.arch}`, 'tree-sitter-powershell.node');
+  writeFileSync(loads, '');
+  await run(process.execPath, ['-e', `require(${JSON.stringify(addon)})`], { env: { ...w.env, NODE_OPTIONS: `--require=${preload}`, KOPS_MFA_TEST_LOADS: loads } });
+  assert.match(readFileSync(loads, 'utf8'), /^addon \/.*\/tree-sitter-powershell\.node\n$/, 'the control addon is seen');
 });
 
 test('the tarball holds LICENSE, THIRD_PARTY_NOTICES, the man page and CHANGELOG.md', async () => {

@@ -1,4 +1,4 @@
-// Completion of kops-login and kops-logout for real (issue 8, items 4 and 5):
+// Completion of kops-login and kops-logout for real:
 // an interactive bash, zsh and fish in a pseudo-terminal, the user types a
 // prefix and Tab, and the line the shell then runs shows what was inserted.
 // Candidates come from the real `kops-mfa complete`, which reads the AWS files

@@ -1,5 +1,5 @@
 // The shell snippets in front of the REAL kops-mfa and the local STS server,
-// in real bash, zsh and fish (issue 8: items 1 and 3, AWS_PROFILE and region).
+// in real bash, zsh and fish: AWS_PROFILE and region.
 //
 // Each shell loads the snippet the README way (the file stands in for
 // `kops-mfa init`), finds kops-mfa on PATH through a shim that records its

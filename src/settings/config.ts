@@ -21,7 +21,7 @@ export interface SourceKeys {
 }
 
 /** A role to assume, without MFA, on the way from the source keys to the MFA call. */
-export interface RoleHop {
+interface RoleHop {
   profile: string;
   roleArn: string;
   externalId?: string | undefined;
@@ -61,12 +61,12 @@ export interface Settings {
   ignoredVariables: string[];
 }
 
-export const DEFAULT_REGION = 'us-east-1';
-export const DEFAULT_SESSION_NAME = 'kops-access';
-export const DEFAULT_DURATION = 3600;
-export const DEFAULT_MIN_REMAINING_MINUTES = 5;
+const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_SESSION_NAME = 'kops-access';
+const DEFAULT_DURATION = 3600;
+const DEFAULT_MIN_REMAINING_MINUTES = 5;
 /** AWS caps a role session assumed with session credentials at one hour. */
-export const CHAINED_ROLE_MAX_SECONDS = 3600;
+const CHAINED_ROLE_MAX_SECONDS = 3600;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const MFA_ARN = /^arn:aws[a-z-]*:iam::\d{12}:mfa\/[\w+=,.@/-]{1,512}$/;
@@ -245,7 +245,7 @@ export function mergedProfile(files: AwsFiles, name: string): Profile | undefine
  * MFA), else the profile's own keys, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
  * from the environment unless they are the temporary keys kops-mfa exported.
  */
-export function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv): { source: SourceKeys; hops: RoleHop[] } {
+function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv): { source: SourceKeys; hops: RoleHop[] } {
   const hops: RoleHop[] = [];
   const seen = [profile];
   let current = profile;

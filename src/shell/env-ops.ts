@@ -19,9 +19,9 @@ export const KEY_ID = 'KOPS_MFA_KEY_ID';
 /** JSON: what the variables a login changed held before it ({name: value or null}). */
 export const SAVED = 'KOPS_MFA_SAVED';
 /** 0.1's record of AWS_PROFILE; read for a shell logged in by 0.1, never written. */
-export const LEGACY_PREV_PROFILE = 'KOPS_MFA_PREV_PROFILE';
+const LEGACY_PREV_PROFILE = 'KOPS_MFA_PREV_PROFILE';
 
-export const SESSION_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'] as const;
+const SESSION_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'] as const;
 const REGION_VARS = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
 const OWN_VARS = [MARKER, EXPIRES, KEY_ID, SAVED, LEGACY_PREV_PROFILE] as const;
 
@@ -65,7 +65,7 @@ export function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export interface LoginContext {
+interface LoginContext {
   profile: string;
   /** Region to export (flag, AWS_REGION, or the profile's); undefined when only the default applied. */
   region?: string | undefined;
@@ -130,7 +130,7 @@ export function logoutOps(env: NodeJS.ProcessEnv): EnvOp[] {
 }
 
 /** Apply operations to an environment object (exec's child environment). */
-export function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
+function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
   const out = { ...env };
   for (const o of ops) {
     if (o.op === 'set') out[o.name] = o.value;
@@ -147,7 +147,7 @@ export function childEnv(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.
 }
 
 /** Linux passes no single NAME=value string over 128 KiB (MAX_ARG_STRLEN) to a child. */
-export const MAX_ENV_STRING_BYTES = 128 * 1024;
+const MAX_ENV_STRING_BYTES = 128 * 1024;
 
 /** Why a value cannot live in the environment of a child process, or undefined when it can. */
 export function envValueProblem(name: string, value: string): string | undefined {

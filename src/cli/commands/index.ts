@@ -11,7 +11,7 @@ import { initText } from './init.js';
 import { statusCommand } from './status.js';
 import { logoutCommand } from './logout.js';
 
-export type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
+type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
 
 export interface Entry {
   name: string;

@@ -10,7 +10,7 @@ export const HEADER = '# kops-mfa statements v1';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function checkOp(op: EnvOp): void {
+function checkOp(op: EnvOp): void {
   if (!NAME.test(op.name)) {
     throw new KopsMfaError(`cannot export ${JSON.stringify(op.name)}: not a valid variable name`, ExitCode.general);
   }
