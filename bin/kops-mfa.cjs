@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 'use strict';
+// One line instead of a stack trace on a Node older than package.json's engines.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`kops-mfa needs Node 20.19 or later (this is ${process.versions.node})\n`);
+  process.exit(1);
+}
 // Runs dist/cli.cjs through node:vm with V8's code cache: the bytecode of
 // what a run compiled, taken after the run, kept in the private cache folder
 // (posix), so that the next start neither parses nor compiles the bundle.

@@ -1,11 +1,13 @@
-// What `npm pack` ships: the bin, the bundle and the shell snippets, and nothing
-// that needs installing next to it; what the package loads when it runs.
+// What `npm pack` ships: the bin, the bundle and the shell snippets, the man
+// page and the legal files, and nothing that needs installing next to it;
+// what the package loads when it runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, ROOT, run, tempDir } from './support/helpers.ts';
 import { world } from './support/world.ts';
+import { bundledPackages } from '../scripts/docs.ts';
 
 test('the tarball has the bin, the bundle and every snippet, and no runtime dependencies', async () => {
   const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });
@@ -64,4 +66,34 @@ test('the package runs without node_modules; the cached path loads neither the S
   writeFileSync(loads, '');
   await run(process.execPath, ['-e', `require(${JSON.stringify(addon)})`], { env: { ...w.env, NODE_OPTIONS: `--require=${preload}`, KOPS_MFA_TEST_LOADS: loads } });
   assert.match(readFileSync(loads, 'utf8'), /^addon \/.*\/tree-sitter-powershell\.node\n$/, 'the control addon is seen');
+});
+
+test('the tarball holds LICENSE, THIRD_PARTY_NOTICES, the man page and CHANGELOG.md', async () => {
+  const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });
+  assert.equal(r.code, 0, r.stderr);
+  const [info] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }>; version: string }>;
+  const files = (info?.files ?? []).map((f) => f.path);
+  for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES', 'kops-mfa.1', 'CHANGELOG.md']) assert.ok(files.includes(f), `${f} is in the tarball`);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; man: string[]; version: string };
+  assert.deepEqual(pkg.man, ['./kops-mfa.1'], 'an array: npm links only an array of man pages');
+  assert.equal(pkg.license, 'MIT');
+  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) 2026 kops-mfa contributors\n/);
+  const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
+  assert.match(changelog, /^## \[Unreleased\]$/m);
+  assert.match(changelog, new RegExp(`^## \\[${pkg.version.replace(/\./g, '\\.')}\\]`, 'm'), 'the changelog has the package version');
+});
+
+test('THIRD_PARTY_NOTICES names every package bundled into dist/, with its license text', () => {
+  const notices = readFileSync(join(ROOT, 'THIRD_PARTY_NOTICES'), 'utf8');
+  // Every bundle in dist/ had its inputs recorded, so no bundle's packages are missed.
+  const recorded = Object.keys(JSON.parse(readFileSync(join(ROOT, '.build', 'bundle-inputs.json'), 'utf8')) as object);
+  for (const f of readdirSync(join(ROOT, 'dist')).filter((f) => /\.(c|m)?js$/.test(f))) assert.ok(recorded.includes(`dist/${f}`), `the inputs of dist/${f} are recorded`);
+  const bundled = bundledPackages();
+  // The bundles are made of these: the AWS SDK, cac, read and shell-quote at least.
+  for (const name of ['@aws-sdk/client-sts', 'cac', 'read', 'shell-quote']) assert.ok(bundled.some((p) => p.name === name), `${name} is bundled`);
+  for (const p of bundled) {
+    assert.ok(notices.includes(`  ${p.name}@${p.version}  ${p.license}`), `${p.name}@${p.version} is listed`);
+    for (const t of p.texts) assert.ok(notices.includes(t.text), `the ${t.file} of ${p.name} is included`);
+  }
+  assert.ok(notices.includes('Apache License'), 'the Apache-2.0 text of the AWS SDK');
 });
