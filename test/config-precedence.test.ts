@@ -22,6 +22,8 @@ const ROWS: Record<string, { values: [string, string, string]; read: (s: Setting
   'external-id': { values: ['flag-id', 'env-id', 'prof-id'], read: (s) => s.externalId, fallback: undefined },
   region: { values: ['eu-west-1', 'eu-west-2', 'eu-west-3'], read: (s) => s.exportRegion, fallback: undefined },
   'min-remaining': { values: ['10', '20', '30'], read: (s) => s.minRemainingSeconds / 60, fallback: 5 },
+  'kops-state-store': { values: ['s3://flag', 's3://env', 's3://prof'], read: (s) => s.kops.stateStore, fallback: undefined },
+  'kops-cluster-name': { values: ['flag.example.com', 'env.example.com', 'prof.example.com'], read: (s) => s.kops.clusterName, fallback: undefined },
 };
 
 /** Numbers where Settings holds numbers. */

@@ -2,7 +2,7 @@
 // statements that put it into a shell.
 import type { CacheEntry } from '../../store/cache.js';
 import { loadAwsFiles } from '../../settings/aws-files.js';
-import { resolveKopsContext, resolveSettings, type Settings } from '../../settings/config.js';
+import { resolveSettings, type Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
 import { formatLeft, until } from '../../session/credentials.js';
 import { loginOps, type EnvOp } from '../../shell/env-ops.js';
@@ -31,8 +31,6 @@ interface SessionOptions {
 }
 
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
-  // The kops context first: a bad value costs no code.
-  const kops = resolveKopsContext(flags, ctx.env, loadAwsFiles(ctx.env));
   const quiet = opts.quiet || flags.quiet === true;
   const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
   // A profile named with --profile beat these variables: say so, in one line.
@@ -63,7 +61,7 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
     const mfaLeft = mfa ? `; MFA session ${formatLeft(mfa.credentials.expiration, ctx.now())} left` : '';
     ctx.note(`${printable(sessionName(entry.arn, entry.roleArn, settings.profile))} ${until(entry.credentials.expiration, ctx.now())}${what}${mfaLeft}`);
   }
-  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, kops, env: ctx.env });
+  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, kops: settings.kops, env: ctx.env });
   return { settings, obtained, ops };
 }
 
