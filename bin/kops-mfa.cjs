@@ -1,5 +1,73 @@
 #!/usr/bin/env node
-// Node 22.1 and later keep the compiled bundle between runs. Asked only
-// there: on Node 20, loading node:module starts the ES module loader.
-if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.();
-require('../dist/cli.cjs');
+'use strict';
+// One line instead of a stack trace on a Node older than package.json's engines.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`kops-mfa needs Node 20.19 or later (this is ${process.versions.node})\n`);
+  process.exit(1);
+}
+// Runs dist/cli.cjs through node:vm with V8's code cache: the bytecode of
+// what a run compiled, taken after the run, kept in the private cache folder
+// (posix), so that the next start neither parses nor compiles the bundle.
+// Node 20 has no module.enableCompileCache, and a cache taken after the run
+// also holds the functions compiled lazily. A vm script cannot import() by
+// itself: the bundle calls __kmi_ instead (scripts/build.mjs).
+const fs = require('fs');
+const { join } = require('path');
+const { Script } = require('vm');
+const dist = join(__dirname, '..', 'dist');
+const file = join(dist, 'cli.cjs');
+const fd = fs.openSync(file, 'r');
+const st = fs.fstatSync(fd);
+const source = fs.readFileSync(fd, 'utf8');
+fs.closeSync(fd);
+// Which build the bytecode is of (V8 itself only checks the source's length):
+// a rewritten or replaced file has another inode or change time.
+const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
+const home = process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : process.env.HOME && `${process.env.HOME}/.cache`;
+const dir = process.platform !== 'win32' && home ? `${home}/kops-mfa` : undefined;
+const cacheFile = dir && `${dir}/code-${process.version}-${process.arch}.v8`;
+const uid = process.getuid?.();
+/** Only a file or folder of this user that nobody else can write is trusted: the cache is code. */
+const ours = (s, isType) => isType && s.uid === uid && (s.mode & 0o022) === 0;
+
+let cachedData;
+try {
+  const cfd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const cs = fs.fstatSync(cfd);
+    const bytes = cs.size > header.length && ours(cs, cs.isFile()) ? fs.readFileSync(cfd) : undefined;
+    if (bytes?.subarray(0, header.length).equals(header)) cachedData = bytes.subarray(header.length);
+  } finally {
+    fs.closeSync(cfd);
+  }
+} catch {
+  // no cache yet, or not one to trust: compile
+}
+const script = new Script(`(function (exports, require, module, __filename, __dirname, __kmi_) {\n${source}\n})`, {
+  filename: file,
+  lineOffset: -1,
+  cachedData,
+});
+if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+  process.once('exit', (code) => {
+    if (code !== 0) return;
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    try {
+      const ds = fs.lstatSync(dir);
+      if (!ours(ds, ds.isDirectory())) return;
+      const wfd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+      try {
+        fs.writeSync(wfd, header);
+        fs.writeSync(wfd, script.createCachedData());
+      } finally {
+        fs.closeSync(wfd);
+      }
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      fs.rmSync(tmp, { force: true });
+    }
+  });
+}
+const mod = { exports: {} };
+script.runInThisContext()(mod.exports, require, mod, file, dist, (specifier) => import(`../dist/${specifier.slice(2)}`));

@@ -10,8 +10,13 @@
 // - read.cjs, shell-quote.cjs: the two small libraries only a prompt or an
 //   mfa_process needs, each a CommonJS bundle of its own, so the cached path
 //   neither reads nor compiles them.
+// Each bundle's inputs go to .build/bundle-inputs.json (from esbuild's
+// metafile): scripts/docs.ts lists the packages in them, with their license
+// texts, in THIRD_PARTY_NOTICES. The bundles keep no legal comments
+// (legalComments 'none': smaller files to read at every start); that file,
+// shipped in the package, carries the notices instead.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url);
@@ -23,6 +28,8 @@ export const common = {
   platform: 'node',
   target: 'node20',
   legalComments: 'none',
+  // Every bundle's inputs, for THIRD_PARTY_NOTICES (written below).
+  metafile: true,
   logLevel: 'warning',
   minify: true,
   // init.ts reads import.meta.url only where __dirname is missing (tsx).
@@ -54,6 +61,18 @@ export const separate = {
   },
 };
 
+/**
+ * bin/kops-mfa.cjs runs cli.cjs as a node:vm script (for V8's code cache),
+ * which cannot import() by itself: each import("./…") of the bundle becomes
+ * __kmi_("./…"), the bin's import(). Same length, so columns and the source
+ * map stay right.
+ */
+export function finishCli(text) {
+  const out = text.replaceAll('import("./', '__kmi_("./');
+  if (out === text || /\bimport\(/.test(out)) throw new Error('cli.cjs: expected import("./…") calls only, and at least one');
+  return out;
+}
+
 // @napi-rs/keyring is a native addon, the one runtime dependency: never
 // bundled; src/keys/keyring.ts only resolves its path and a child process loads it.
 export const cliOptions = {
@@ -67,8 +86,12 @@ export const cliOptions = {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
-  await Promise.all([
-    build(cliOptions),
+  const results = await Promise.all([
+    build(cliOptions).then((result) => {
+      const cli = new URL('dist/cli.cjs', root);
+      writeFileSync(cli, finishCli(readFileSync(cli, 'utf8')));
+      return result;
+    }),
     ...[
       ['src/session/sdk.ts', 'dist/sdk.mjs'],
       ['src/keys/iam-sdk.ts', 'dist/iam.mjs'],
@@ -92,4 +115,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       }),
     ),
   ]);
+  const inputs = {};
+  for (const r of results) {
+    for (const [out, o] of Object.entries(r.metafile.outputs)) inputs[out] = Object.keys(o.inputs).sort();
+  }
+  mkdirSync(new URL('.build', root), { recursive: true });
+  writeFileSync(new URL('.build/bundle-inputs.json', root), `${JSON.stringify(inputs, null, 1)}\n`);
 }

@@ -6,6 +6,10 @@
 // rest. Any file still runs; one not listed here runs after these, by name.
 // Reports as node --test does: spec on a terminal, TAP otherwise; the exit
 // status is 1 when a test failed.
+//
+// --unit (npm run test:unit, the inner loop): only the files in UNIT, which
+// run kops-mfa in this process and start no shell, pseudo-terminal,
+// PowerShell or built CLI.
 import { readdirSync } from 'node:fs';
 import { run } from 'node:test';
 import { spec, tap } from 'node:test/reporters';
@@ -25,15 +29,21 @@ const SLOW_FIRST = [
   'credential-server',
 ];
 
+/** The in-process test files: the inner loop. */
+const UNIT = ['argv', 'config', 'config-precedence', 'settings-limits', 'printable', 'session', 'sts', 'lock', 'unusable-sessions', 'sts-server'];
+
 const dir = new URL('../.test-build/', import.meta.url);
+const unit = process.argv.includes('--unit');
 const rank = (file) => {
   const i = SLOW_FIRST.indexOf(file.replace(/\.test\.mjs$/, ''));
   return i === -1 ? SLOW_FIRST.length : i;
 };
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.test.mjs'))
+  .filter((f) => f.endsWith('.test.mjs') && (!unit || UNIT.includes(f.replace(/\.test\.mjs$/, ''))))
   .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
   .map((f) => fileURLToPath(new URL(f, dir)));
+
+if (unit && files.length !== UNIT.length) throw new Error(`run-tests: a file of UNIT is missing from .test-build/ (${UNIT.join(', ')})`);
 
 const stream = run({ files, concurrency: 4 });
 stream.on('test:fail', () => {

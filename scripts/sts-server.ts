@@ -142,11 +142,13 @@ export interface StsFaults {
   dropConnection: number;
   /** Wait this long before answering (0: no delay). */
   delayMs: number;
-  /**
-   * The next n requests are acted on (a code is spent, a session issued) but
-   * their answers are held until releaseHeld(): an answer lost on the way.
-   */
-  holdAnswers: number;
+}
+
+export interface StsGate {
+  /** Resolves once n requests (default 1) are waiting at the gate. */
+  arrived(n?: number): Promise<void>;
+  /** Let the held requests go on, and hold no more. */
+  release(): void;
 }
 
 export interface StsCall {
@@ -173,6 +175,16 @@ export interface StsCall {
   requestId: string;
   /** Server clock (options.now) when the request came in. */
   at: Date;
+}
+
+/** A console sign-in token the federation endpoint handed out. */
+export interface SigninToken {
+  token: string;
+  /** The role session it signs in as. */
+  accessKeyId: string;
+  arn: string;
+  /** Whether Action=login took it (once). */
+  used: boolean;
 }
 
 export interface StsServerOptions {
@@ -225,6 +237,8 @@ export interface StsServer {
   readonly requests: number;
   /** Every set of temporary credentials handed out, in order. */
   readonly issued: IssuedCredentials[];
+  /** Every console sign-in token handed out by /federation (getSigninToken), in order. */
+  readonly signinTokens: SigninToken[];
   /** Mutable at any time. */
   readonly faults: StsFaults;
   addUser(user: StsUser): StsUser;
@@ -245,12 +259,17 @@ export interface StsServer {
   setSessionTokenSeconds(seconds: number | undefined): void;
   /** IAM's access keys (scripts/iam-server.ts). */
   readonly iam: Iam;
+  /**
+   * Hold every request that arrives from now on until the gate's release():
+   * the test decides when STS answers, instead of a delay that hopes to be
+   * long enough. 'request' (the default): once it is read and recorded in
+   * calls, before it is acted on. 'answer': after it was acted on (a code
+   * spent, a session issued) and before its 200 answer is sent, as an answer
+   * lost on the way.
+   */
+  hold(at?: 'request' | 'answer'): StsGate;
   /** Forget calls, issued credentials' history and faults (not users, roles, codes). */
   reset(): void;
-  /** Send the answers that faults.holdAnswers held (to clients that may have given up). */
-  releaseHeld(): void;
-  /** How many answers are held now. */
-  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -439,9 +458,42 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     malformed: false,
     dropConnection: 0,
     delayMs: 0,
-    holdAnswers: 0,
   });
   const faults: StsFaults = noFaults();
+  /** While a gate holds: what a request waits on, before it is acted on or before it is answered. */
+  const held: { request?: (() => Promise<void>) | undefined; answer?: (() => Promise<void>) | undefined } = {};
+  /** Every gate's release, for close(). */
+  const gates = new Set<() => void>();
+  function hold(at: 'request' | 'answer' = 'request'): StsGate {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    let watchers: Array<{ n: number; resolve: () => void }> = [];
+    const notify = () => {
+      for (const w of watchers) if (waiting >= w.n) w.resolve();
+      watchers = watchers.filter((w) => waiting < w.n);
+    };
+    const gate = async () => {
+      waiting++;
+      notify();
+      await opened;
+    };
+    held[at] = gate;
+    const release = () => {
+      if (held[at] === gate) held[at] = undefined;
+      gates.delete(release);
+      open();
+    };
+    gates.add(release);
+    return {
+      arrived: (n = 1) =>
+        new Promise<void>((resolve) => {
+          watchers.push({ n, resolve });
+          notify();
+        }),
+      release,
+    };
+  }
   const caps: { AssumeRole?: number; GetSessionToken?: number } = {};
   function setCap(action: 'AssumeRole' | 'GetSessionToken', seconds: number | undefined): void {
     if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
@@ -820,6 +872,51 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     );
   }
 
+  // -- Federation (the console's sign-in endpoint) ------------------------------
+  // GET /federation?Action=getSigninToken&Session={"sessionId","sessionKey","sessionToken"}
+  // answers {"SigninToken": …} for a valid ROLE session it issued; a
+  // GetSessionToken session, a wrong secret or an expired one gets 400, as
+  // AWS refuses them. Action=login with a token it issued redirects to the
+  // Destination. Calls are recorded with the action getSigninToken / login.
+
+  const signinTokens: SigninToken[] = [];
+
+  function federation(url: URL, call: StsCall, res: ServerResponse): void {
+    const answer = (status: number, body: string, headers: Record<string, string> = {}) => {
+      call.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+      res.end(body);
+    };
+    const refuse = (why: string) => {
+      call.errorMessage = why;
+      answer(400, JSON.stringify({ message: why }));
+    };
+    const action = url.searchParams.get('Action');
+    if (action === 'getSigninToken') {
+      let session: { sessionId?: unknown; sessionKey?: unknown; sessionToken?: unknown };
+      try {
+        session = JSON.parse(url.searchParams.get('Session') ?? '') as typeof session;
+      } catch {
+        return refuse('Session is not JSON');
+      }
+      const known = typeof session.sessionId === 'string' ? sessions.get(session.sessionId) : undefined;
+      if (!known || known.secretAccessKey !== session.sessionKey || known.sessionToken !== session.sessionToken) return refuse('invalid session');
+      if (known.expiration && known.expiration.getTime() <= now().getTime()) return refuse('expired session');
+      if (!known.assumedRole) return refuse('a GetSessionToken session cannot be federated');
+      const token = randomBytes(48).toString('base64url');
+      signinTokens.push({ token, accessKeyId: known.accessKeyId, arn: known.arn, used: false });
+      return answer(200, JSON.stringify({ SigninToken: token }));
+    }
+    if (action === 'login') {
+      const entry = signinTokens.find((t) => t.token === url.searchParams.get('SigninToken'));
+      const destination = url.searchParams.get('Destination') ?? '';
+      if (!entry || entry.used || !/^https:\/\//.test(destination)) return refuse('invalid sign-in token or destination');
+      entry.used = true;
+      return answer(302, '', { Location: destination });
+    }
+    return refuse(`unknown federation action ${action ?? ''}`);
+  }
+
   // -- HTTP -------------------------------------------------------------------
 
   function send(res: ServerResponse, status: number, body: string, requestId: string): void {
@@ -883,6 +980,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     if (credential) call.accessKeyId = credential;
     calls.push(call);
     try {
+      if (held.request) await held.request();
       if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
       if (faults.dropConnection > 0) {
         faults.dropConnection--;
@@ -926,6 +1024,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         return;
       }
 
+      if (url.pathname === '/federation') return federation(url, call, res);
       const caller = await authenticate(req, body, url, call);
       call.callerArn = caller.arn;
       if (!params.Action) throw new StsError(400, 'MissingAction', 'The request is missing an action or a required parameter.');
@@ -960,10 +1059,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
           throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action} for version ${params.Version ?? STS_VERSION}`);
       }
       call.status = 200;
-      if (faults.holdAnswers > 0) {
-        faults.holdAnswers--;
-        await new Promise<void>((resolve) => heldAnswers.push(resolve));
-      }
+      if (held.answer) await held.answer();
       send(
         res,
         200,
@@ -983,11 +1079,6 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       options.onCall?.(call);
     }
   }
-
-  const heldAnswers: Array<() => void> = [];
-  const releaseHeld = () => {
-    for (const release of heldAnswers.splice(0)) release();
-  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -1019,8 +1110,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       return requests;
     },
     issued,
+    signinTokens,
     faults,
     iam,
+    hold,
     addUser,
     addRole,
     nextCode,
@@ -1049,19 +1142,16 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     },
     setRoleSessionSeconds: (seconds) => setCap('AssumeRole', seconds),
     setSessionTokenSeconds: (seconds) => setCap('GetSessionToken', seconds),
-    releaseHeld,
-    get held() {
-      return heldAnswers.length;
-    },
     reset() {
       calls.length = 0;
       issued.length = 0;
+      signinTokens.length = 0;
       requests = 0;
       Object.assign(faults, noFaults());
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        releaseHeld();
+        for (const release of [...gates]) release();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
         server.closeAllConnections();

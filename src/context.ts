@@ -12,6 +12,8 @@ export interface Context {
   debug: (message: string) => void;
   /** The one write of a command's output; rejects when it could not be written. */
   stdout: (text: string) => Promise<void>;
+  /** Whether stdout is a terminal: statements printed there would be secrets in the scrollback that change nothing. Absent: not a terminal. */
+  stdoutIsTerminal?: () => boolean;
 }
 
 /** What a command hands back: text for stdout (written once, by main), and the exit code. */

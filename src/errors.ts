@@ -9,18 +9,19 @@
 // trailing period, about 100 characters at most (test/messages.test.ts).
 
 export const ExitCode = {
+  /** Success; status: the session this shell uses is valid. */
   ok: 0,
-  /** status: no valid session; also unexpected internal errors and a failed write to stdout. */
+  /** status: no valid session; also a failed write to stdout (a full disk) and unexpected errors. */
   general: 1,
-  /** A bad flag, argument or shell name. */
+  /** Usage: a bad flag, argument, command or shell name. */
   usage: 2,
-  /** Missing or invalid settings: role ARN, serial, profile, source keys. */
+  /** Configuration: a missing or invalid role, serial, duration, profile or source keys. */
   config: 3,
-  /** A code, key or request was refused: a wrong or just-used MFA code (by AWS, or by kops-mfa before AWS saw it), wrong serial, bad keys, not authorized. */
+  /** AWS refused: a wrong or just-used code (by AWS, or by kops-mfa before AWS saw it), a wrong serial, bad keys, not authorized. */
   aws: 4,
-  /** AWS could not be reached or answered nonsense: timeout, DNS, TLS, 5xx. */
+  /** Network: STS unreachable or silent, TLS, throttling or 5xx after retries, an invalid answer. */
   network: 5,
-  /** No MFA code could be had: no terminal, end of input, mfa_process failed or printed no code, --no-prompt. */
+  /** No MFA code: no terminal, end of input, mfa_process failed or printed no code, --no-prompt. */
   mfa: 6,
   /** exec: the command was found but could not be run (permission, E2BIG). */
   notRunnable: 126,

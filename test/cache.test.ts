@@ -18,10 +18,11 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ok, run, runCli, shellAfter, tempDir, type RunResult } from './support/helpers.ts';
+import { BIN, ok, run, runCli, shellAfter, tempDir, type Outcome, type RunResult } from './support/helpers.ts';
 import { world, USER, DEFAULT_CONFIG, type World } from './support/world.ts';
 import { spawnPty } from './support/pty.ts';
 import { runMain } from './support/run-main.ts';
+import { exported, login, startCli } from './support/kops-mfa.ts';
 
 const ASSUMED_ARN = 'arn:aws:sts::123456789012:assumed-role/kops-state/kops-access';
 
@@ -34,13 +35,13 @@ interface Entry {
 
 
 /** No terminal, no code: the only way to succeed is a cache hit. */
-function needsCode(r: RunResult) {
+function needsCode(r: Outcome) {
   assert.equal(r.code, 6, `expected "needs a code" (exit 6), got ${r.code}: ${r.stderr}`);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /no terminal to ask for the MFA code/);
 }
 
-function stderrLines(r: RunResult): string[] {
+function stderrLines(r: Outcome): string[] {
   return r.stderr.split('\n').filter((l) => l !== '');
 }
 
@@ -49,9 +50,9 @@ function allFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-/** The cache folder's files but the spent-code records (used-codes-<hash>, kept 90 s by design). */
+/** The cache folder's files but the spent-code records (used-codes-<hash>, kept 90 s by design) and the bin's code cache (code-<node>-<arch>.v8). */
 function files(dir: string): string[] {
-  return allFiles(dir).filter((n) => !n.startsWith('used-codes-'));
+  return allFiles(dir).filter((n) => !n.startsWith('used-codes-') && !/^code-.*\.v8$/.test(n));
 }
 
 function entries(dir: string): Array<{ name: string; entry: Entry }> {
@@ -68,18 +69,10 @@ function onlyEntry(w: World): { file: string; entry: Entry } {
 }
 
 /** `export NAME='value'` lines of the bash output, as a map (values here never hold a quote). */
-function exported(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) out[m[1]!] = m[2]!;
-  return out;
-}
 
 const assumeRoles = (w: World) => w.server.calls.filter((c) => c.action === 'AssumeRole').length;
 
 
-async function login(w: World, extra: string[] = [], env = w.env): Promise<RunResult> {
-  return ok(await runMain(['env', '--shell', 'bash', '--token-code', w.code(), ...extra], { env }), 'login');
-}
 
 test('a cache hit makes no AWS call and asks for no code', async (t) => {
   const w = await world(t);
@@ -404,7 +397,7 @@ test('a lock left behind by a process that died at the prompt, or carrying our o
   const lockFile = `${file}.lock`;
 
   // A login waits at the prompt, holding the lock; its terminal goes away.
-  const pty = spawnPty([process.execPath, BIN, 'env', '--refresh'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--refresh'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor('MFA code for');
   // The lock holds "pid starttime".
@@ -492,16 +485,14 @@ test('eight concurrent env calls on one cached session all succeed with identica
 
 test('two logins at once with two codes: the second waits for the lock and takes the fresh session; one AssumeRole', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 1500; // the first login holds the lock while STS "thinks", long enough for a slow start of the second
-  const a = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
-  // Start the second only once the first is inside STS, so it certainly meets the lock.
-  const deadline = Date.now() + 15_000;
-  while (w.server.calls.length === 0) {
-    assert.ok(Date.now() < deadline, 'the first login never reached STS');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const b = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
-  const [ra, rb] = await Promise.all([a, b]);
+  // The first login holds the lock while STS holds its request; the second meets the lock.
+  const gate = w.server.hold();
+  const a = startCli(['env', '--shell', 'bash', '--token-code', w.code()], w.env);
+  await gate.arrived();
+  const b = startCli(['env', '--shell', 'bash', '--token-code', w.code()], w.env);
+  await b.said(/waiting for another kops-mfa \(pid \d+\) that is logging in to the same session/);
+  gate.release();
+  const [ra, rb] = await Promise.all([a.done, b.done]);
   ok(ra, 'first');
   ok(rb, 'second');
   assert.equal(assumeRoles(w), 1, 'only one AssumeRole');
@@ -519,19 +510,16 @@ test('two logins at once with two codes: the second waits for the lock and takes
 
 test('when the login holding the lock fails, the waiting one logs in with its own code', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 1500;
+  const gate = w.server.hold();
   // A code the server never issued: AWS rejects it, and with --token-code there is no second try.
   const wrong = '000000';
-  const a = runCli(['env', '--shell', 'bash', '--token-code', wrong], { env: w.env });
-  void a.then(() => (w.server.faults.delayMs = 0));
-  const deadline = Date.now() + 15_000;
-  while (w.server.calls.length === 0) {
-    assert.ok(Date.now() < deadline, 'the first login never reached STS');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const a = startCli(['env', '--shell', 'bash', '--token-code', wrong], w.env);
+  await gate.arrived();
   const code = w.code();
-  const b = runCli(['env', '--shell', 'bash', '--token-code', code], { env: w.env });
-  const [ra, rb] = await Promise.all([a, b]);
+  const b = startCli(['env', '--shell', 'bash', '--token-code', code], w.env);
+  await b.said(/waiting for another kops-mfa/);
+  gate.release();
+  const [ra, rb] = await Promise.all([a.done, b.done]);
   assert.equal(ra.code, 4, ra.stderr);
   assert.equal(ra.stdout, '');
   assert.match(ra.stderr, /AWS rejected the MFA code/);
@@ -551,11 +539,13 @@ test('when the login holding the lock fails, the waiting one logs in with its ow
 
 test('two logins started at the same instant: one AssumeRole, the same credentials, one clean file', async (t) => {
   const w = await world(t);
-  w.server.faults.delayMs = 300;
-  const [ra, rb] = await Promise.all([
-    runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }),
-    runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env }),
-  ]);
+  // Whichever takes the lock first is held at STS until the other has started.
+  const gate = w.server.hold();
+  const first = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  const second = runCli(['env', '--shell', 'bash', '--token-code', w.code()], { env: w.env });
+  await gate.arrived();
+  gate.release();
+  const [ra, rb] = await Promise.all([first, second]);
   ok(ra, 'first');
   ok(rb, 'second');
   assert.equal(assumeRoles(w), 1);

@@ -17,7 +17,7 @@ import { callerArn } from './support/caller.ts';
 import { ExitCode } from '../src/errors.ts';
 import { ACCOUNT, ROLE_ARN, USER, world, type World } from './support/world.ts';
 import { kopsMfaShim, needTool, tempDir } from './support/helpers.ts';
-import { descendants, interactiveShellArgv, ScreenSession } from './support/pty.ts';
+import { descendants, interactiveShellArgv, ScreenSession, showsCode } from './support/pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -61,7 +61,6 @@ const SHELLS: Record<ShellName, ShellSpec> = {
   },
 };
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** An interactive shell in a pty, and the ways a person uses one. */
 class Session extends ScreenSession {
@@ -188,10 +187,6 @@ function normalized(vars: Record<string, string>): Record<string, string> {
 const LOGGED_OUT = (w: World) => ({ AWS_ENDPOINT_URL_STS: w.server.url, AWS_PROFILE: 'kops' });
 
 /** The code as a number of its own on the screen (the account id holds digit runs). */
-function showsCode(screen: string, code: string): boolean {
-  return new RegExp(`(?<!\\d)${escapeRe(code)}(?!\\d)`).test(screen);
-}
-
 function assumeRoleCalls(w: World) {
   return w.server.calls.filter((c) => c.action === 'AssumeRole');
 }
@@ -328,7 +323,7 @@ describe('interactive shells in a pseudo-terminal', { concurrency: true }, () =>
 
   // A fast typist: the code and the next command typed before kops-mfa has
   // started. The line editor had the terminal in raw mode, so Linux hands
-  // all of it to kops-mfa's read at once (see firstLine in src/prompt.ts).
+  // all of it to kops-mfa's read at once (see firstLine in src/session/prompt.ts).
   for (const name of ['bash', 'zsh'] as const) {
     test(`${name}: a code typed before the prompt appears is taken; the command typed after it is said to be gone, never run or sent as a code`, { timeout: 60_000 }, async (t) => {
       if (!needTool(t, 'script') || !needTool(t, name)) return;

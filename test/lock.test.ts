@@ -1,117 +1,81 @@
-// The lock of a cache file, as an attacker or a crash leaves it: a
-// symbolic link, a FIFO, a live process that is not kops-mfa, an empty or
-// garbage file, a full disk. Every case ends within seconds, says so once,
-// and never costs the login. Through the built CLI and the local STS server.
-import { test, type TestContext } from 'node:test';
+// src/store/lock.ts in this process: the lock is a whole file linked into
+// place, a live writer is waited for (and said once), a stale or damaged
+// lock is broken, and a lock that is no regular file is an error, never a
+// wait. lock-files.test.ts leaves the same states to the built CLI.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, tempDir } from './support/helpers.ts';
-import { world, type World } from './support/world.ts';
-import { cli, filesIn, lines, logins, onlySessionFile, tinyTmpfs } from './support/kops-mfa.ts';
+import { test, type TestContext } from 'node:test';
+import { lock } from '../src/store/lock.ts';
+import { CacheError } from '../src/errors.ts';
+import { tempDir } from './support/helpers.ts';
 
-/** Log in once so the cache file exists; its lock is `<file>.lock`. */
-async function cachedWorld(t: TestContext, env?: (w: World) => NodeJS.ProcessEnv): Promise<{ w: World; env: NodeJS.ProcessEnv; file: string; dir: string }> {
-  const w = await world(t);
-  const e = env ? env(w) : w.env;
-  ok(await cli(['env', '--shell', 'bash', '--token-code', w.code()], { env: e }), 'first login');
-  const dir = e.XDG_CACHE_HOME ? join(e.XDG_CACHE_HOME, 'kops-mfa') : w.cacheDir;
-  return { w, env: e, file: onlySessionFile(dir), dir };
+/** A live process that is not this one: the test runner that started this file. */
+const OTHER = process.ppid;
+
+function setup(t: TestContext) {
+  const dir = tempDir(t);
+  const file = join(dir, 'session.json');
+  const waits: Array<[number, number]> = [];
+  // Start times as /proc would give them: this process's, and the other's.
+  const startOf = (pid: number) => (pid === process.pid ? 'mine' : pid === OTHER ? 'theirs' : undefined);
+  const take = (maxWaitMs?: number) => lock(file, { onWait: (pid, s) => waits.push([pid, s]), startOf, ...(maxWaitMs ? { maxWaitMs } : {}) });
+  return { dir, file, lockFile: `${file}.lock`, waits, take };
 }
 
-/** A login that must take the lock (a new code, not the cached session), given 8 s at most. */
-async function relogin(w: World, env: NodeJS.ProcessEnv) {
-  const t0 = Date.now();
-  const r = await cli(['env', '--shell', 'bash', '--quiet', '--refresh', '--token-code', w.code()], { env, timeoutMs: 8_000 });
-  return { r, ms: Date.now() - t0 };
-}
-
-test('a dangling symbolic link as the lock: one warning, the login goes on, the link is not followed', async (t) => {
-  const { w, env, file } = await cachedWorld(t);
-  const target = join(tempDir(t), 'planted');
-  symlinkSync(target, `${file}.lock`);
-  const { r, ms } = await relogin(w, env);
-  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-  assert.ok(ms < 5_000, `took ${ms} ms`);
-  assert.match(r.stdout, /AWS_SESSION_TOKEN/);
-  const said = lines(r);
-  assert.equal(said.length, 1, `one warning, got:\n${r.stderr}`);
-  assert.match(said[0]!, /lock .* symbolic link/);
-  assert.equal(existsSync(target), false, 'nothing was created through the link');
-  assert.ok(lstatSync(`${file}.lock`).isSymbolicLink(), 'the planted link is left for the user to see');
+test('the lock holds this process\'s pid and start time; release removes it and leaves no temporary file', async (t) => {
+  const l = setup(t);
+  const release = await l.take();
+  assert.equal(readFileSync(l.lockFile, 'utf8'), `${process.pid} mine\n`);
+  release();
+  assert.deepEqual(readdirSync(l.dir), []);
 });
 
-test('a FIFO as the lock does not hang the login', async (t) => {
-  const { w, env, file } = await cachedWorld(t);
-  assert.equal(spawnSync('mkfifo', [`${file}.lock`]).status, 0);
-  const { r, ms } = await relogin(w, env);
-  assert.equal(r.code, 0, `the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-  assert.ok(ms < 5_000, `took ${ms} ms`);
-  const said = lines(r);
-  assert.equal(said.length, 1, `one warning, got:\n${r.stderr}`);
-  assert.match(said[0]!, /lock .* not a regular file/);
+test('a live writer is waited for, said once with its pid, and the lock is taken when it lets go', async (t) => {
+  const l = setup(t);
+  writeFileSync(l.lockFile, `${OTHER} theirs\n`);
+  let took = false;
+  const taking = l.take().then((release) => ((took = true), release));
+  // The wait is observable: onWait is called before the first poll.
+  while (l.waits.length === 0) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(l.waits, [[OTHER, 180]]);
+  assert.equal(took, false);
+  unlinkSync(l.lockFile); // the other kops-mfa is done
+  const release = await taking;
+  assert.equal(readFileSync(l.lockFile, 'utf8'), `${process.pid} mine\n`);
+  assert.equal(l.waits.length, 1, 'said once');
+  release();
 });
 
-test('a live process that is not the lock writer (its start time differs) does not hold the login', async (t) => {
-  const { w, env, file } = await cachedWorld(t);
-  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
-  t.after(() => sleeper.kill('SIGKILL'));
-  assert.ok(sleeper.pid);
-  // The pid of a live process, with no start time (as kops-mfa 0.1 wrote) or another start time than
-  // its own: a pid that was reused after the writer died.
-  for (const text of [`${sleeper.pid}\n`, `${sleeper.pid} 1\n`]) {
-    writeFileSync(`${file}.lock`, text, { mode: 0o600 });
-    const { r, ms } = await relogin(w, env);
-    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-    assert.ok(ms < 5_000, `lock ${JSON.stringify(text)}: took ${ms} ms`);
-    assert.doesNotMatch(r.stderr, /waiting/);
-    assert.equal(existsSync(`${file}.lock`), false, 'the stale lock is gone');
-  }
-  assert.equal(logins(w).length, 3);
+test('a writer that holds the lock past maxWaitMs is an error naming its pid', async (t) => {
+  const l = setup(t);
+  writeFileSync(l.lockFile, `${OTHER} theirs\n`);
+  await assert.rejects(l.take(1), (e: Error) => e instanceof CacheError && new RegExp(`pid ${OTHER}\\) has held the lock`).test(e.message));
+  assert.equal(readFileSync(l.lockFile, 'utf8'), `${OTHER} theirs\n`, 'another writer\'s lock is left alone');
 });
 
-test('an empty or garbage lock is a stale lock, never "pid 0"', async (t) => {
-  const { w, env, file } = await cachedWorld(t);
-  for (const text of ['', 'garbage\n', '0\n', '-5 7\n']) {
-    writeFileSync(`${file}.lock`, text, { mode: 0o600 });
-    const { r, ms } = await relogin(w, env);
-    assert.equal(r.code, 0, `lock ${JSON.stringify(text)}: the login did not finish (${r.signal ?? r.code}) after ${ms} ms: ${r.stderr}`);
-    assert.ok(ms < 5_000, `lock ${JSON.stringify(text)}: took ${ms} ms`);
-    assert.doesNotMatch(r.stderr, /pid 0|waiting/, `lock ${JSON.stringify(text)}`);
+test('stale locks are broken without a wait: a dead pid, a reused pid (another start time), no start time, this pid, garbage', async (t) => {
+  const dead = spawnSync('true').pid!;
+  for (const text of [`${dead} x\n`, `${OTHER} other-start\n`, `${OTHER}\n`, `${process.pid} mine\n`, '', 'garbage\n', '0\n', '-5 7\n']) {
+    const l = setup(t);
+    writeFileSync(l.lockFile, text);
+    const release = await l.take();
+    assert.deepEqual(l.waits, [], `no wait for ${JSON.stringify(text)}`);
+    assert.equal(readFileSync(l.lockFile, 'utf8'), `${process.pid} mine\n`);
+    release();
   }
 });
 
-test('a temporary file left by a kops-mfa killed between write and rename is removed by the next login', async (t) => {
-  const { w, env, file } = await cachedWorld(t);
-  const dead = spawnSync('true').pid;
-  const orphan = `${file}.${dead}.x.tmp`;
-  writeFileSync(orphan, readFileSync(file), { mode: 0o600 });
-  // One of a live writer (this test process) stays: it may be renamed any moment.
-  const live = `${file}.${process.pid}.y.tmp`;
-  writeFileSync(live, '{}', { mode: 0o600 });
-  const { r } = await relogin(w, env);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(existsSync(orphan), false, 'the dead writer’s temporary file (live credentials) is gone');
-  assert.equal(existsSync(live), true, 'a live writer’s temporary file stays');
-});
+test('a symbolic link or a FIFO as the lock is an error that says to remove it; the link is not followed', async (t) => {
+  const l = setup(t);
+  const target = join(l.dir, 'planted');
+  symlinkSync(target, l.lockFile);
+  await assert.rejects(l.take(), (e: Error) => e instanceof CacheError && /symbolic link; remove it/.test(e.message));
+  assert.equal(existsSync(target), false);
 
-test('a full disk leaves no lock behind and costs the next login nothing', async (t) => {
-  const mnt = tinyTmpfs(t, 'size=64k,mode=0700');
-  if (!mnt) return;
-  const { w, env, dir } = await cachedWorld(t, (w) => ({ ...w.env, XDG_CACHE_HOME: mnt }));
-  // Fill the file system to the last block.
-  mkdirSync(join(mnt, 'fill'));
-  spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill', 'zeros')}`, 'bs=1k'], { stdio: 'ignore' });
-  for (let i = 0; i < 64; i++) writeFileSync(join(mnt, 'fill', `small-${i}`), '');
-
-  const first = await relogin(w, env);
-  assert.equal(first.r.code, 0, `the login must go on without the cache: ${first.r.stderr}`);
-  assert.match(first.r.stderr, /no space left/);
-  assert.deepEqual(filesIn(dir).filter((n) => n.endsWith('.lock') || n.endsWith('.tmp')), [], 'no lock or temporary file left');
-
-  const second = await relogin(w, env);
-  assert.equal(second.r.code, 0, second.r.stderr);
-  assert.ok(second.ms < 3_000, `the next login took ${second.ms} ms`);
-  assert.doesNotMatch(second.r.stderr, /waiting|pid 0/);
+  const f = setup(t);
+  assert.equal(spawnSync('mkfifo', [f.lockFile]).status, 0);
+  await assert.rejects(f.take(), (e: Error) => e instanceof CacheError && /not a regular file; remove it/.test(e.message));
+  assert.deepEqual(readdirSync(f.dir).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
 });

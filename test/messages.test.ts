@@ -321,7 +321,7 @@ test('did you mean: the nearest known name, or none when nothing is near or two 
 
 test('in a terminal, Ctrl-C at the prompt says "cancelled" on a line of its own, exit 130', async (t) => {
   const w = await world(t);
-  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   const from = pty.output.length;

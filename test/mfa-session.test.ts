@@ -14,6 +14,7 @@ import { ACCOUNT, DEFAULT_CREDENTIALS, ROLE_ARN, USER, world, type World } from 
 import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
 import { runMain, type MainResult } from './support/run-main.ts';
 import { spawnPty } from './support/pty.ts';
+import { exported } from './support/kops-mfa.ts';
 import { servingMinimumSeconds } from '../src/session/session.ts';
 import type { Settings } from '../src/settings/config.ts';
 
@@ -29,7 +30,7 @@ function profile(name: string, roleArn: string, extra = ''): string {
 }
 
 /** Three roles that need MFA, and profiles a, b and c for them: same keys, same device, an MFA session of `mfaSeconds`. */
-async function mfaWorld(t: TestContext, mfaSeconds = 3600, opts: { roleSessionSeconds?: number; sessionTokenSeconds?: number } = {}): Promise<World> {
+async function mfaWorld(t: TestContext, mfaSeconds = 3600, opts: NonNullable<Parameters<typeof world>[1]> = {}): Promise<World> {
   const w = await world(t, opts);
   for (const arn of [ROLE_B, ROLE_C]) w.server.addRole({ arn, requireMfa: true, maxSessionDuration: 43200 });
   const extra = `mfa_session_duration = ${mfaSeconds}\n`;
@@ -41,13 +42,6 @@ async function mfaWorld(t: TestContext, mfaSeconds = 3600, opts: { roleSessionSe
 
 /** The calls that carried an MFA code, right or wrong. */
 const withCode = (w: World) => w.server.calls.filter((c) => c.tokenCode);
-
-/** A value of `export NAME='value'` in bash statements. */
-function exported(stdout: string, name: string): string {
-  const m = new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(stdout);
-  assert.ok(m, `no ${name} in:\n${stdout}`);
-  return m[1] as string;
-}
 
 /**
  * kops-mfa in this process (run-main.ts), with no terminal: env, status,
@@ -262,13 +256,16 @@ describe('the MFA session', { concurrency: 6 }, () => {
   });
 
   test('silent renewal: after the role session ran out, env succeeds without a terminal or a code, with a new key', async (t) => {
-    const w = await mfaWorld(t, 3600, { roleSessionSeconds: 2 });
-    const env = { KOPS_MFA_MIN_REMAINING: '0' };
-    const first = ok(await login(w, 'a', ['--token-code', w.code()], env));
+    // One clock for kops-mfa and the STS server, moved by the test: the role session ends without a wait.
+    let now = Date.now();
+    const clock = () => new Date(now);
+    const w = await mfaWorld(t, 7200, { now: clock });
+    const env = { ...w.env, KOPS_MFA_MIN_REMAINING: '0' };
+    const first = ok(await runMain(['env', '--shell', 'bash', '--profile', 'a', '--token-code', w.code()], { env, now: clock }));
     const firstKey = exported(first.stdout, 'AWS_ACCESS_KEY_ID');
-    const expires = Date.parse(exported(first.stdout, 'AWS_CREDENTIAL_EXPIRATION'));
-    await sleep(Math.max(0, expires - Date.now()) + 100);
-    const again = ok(await login(w, 'a', [], env));
+    now = Date.parse(exported(first.stdout, 'AWS_CREDENTIAL_EXPIRATION')) + 1000;
+    assert.equal(w.server.session(firstKey)!.expiration.getTime() < now, true, 'the first role session is over');
+    const again = ok(await runMain(['env', '--shell', 'bash', '--profile', 'a'], { env, now: clock }));
     const key = exported(again.stdout, 'AWS_ACCESS_KEY_ID');
     assert.notEqual(key, firstKey);
     assert.match(again.stderr, /, no code needed/);
@@ -428,7 +425,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     assert.equal(json.mfaSession.valid, true);
 
     const text = ok(await kopsMfa(w, ['status', '--profile', 'a'])).stdout;
-    assert.match(text, /^cache: {6}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \(([89]|10) min left\)$/m);
+    assert.match(text, /^cache: {7}arn:aws:sts::\d+:assumed-role\/kops-state\/kops-access \(profile a\), valid until \d\d:\d\d \(([89]|10) min left\)$/m);
     assert.match(text, new RegExp(`^MFA session: ${USER.mfaSerial}, valid until \\d\\d:\\d\\d \\((59 min|1 h 00 min) left\\)$`, 'm'));
     assert.equal(w.server.calls.length, 2, 'status makes no call');
 
@@ -531,7 +528,7 @@ describe('the MFA session', { concurrency: 6 }, () => {
     const code = w.code();
     ok(await login(w, 'a', ['--token-code', code]));
     const calls = w.server.calls.length;
-    const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash', '--profile', 'a', '--refresh'], { env: w.env });
+    const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash', '--profile', 'a', '--refresh'], { env: w.env });
     t.after(() => pty.kill('SIGKILL'));
     await pty.waitFor(MFA_PROMPT);
     const mark = pty.output.length;

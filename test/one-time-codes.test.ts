@@ -1,5 +1,5 @@
 // An MFA code goes to AWS once. A call that carries one is never retried:
-// when its answer is lost (held by the STS server past the attempt's time),
+// when its answer is lost (held at the STS server's gate past the attempt's time),
 // AWS has already taken the code, so kops-mfa says the code may have been
 // used and remembers it as spent, from before the call went out.
 import { test } from 'node:test';
@@ -12,24 +12,18 @@ import { runMain } from './support/run-main.ts';
 
 const spentRecords = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('used-codes-')) : []);
 
-/** Wait for a condition the test cannot be told about otherwise (the server's state), checking on each turn of the event loop. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(cond(), what);
-}
-
 test('an answer lost after AWS took the code: one attempt, "the code may have been used", and the code is spent', async (t) => {
   const w = await world(t);
   const code = w.code();
-  w.server.faults.holdAnswers = 1;
+  const gate = w.server.hold('answer');
   const env = { ...w.env, KOPS_MFA_STS_TIMEOUT: '0.5' };
   const running = runMain(['env', '--shell', 'bash', '--token-code', code], { env });
   // The server took the code and holds its answer: the code is on record as spent already.
-  await until('the answer is held', () => w.server.held === 1);
+  await gate.arrived();
   assert.equal(spentRecords(w.cacheDir).length, 1, 'the code was remembered before it was sent');
   const r = await running;
   failsCleanly(r, 5, /no answer from STS .* within 0\.5 s; the code may have been used: wait for the next one/);
-  w.server.releaseHeld();
+  gate.release();
   const withCode = w.server.calls.filter((c) => c.tokenCode);
   assert.equal(withCode.length, 1, `the code went out once (${w.server.calls.length} calls)`);
   assert.equal(w.server.issued.length, 1, 'AWS did issue a session for it');
@@ -63,7 +57,7 @@ test('a code AWS answered is spent too; a failure before the coded call (a role 
 
 test('SIGTERM while the code is out at STS: the answer is still saved before kops-mfa ends', async (t) => {
   const w = await world(t);
-  w.server.faults.holdAnswers = 1;
+  const gate = w.server.hold('answer');
   const child = spawn(process.execPath, [BIN, 'env', '--shell', 'bash', '--token-code', w.code()], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -71,9 +65,9 @@ test('SIGTERM while the code is out at STS: the answer is still saved before kop
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   t.after(() => child.kill('SIGKILL'));
-  await until('the answer is held', () => w.server.held === 1);
+  await gate.arrived();
   child.kill('SIGTERM');
-  w.server.releaseHeld();
+  gate.release();
   const end = await ended;
   // Usually it dies of the signal once the session is saved. When the OS hands the signal to
   // one of node's threads late, the run may finish first: then it ends as a login does.

@@ -11,7 +11,7 @@ import { callerArn } from './support/caller.ts';
 import { ROLE_ARN, USER, world } from './support/world.ts';
 import { needTool } from './support/helpers.ts';
 import { kopsMfaOnPath, needPowerShell, psEnv } from './powershell/pwsh.ts';
-import { ScreenSession } from './support/pty.ts';
+import { ScreenSession, showsCode } from './support/pty.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -23,7 +23,7 @@ const STEP_MS = 30_000;
 class Session extends ScreenSession {
   constructor(t: TestContext, exe: string, env: NodeJS.ProcessEnv) {
     const init = `function global:prompt { '${PROMPT}' }`;
-    super(t, 'PowerShell', [exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env), stepMs: STEP_MS, pollMs: 25, prompt: PROMPT });
+    super(t, 'PowerShell', [exe, '-NoLogo', '-NoProfile', '-NoExit', '-Command', init], { env: psEnv(env), stepMs: STEP_MS, prompt: PROMPT });
     // PowerShell's console host asks the terminal where the cursor is
     // (ESC [6n) before it reads a line, and takes the first keys typed as the
     // answer when nothing answers; script(1) is no terminal emulator, so the
@@ -53,7 +53,6 @@ class Session extends ScreenSession {
   }
 }
 
-const showsCode = (screen: string, code: string) => new RegExp(`(?<!\\d)${code}(?!\\d)`).test(screen);
 
 async function fullSession(t: TestContext, strict: boolean): Promise<void> {
   const exe = needPowerShell(t);

@@ -7,40 +7,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { BIN, failsCleanly, ok, runCli, shellAfter } from './support/helpers.ts';
 import { runMain } from './support/run-main.ts';
+import { exported } from './support/kops-mfa.ts';
+import { callerArn } from './support/caller.ts';
 import { spawnPty } from './support/pty.ts';
-import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG, type World } from './support/world.ts';
+import { world, mfaProfile, USER, ROLE_ARN, ACCOUNT, DEFAULT_CONFIG } from './support/world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const JUMP_ARN = `arn:aws:iam::${ACCOUNT}:role/jump`;
 
 
-
-/** `export NAME='value'` lines of the bash output (values here never hold a quote). */
-function exported(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) out[m[1]!] = m[2]!;
-  return out;
-}
-
-
-/** Who the server says these keys are. */
-async function callerArn(w: World, keys: Record<string, string>): Promise<string | undefined> {
-  const client = new STSClient({
-    endpoint: w.server.url,
-    region: 'eu-west-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID!, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY!, sessionToken: keys.AWS_SESSION_TOKEN },
-  });
-  try {
-    return (await client.send(new GetCallerIdentityCommand({}))).Arn;
-  } finally {
-    client.destroy();
-  }
-}
 
 test('a source_profile chain through a role: the hop first, then the MFA call signed with the hop session', async (t) => {
   // The MFA role trusts only the jump role, so a call signed by alice herself would be refused.
@@ -221,7 +199,7 @@ test('a failing mfa_process is a clear error, exit 6, empty stdout, no AWS call'
 
 test('in a terminal, a rejected code is noted and asked again; the second code logs in', async (t) => {
   const w = await world(t);
-  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   // No code was made valid yet, so any code is wrong.
@@ -251,7 +229,7 @@ test('in a terminal, a rejected code is noted and asked again; the second code l
 
 test('in a terminal, an answer that is not 6 digits is asked again without any AWS call', async (t) => {
   const w = await world(t);
-  const pty = spawnPty([process.execPath, BIN, 'env', '--shell', 'bash'], { env: w.env });
+  const pty = spawnPty([process.execPath, BIN, 'env', '--print', '--shell', 'bash'], { env: w.env });
   t.after(() => pty.kill('SIGKILL'));
   await pty.waitFor(`MFA code for ${USER.mfaSerial}:`);
   let from = pty.output.length;

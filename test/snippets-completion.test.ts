@@ -1,4 +1,4 @@
-// Completion of kops-login and kops-logout for real (issue 8, items 4 and 5):
+// Completion of kops-login and kops-logout for real:
 // an interactive bash, zsh and fish in a pseudo-terminal, the user types a
 // prefix and Tab, and the line the shell then runs shows what was inserted.
 // Candidates come from the real `kops-mfa complete`, which reads the AWS files
@@ -138,7 +138,8 @@ async function helpOptions(command: 'env' | 'logout'): Promise<string[]> {
   assert.equal(r.code, 0, r.stderr);
   const options = [...r.stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z][\w-]*)/gm)].map((m) => m[1] as string);
   assert.ok(options.includes('--profile'), `no options found in:\n${r.stdout}`);
-  return options.filter((o) => o !== '--shell' && o !== '--help').sort();
+  // --shell and --print: the shell functions set the shell and capture the statements themselves.
+  return options.filter((o) => o !== '--shell' && o !== '--print' && o !== '--help').sort();
 }
 
 /** What each shell's completion offers for `<fn> --` (the real functions; zsh's compadd prints its array). */

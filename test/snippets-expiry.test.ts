@@ -1,4 +1,4 @@
-// Issue 11 through the snippets: the kops wrapper and kops_mfa_prompt read the
+// The cached path through the snippets: the kops wrapper and kops_mfa_prompt read the
 // session's expiry in the shell and start no node while it is valid; the
 // prompt hook renews a session near its end without a code and never prompts.
 //

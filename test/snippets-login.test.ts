@@ -1,5 +1,5 @@
 // The shell snippets in front of the REAL kops-mfa and the local STS server,
-// in real bash, zsh and fish (issue 8: items 1 and 3, AWS_PROFILE and region).
+// in real bash, zsh and fish: AWS_PROFILE and region.
 //
 // Each shell loads the snippet the README way (the file stands in for
 // `kops-mfa init`), finds kops-mfa on PATH through a shim that records its
@@ -14,6 +14,7 @@ import type { TestContext } from 'node:test';
 import { kopsMfaShim, ROOT, needTool, posixQuote, run, ShimLog, tempDir, type RunResult } from './support/helpers.ts';
 import { fishQuote } from './support/shells.ts';
 import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
+import { VERSION } from '../src/version.ts';
 
 type Shell = 'bash' | 'zsh' | 'fish';
 const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
@@ -96,14 +97,14 @@ const rcs = (r: RunResult) => Object.fromEntries([...r.stdout.matchAll(/^rc (\S+
 // Item 1: help and version are shown, never evaluated.
 
 for (const sh of SHELLS) {
-  test(`${sh}: kops-login and kops-logout with --help, -h, --version, -v show the text, return 0 and run nothing (./kops-mfa/0.1.0 in the folder)`, async (t) => {
+  test(`${sh}: kops-login and kops-logout with --help, -h, --version, -v show the text, return 0 and run nothing (./kops-mfa/VERSION in the folder)`, async (t) => {
     if (!needTool(t, sh)) return;
     const r0 = await rig(t);
-    // The first word of cac's help is "kops-mfa/0.1.0": a file of that path in the
+    // The first word of cac's help is "kops-mfa/VERSION": a file of that path in the
     // working folder is what an evaluated help text runs first.
     const cwd = join(r0.dir, 'cwd');
     mkdirSync(join(cwd, 'kops-mfa'), { recursive: true });
-    writeFileSync(join(cwd, 'kops-mfa', '0.1.0'), `#!/bin/sh\ntouch ${posixQuote(join(r0.dir, 'MARKER'))}\n`, { mode: 0o755 });
+    writeFileSync(join(cwd, 'kops-mfa', VERSION), `#!/bin/sh\ntouch ${posixQuote(join(r0.dir, 'MARKER'))}\n`, { mode: 0o755 });
     const lines = [load(sh), dump(sh, 'before')];
     const cases: [string, string][] = [];
     for (const fn of ['kops-login', 'kops-logout']) {
@@ -116,7 +117,7 @@ for (const sh of SHELLS) {
     lines.push(dump(sh, 'after'));
     const r = await runShell(sh, lines.join('\n'), r0.env, cwd);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(existsSync(join(r0.dir, 'MARKER')), false, 'the help text was evaluated: ./kops-mfa/0.1.0 ran');
+    assert.equal(existsSync(join(r0.dir, 'MARKER')), false, `the help text was evaluated: ./kops-mfa/${VERSION} ran`);
     assert.equal(r.stderr, '');
     const blocks = new Map([...r.stdout.matchAll(/^== (\S+)\n([\s\S]*?)^rc \1 (\d+)$/gm)].map((m) => [m[1], { text: m[2] ?? '', rc: Number(m[3]) }]));
     for (const [label] of cases) {

@@ -1,4 +1,4 @@
-// Sessions STS hands out that no shell can use (issue 8): one that has
+// Sessions STS hands out that no shell can use: one that has
 // already expired, one with a 200 KB token. Refused with one line, nothing
 // printed and nothing cached, so the next run does not trip over them again.
 // Through kops-mfa in the test process (exec: the built CLI), the local STS

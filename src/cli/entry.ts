@@ -1,7 +1,7 @@
 // The bin entry: build the context, run main, exit with its code. Bundled as
 // CommonJS (dist/cli.cjs): node starts it without its ES module loader, which
 // costs about 25 ms at every start; the SDK bundle is an ES module loaded later.
-import { writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import { main } from './main.js';
 import { currentTerminalPlatform, exitWithoutCore } from '../session/tty.js';
 import { terminalPrompt } from '../session/prompt.js';
@@ -59,6 +59,22 @@ const say = (message: string) => {
 /** The one write of the output; a failure (a full disk, a closed pipe) rejects with its errno. */
 const stdout = async (text: string) => writeAll(1, text);
 
+/**
+ * A pipe or a file answers from one fstat, /dev/null from one stat more;
+ * node:tty (which loads node:net) is asked only about another character
+ * device.
+ */
+function stdoutIsTerminal(): boolean {
+  try {
+    const out = fstatSync(1);
+    if (!out.isCharacterDevice()) return false;
+    if (process.platform !== 'win32' && out.rdev === statSync('/dev/null').rdev) return false;
+    return process.getBuiltinModule('node:tty').isatty(1);
+  } catch {
+    return false;
+  }
+}
+
 void main(argv, {
   env,
   now: () => new Date(),
@@ -66,4 +82,5 @@ void main(argv, {
   note: say,
   debug: debugOn ? (m) => say(`debug: ${m}`) : () => {},
   stdout,
+  stdoutIsTerminal,
 }).then((code) => process.exit(code));

@@ -58,6 +58,20 @@ export const LOGIN_OPTIONS: readonly OptionSpec[] = [
     help: 'Reuse a session only while it has more minutes left',
     fallback: 'default 5',
   },
+  {
+    name: 'kops-state-store',
+    value: '<url>',
+    env: 'KOPS_MFA_KOPS_STATE_STORE',
+    profileKey: 'kops_state_store',
+    help: 'Export KOPS_STATE_STORE (kops --state), e.g. s3://my-kops-state',
+  },
+  {
+    name: 'kops-cluster-name',
+    value: '<name>',
+    env: 'KOPS_MFA_KOPS_CLUSTER_NAME',
+    profileKey: 'kops_cluster_name',
+    help: 'Export KOPS_CLUSTER_NAME (kops --name), e.g. k8s.example.com',
+  },
   { name: 'refresh', help: 'Ask for a new code (and a new MFA session) even if a cached session is valid' },
   { name: 'no-cache', help: 'Neither read nor write the session cache' },
   { name: 'no-prompt', help: 'Never ask for a code: fail (exit 6) when one is needed' },
@@ -66,12 +80,27 @@ export const LOGIN_OPTIONS: readonly OptionSpec[] = [
 
 export const SHELL_OPTION: OptionSpec = { name: 'shell', value: '<shell>', help: 'bash, zsh, sh, fish or powershell', fallback: 'from $SHELL' };
 
+/** env and logout: statements even when stdout is a terminal. */
+export const PRINT_OPTION: OptionSpec = { name: 'print', help: 'Print the statements even when stdout is a terminal' };
+
 export const LOGOUT_OPTIONS: readonly OptionSpec[] = [
   { ...PROFILE, help: 'Forget the sessions of this profile', fallback: 'the logged-in one' },
   { name: 'all', help: 'Forget every cached session, MFA sessions included' },
 ];
 
-export const STATUS_OPTIONS: readonly OptionSpec[] = [PROFILE, { name: 'json', help: 'Print JSON' }];
+export const STATUS_OPTIONS: readonly OptionSpec[] = [
+  PROFILE,
+  { name: 'json', help: 'Print JSON' },
+  { name: 'all', help: 'Every cached role session and MFA session, in one table' },
+];
+
+export const CONSOLE_OPTIONS: readonly OptionSpec[] = [
+  ...LOGIN_OPTIONS,
+  { name: 'stdout', help: 'Print the sign-in URL (a secret for 15 minutes) instead of opening a browser' },
+  { name: 'destination', value: '<url>', help: 'The console page to open', fallback: "the console home of the profile's region" },
+];
+
+export const DOCTOR_OPTIONS: readonly OptionSpec[] = [{ ...PROFILE, help: 'The profile to check' }];
 
 const loginOption = (name: string): OptionSpec => LOGIN_OPTIONS.find((o) => o.name === name) as OptionSpec;
 

@@ -66,7 +66,7 @@ export function withoutCredentialSources(text: string): string {
   return out.join('');
 }
 
-export interface ChildAwsFiles {
+interface ChildAwsFiles {
   /** AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE for the command. */
   env: { AWS_CONFIG_FILE: string; AWS_SHARED_CREDENTIALS_FILE: string };
   /** Where they are (a private folder of their own). */

@@ -16,7 +16,7 @@ const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
  * the terminal's foreground group, tpgid); elsewhere a terminal on any of the
  * standard streams is taken as the sign.
  */
-export function inForeground(): boolean {
+function inForeground(): boolean {
   const f = procStat('self');
   if (f) return f[2] !== undefined && f[2] === f[5];
   return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;

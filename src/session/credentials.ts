@@ -40,7 +40,7 @@ export function formatLeft(expiration: string, now: Date, style: 'long' | 'short
 }
 
 /** The whole seconds of formatLeft's rule. */
-export function wholeSecondsLeft(expiration: string, now: Date): number {
+function wholeSecondsLeft(expiration: string, now: Date): number {
   return Math.floor(Date.parse(expiration) / 1000) - Math.floor(now.getTime() / 1000);
 }
 

@@ -9,13 +9,13 @@ import { spentCodes } from '../store/spent-codes.js';
 import type { VerifiedFolder } from '../store/cache.js';
 import { printable } from '../printable.js';
 
-export const TRIES = 3;
+const TRIES = 3;
 
 /** A code refused as just used ends as a code AWS refused: exit 4 (see errors.ts). */
-export const JUST_USED = 'this code was just used; wait for the next one on your device and try again';
+const JUST_USED = 'this code was just used; wait for the next one on your device and try again';
 const refused = (message = JUST_USED) => new KopsMfaError(message, ExitCode.aws);
 
-export const NO_PROMPT = 'an MFA code is needed and --no-prompt forbids asking: run kops-login to type one';
+const NO_PROMPT = 'an MFA code is needed and --no-prompt forbids asking: run kops-login to type one';
 
 export interface CodeSource {
   /** A code for the next STS call. `retry` is the reason the previous one failed, if it did. */

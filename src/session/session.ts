@@ -29,8 +29,18 @@ export interface Obtained {
 /** An MFA session is used to assume a role while it has this much left. */
 const MFA_SESSION_MARGIN_SECONDS = 60;
 
+/** The STS calls the orchestrator makes: sts.ts's, or a test's stand-ins. */
+export interface StsCalls {
+  sessionWithCode: typeof sessionWithCode;
+  mfaSessionWithCode: typeof mfaSessionWithCode;
+  roleFromMfaSession: typeof roleFromMfaSession;
+  loadSdk: () => Promise<unknown>;
+}
+
+const STS: StsCalls = { sessionWithCode, mfaSessionWithCode, roleFromMfaSession, loadSdk };
+
 /** botocore refreshes credentials with 15 minutes left: whatever serves an SDK hands out more than that when it can. */
-export const SERVE_MIN_SECONDS = 15 * 60;
+const SERVE_MIN_SECONDS = 15 * 60;
 
 /**
  * How many seconds a role session must have left to be served to an SDK
@@ -58,10 +68,12 @@ interface ObtainOptions {
   minRemainingSeconds?: number;
   /** An MFA session this process holds (exec without the cache): used when the cache has none. */
   mfa?: CacheEntry | undefined;
+  /** The STS calls (default: sts.ts's). */
+  sts?: StsCalls;
 }
 
 export async function obtainSession(s: Settings, ctx: Context, opts: ObtainOptions = {}): Promise<Obtained> {
-  const o = new Orchestrator(s, ctx, opts.minRemainingSeconds ?? s.minRemainingSeconds, opts.mfa);
+  const o = new Orchestrator(s, ctx, opts.minRemainingSeconds ?? s.minRemainingSeconds, opts.sts ?? STS, opts.mfa);
   return o.run();
 }
 
@@ -82,6 +94,7 @@ class Orchestrator {
     private readonly s: Settings,
     private readonly ctx: Context,
     private readonly minRemaining: number,
+    private readonly sts: StsCalls,
     private readonly heldMfa?: CacheEntry,
   ) {
     if (!s.useCache) return;
@@ -172,17 +185,17 @@ class Orchestrator {
       if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
     }
     // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
-    if (!usesMfaSession) return this.boughtWithCode(roleFile, this.minRemaining, (code, onSend) => sessionWithCode(s, this.ctx.env, code, onSend));
-    if (!s.roleArn) return this.boughtWithCode(mfaFile, this.minRemaining, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
+    if (!usesMfaSession) return this.boughtWithCode(roleFile, this.minRemaining, (code, onSend) => this.sts.sessionWithCode(s, this.ctx.env, code, onSend));
+    if (!s.roleArn) return this.boughtWithCode(mfaFile, this.minRemaining, (code, onSend) => this.sts.mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
     const held = this.heldMfa && secondsLeft(this.heldMfa.credentials, this.ctx.now()) > MFA_SESSION_MARGIN_SECONDS ? this.heldMfa : undefined;
     let mfa = s.refresh ? undefined : (this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) ?? held);
     let how: Obtained['how'] = 'renewed';
     if (!mfa) {
-      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code, onSend) => mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
+      const bought = await this.boughtWithCode(mfaFile, MFA_SESSION_MARGIN_SECONDS, (code, onSend) => this.sts.mfaSessionWithCode(s, this.ctx.env, code, onSend), 'mfa');
       mfa = bought.entry;
       if (bought.how === 'code') how = 'code';
     }
-    const entry = this.entry(await roleFromMfaSession(s, this.ctx.env, mfa.credentials));
+    const entry = this.entry(await this.sts.roleFromMfaSession(s, this.ctx.env, mfa.credentials));
     this.save(roleFile, entry);
     return { entry, how, mfa };
   }
@@ -218,7 +231,7 @@ class Orchestrator {
   private async withCode(call: CodedCall): Promise<Session> {
     // The SDK loads while the user reads the prompt and types;
     // without a terminal the prompt fails first and the load never matters.
-    const loading = loadSdk();
+    const loading = this.sts.loadSdk();
     loading.catch(() => {});
     // The keys that will sign (keyring, credential_process) before the code: a missing key must not cost one.
     await loadKeys(this.s.source, this.ctx.env);

@@ -32,7 +32,7 @@ export function loadSdk(): Promise<Sdk> {
   return sdkLoading;
 }
 
-interface Call {
+export interface Call {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   deadline: AbortSignal;
@@ -190,7 +190,7 @@ function toSession(c: Credentials | undefined): SessionCredentials {
 }
 
 /** The endpoint as messages show it: without a user and password in the URL. */
-export function endpointOf(settings: Settings): string {
+function endpointOf(settings: Settings): string {
   return settings.endpoint ? redactUrl(settings.endpoint) : `https://sts.${settings.region}.amazonaws.com`;
 }
 
@@ -203,7 +203,7 @@ interface SdkError {
 }
 
 /** Turn what the SDK threw into one line that says what to do. */
-function explain(e: unknown, c: Call): KopsMfaError {
+export function explain(e: unknown, c: Call): KopsMfaError {
   if (e instanceof KopsMfaError) return e;
   const { settings: s, keys, caller } = c;
   const timedOut = c.deadline.aborted;

@@ -57,7 +57,7 @@ function readText(path: string): string {
  * white space starts a comment; `key =` with an empty value opens a
  * sub-section whose indented keys are stored as `key.sub`.
  */
-export function parseIni(text: string, path = 'the AWS config'): Record<string, Profile> {
+function parseIni(text: string, path = 'the AWS config'): Record<string, Profile> {
   const out: Record<string, Profile> = Object.create(null);
   let section: string | undefined;
   let sub: string | undefined;

@@ -50,7 +50,7 @@ export interface Keys {
 }
 
 /** A role to assume, without MFA, on the way from the source keys to the MFA call. */
-export interface RoleHop {
+interface RoleHop {
   profile: string;
   roleArn: string;
   externalId?: string | undefined;
@@ -88,14 +88,16 @@ export interface Settings {
   stsTimeoutSeconds: number;
   /** KOPS_MFA_* variables that were set but lost to the profile named with --profile. */
   ignoredVariables: string[];
+  /** KOPS_STATE_STORE and KOPS_CLUSTER_NAME to export, from kops_state_store and kops_cluster_name. */
+  kops: KopsContext;
 }
 
-export const DEFAULT_REGION = 'us-east-1';
-export const DEFAULT_SESSION_NAME = 'kops-access';
-export const DEFAULT_DURATION = 3600;
-export const DEFAULT_MIN_REMAINING_MINUTES = 5;
+const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_SESSION_NAME = 'kops-access';
+const DEFAULT_DURATION = 3600;
+const DEFAULT_MIN_REMAINING_MINUTES = 5;
 /** AWS caps a role session assumed with session credentials at one hour. */
-export const CHAINED_ROLE_MAX_SECONDS = 3600;
+const CHAINED_ROLE_MAX_SECONDS = 3600;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const MFA_ARN = /^arn:aws[a-z-]*:iam::\d{12}:mfa\/[\w+=,.@/-]{1,512}$/;
@@ -128,24 +130,8 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     throw configError(`profile ${shortened(profile)}${flags.profile ? '' : ' (AWS_PROFILE)'} is not in ${home(files.configPath, shellEnv)}${hint || `; kops-mfa setup ${shortened(profile)} writes it`}`);
   }
   const prof: Profile = p ?? {};
-  const named = str(flags.profile) !== undefined;
   const ignoredVariables: string[] = [];
-  /**
-   * Flag, then its variable, then its profile key (the option table names
-   * both); with --profile the profile's key comes before a KOPS_MFA_* variable.
-   */
-  const pick = (name: string) => {
-    const o = LOGIN_OPTIONS.find((x) => x.name === name);
-    const flag = nonEmpty(str(flags[name]));
-    const fromEnv = o?.env ? nonEmpty(env[o.env]) : undefined;
-    const fromProfile = o?.profileKey ? nonEmpty(prof[o.profileKey]) : undefined;
-    if (flag !== undefined) return flag;
-    if (named && fromProfile !== undefined && fromEnv !== undefined && o?.env?.startsWith('KOPS_MFA_')) {
-      if (fromEnv !== fromProfile) ignoredVariables.push(o.env);
-      return fromProfile;
-    }
-    return fromEnv ?? fromProfile;
-  };
+  const pick = (name: string) => layered(name, flags, env, prof, ignoredVariables);
 
   const roleArn = pick('role-arn');
   const serialNumber = pick('serial-number');
@@ -237,7 +223,28 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     noPrompt: flags['no-prompt'] === true,
     stsTimeoutSeconds,
     ignoredVariables,
+    kops: checkedKops(pick('kops-state-store'), pick('kops-cluster-name')),
   };
+}
+
+/**
+ * One option by the precedence every command uses: the flag, its variable
+ * (from the environment before kops-mfa's login), the profile's key; with
+ * --profile, the profile's key comes before a KOPS_MFA_* variable, which is
+ * then named in `ignored`. Empty counts as unset.
+ */
+function layered(name: string, flags: Flags, env: NodeJS.ProcessEnv, prof: Profile, ignored: string[] = []): string | undefined {
+  const o = LOGIN_OPTIONS.find((x) => x.name === name);
+  if (!o) throw new Error(`no option ${name} in the option table`);
+  const flag = nonEmpty(str(flags[name]));
+  const fromEnv = o.env ? nonEmpty(env[o.env]) : undefined;
+  const fromProfile = o.profileKey ? nonEmpty(prof[o.profileKey]) : undefined;
+  if (flag !== undefined) return flag;
+  if (str(flags.profile) !== undefined && fromProfile !== undefined && fromEnv !== undefined && o.env?.startsWith('KOPS_MFA_')) {
+    if (fromEnv !== fromProfile) ignored.push(o.env);
+    return fromProfile;
+  }
+  return fromEnv ?? fromProfile;
 }
 
 /** No MFA device: which profile to choose, or what to add, or `setup` on a machine with no MFA profile at all. */
@@ -384,4 +391,38 @@ function envKeys(env: NodeJS.ProcessEnv): SourceKeys | undefined {
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * One login option by the precedence resolveSettings uses: the flag, its
+ * variable (from the environment before kops-mfa's login), the key of the
+ * profile this command works on. Empty counts as unset.
+ */
+export function optionValue(name: string, flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): string | undefined {
+  return layered(name, flags, baseEnv(shellEnv), mergedProfile(files, profileName(flags, shellEnv)) ?? {});
+}
+
+/** The schemes kops's virtual file system reads a state store from. */
+const KOPS_STATE_STORE = /^(s3|gs|azureblob|do|swift|scw|oss|memfs|file):\/\/[^\s\0-\x1f\x7f]+$/;
+/** A DNS-1123 subdomain, as kops requires of a cluster name. */
+const KOPS_CLUSTER_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+interface KopsContext {
+  stateStore?: string;
+  clusterName?: string;
+}
+
+/** The kops state store and cluster name of the profile (kops_state_store, kops_cluster_name), checked. */
+export function resolveKopsContext(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): KopsContext {
+  return checkedKops(optionValue('kops-state-store', flags, shellEnv, files), optionValue('kops-cluster-name', flags, shellEnv, files));
+}
+
+function checkedKops(stateStore: string | undefined, clusterName: string | undefined): KopsContext {
+  if (stateStore !== undefined && !KOPS_STATE_STORE.test(stateStore)) {
+    throw configError(`kops state store ${JSON.stringify(stateStore)} is not a URL such as s3://my-kops-state (s3, gs, azureblob, do, swift, scw)`);
+  }
+  if (clusterName !== undefined && !KOPS_CLUSTER_NAME.test(clusterName)) {
+    throw configError(`kops cluster name ${JSON.stringify(clusterName)} is not a lower-case DNS name such as k8s.example.com`);
+  }
+  return { ...(stateStore ? { stateStore } : {}), ...(clusterName ? { clusterName } : {}) };
 }

@@ -1,74 +1,32 @@
 // One ordered list of environment operations serves env, exec and logout, so
-// every shell gets the same statements in the same order.
-//
-// A login owns the variables it sets. It remembers, in KOPS_MFA_SAVED, what
-// each of them held before the first login of this shell (null: unset), so
-// a re-login signs with the long-term keys that were there, a region
-// exported for one profile does not stick to the next, and logout gives
-// every value back byte for byte.
+// every shell gets the same statements in the same order. A login owns the
+// variables it sets and records what they held before (saved-state.ts).
 import type { SessionCredentials } from '../session/credentials.js';
+import { baseEnv, EXPIRES, holdsOwnSession, isLegacyLogin, KEY_ID, LEGACY_PREV_PROFILE, MARKER, OWN_VARS, SAVED, savedOf, SESSION_VARS } from './saved-state.js';
+
+// Modules that still import these from here; their home is saved-state.ts and env-limits.ts.
+export { baseEnv, EXPIRES, holdsOwnSession, KEY_ID, MARKER, SAVED } from './saved-state.js';
+export { envValueProblem } from '../env-limits.js';
 
 export type EnvOp = { op: 'set'; name: string; value: string } | { op: 'unset'; name: string };
 
-/** Names the profile of the session; a re-login finds the profile through it. */
-export const MARKER = 'KOPS_MFA_SESSION';
-/** The session's expiry in epoch seconds: the snippets compare it with no date parsing. */
-export const EXPIRES = 'KOPS_MFA_EXPIRES';
-/** The access key id kops-mfa exported: while AWS_ACCESS_KEY_ID equals it, the session is kops-mfa's. */
-export const KEY_ID = 'KOPS_MFA_KEY_ID';
-/** JSON: what the variables a login changed held before it ({name: value or null}). */
-export const SAVED = 'KOPS_MFA_SAVED';
-/** 0.1's record of AWS_PROFILE; read for a shell logged in by 0.1, never written. */
-export const LEGACY_PREV_PROFILE = 'KOPS_MFA_PREV_PROFILE';
-
-export const SESSION_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'] as const;
 const REGION_VARS = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
-const OWN_VARS = [MARKER, EXPIRES, KEY_ID, SAVED, LEGACY_PREV_PROFILE] as const;
 
-type Saved = Record<string, string | null>;
+/** What kops reads for --state and --name, set from the profile's kops_state_store and kops_cluster_name. */
+export const KOPS_VARS = { stateStore: 'KOPS_STATE_STORE', clusterName: 'KOPS_CLUSTER_NAME' } as const;
 
-/** Whether the AWS keys in this environment are the session kops-mfa exported. */
-export function holdsOwnSession(env: NodeJS.ProcessEnv): boolean {
-  return !!env[MARKER] && !!env[KEY_ID] && env[KEY_ID] === env.AWS_ACCESS_KEY_ID;
+/** The kops context of a profile; a field left out is not exported. */
+interface KopsContext {
+  stateStore?: string | undefined;
+  clusterName?: string | undefined;
 }
 
-function savedOf(env: NodeJS.ProcessEnv): Saved {
-  if (!holdsOwnSession(env)) return {};
-  try {
-    const data: unknown = JSON.parse(env[SAVED] ?? '{}');
-    if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
-    const out: Saved = {};
-    for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || v === null) out[k] = v;
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-/**
- * The environment as it was before kops-mfa's login in this shell: the saved
- * values put back, kops-mfa's own variables gone. Settings are resolved from
- * it, so the session kops-mfa exported never counts as the user's.
- */
-export function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out = { ...env };
-  if (env[MARKER] !== undefined && env[KEY_ID] === undefined) {
-    // A shell logged in by kops-mfa 0.1: its keys are that session's; AWS_PROFILE was kept aside.
-    for (const name of SESSION_VARS) delete out[name];
-    if (env[LEGACY_PREV_PROFILE]) out.AWS_PROFILE = env[LEGACY_PREV_PROFILE];
-  }
-  for (const [name, value] of Object.entries(savedOf(env))) {
-    if (value === null) delete out[name];
-    else out[name] = value;
-  }
-  for (const name of OWN_VARS) delete out[name];
-  return out;
-}
-
-export interface LoginContext {
+interface LoginContext {
   profile: string;
   /** Region to export (flag, AWS_REGION, or the profile's); undefined when only the default applied. */
   region?: string | undefined;
+  /** The kops state store and cluster of the profile, exported for kops. */
+  kops?: KopsContext | undefined;
   /** The environment of the shell the statements are for. */
   env: NodeJS.ProcessEnv;
 }
@@ -83,6 +41,8 @@ export function loginOps(creds: SessionCredentials, ctx: LoginContext): EnvOp[] 
     ['AWS_CREDENTIAL_EXPIRATION', creds.expiration],
   ];
   if (ctx.region) for (const name of REGION_VARS) sets.push([name, ctx.region]);
+  if (ctx.kops?.stateStore) sets.push([KOPS_VARS.stateStore, ctx.kops.stateStore]);
+  if (ctx.kops?.clusterName) sets.push([KOPS_VARS.clusterName, ctx.kops.clusterName]);
   const ops: EnvOp[] = [];
   const touched = new Set<string>();
   for (const [name, value] of sets) {
@@ -119,8 +79,7 @@ export function logoutOps(env: NodeJS.ProcessEnv): EnvOp[] {
     for (const [name, value] of Object.entries(saved)) {
       ops.push(value === null ? { op: 'unset', name } : { op: 'set', name, value });
     }
-  } else if (env[MARKER] !== undefined && env[KEY_ID] === undefined) {
-    // A shell logged in by kops-mfa 0.1: its keys are the session; AWS_PROFILE was kept aside.
+  } else if (isLegacyLogin(env)) {
     for (const name of SESSION_VARS) ops.push({ op: 'unset', name });
     const previous = env[LEGACY_PREV_PROFILE];
     if (previous) ops.push({ op: 'set', name: 'AWS_PROFILE', value: previous });
@@ -130,7 +89,7 @@ export function logoutOps(env: NodeJS.ProcessEnv): EnvOp[] {
 }
 
 /** Apply operations to an environment object (exec's child environment). */
-export function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
+function applyOps(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.ProcessEnv {
   const out = { ...env };
   for (const o of ops) {
     if (o.op === 'set') out[o.name] = o.value;
@@ -144,18 +103,4 @@ export function childEnv(env: NodeJS.ProcessEnv, ops: readonly EnvOp[]): NodeJS.
   const out = applyOps(env, ops);
   delete out[SAVED];
   return out;
-}
-
-/** Linux passes no single NAME=value string over 128 KiB (MAX_ARG_STRLEN) to a child. */
-export const MAX_ENV_STRING_BYTES = 128 * 1024;
-
-/** Why a value cannot live in the environment of a child process, or undefined when it can. */
-export function envValueProblem(name: string, value: string): string | undefined {
-  // No environment variable can hold a NUL byte (C strings end there).
-  if (value.includes('\0')) return 'the value contains a NUL byte';
-  const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
-  if (bytes > MAX_ENV_STRING_BYTES) {
-    return `the value is ${bytes} bytes, over the ${MAX_ENV_STRING_BYTES} that the OS passes to a command; every command in that shell would fail with "Argument list too long"`;
-  }
-  return undefined;
 }

@@ -3,7 +3,6 @@
 // will evaluate the output: the parent process when it is a known shell
 // (`eval "$(kops-mfa env)"` runs kops-mfa from a subshell of bash; fish's
 // `kops-mfa env | source` and PowerShell run it directly), else $SHELL.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 
@@ -19,7 +18,7 @@ interface ShellInfo {
   readonly snippet?: string;
 }
 
-export const SHELL_TABLE: readonly ShellInfo[] = [
+const SHELL_TABLE: readonly ShellInfo[] = [
   { name: 'bash', names: ['bash'], programs: [], snippet: 'kops-mfa.bash' },
   { name: 'zsh', names: ['zsh'], programs: [], snippet: 'kops-mfa.zsh' },
   { name: 'sh', names: ['sh', 'dash', 'ksh'], programs: ['mksh', 'ash', 'yash', 'posh'] },
@@ -53,7 +52,7 @@ export function snippetFileOf(s: string): string | undefined {
 }
 
 /** A program's name (a path, `-bash` of a login shell, `pwsh.exe`) as a shell, or undefined. */
-export function shellOfProgram(program: string): ShellName | undefined {
+function shellOfProgram(program: string): ShellName | undefined {
   const base = (program.trim().split(/[\\/]/).pop() ?? '').replace(/^-/, '').replace(/\.exe$/i, '');
   if (!base) return undefined;
   // A host of the PowerShell engine is named after it (pwsh, or a name ending in -pwsh).
@@ -62,10 +61,12 @@ export function shellOfProgram(program: string): ShellName | undefined {
 }
 
 /** The parent process's program name: /proc on Linux, ps elsewhere; undefined when unknown. */
-export function parentProgram(ppid: number = process.ppid, platform: NodeJS.Platform = process.platform): string | undefined {
+function parentProgram(ppid: number = process.ppid, platform: NodeJS.Platform = process.platform): string | undefined {
   if (platform === 'win32' || !(ppid > 1)) return undefined;
   try {
     if (platform === 'linux') return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim();
+    // node:child_process only here: loaded at the top, it cost every start (the cached path too) milliseconds.
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
     return execFileSync('ps', ['-o', 'comm=', '-p', String(ppid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
   } catch {
     return undefined;

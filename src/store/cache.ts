@@ -22,7 +22,7 @@ export interface CacheEntry {
   credentials: SessionCredentials;
 }
 
-export type Warn = (message: string) => void;
+type Warn = (message: string) => void;
 
 /** A cache file is a few hundred bytes; anything past this is damaged, and never read whole. */
 const MAX_FILE_BYTES = 64 * 1024;
@@ -78,7 +78,7 @@ function fnv1a64(text: string, offset: bigint): string {
 }
 
 /** Everything that changes which role session AWS would hand out. */
-export function cacheKey(s: Settings): string {
+function cacheKey(s: Settings): string {
   return digest([
     s.source.cacheId,
     s.profile,

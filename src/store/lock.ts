@@ -9,10 +9,10 @@ import { procStat } from '../platform.js';
 import { tryUnlink } from './private-files.js';
 
 /** How long a login may hold a lock: three prompts and an STS call fit well inside. */
-export const LOCK_MAX_WAIT_MS = 3 * 60_000;
+const LOCK_MAX_WAIT_MS = 3 * 60_000;
 const POLL_MS = 100;
 
-export interface LockOptions {
+interface LockOptions {
   onWait: (pid: number, seconds: number) => void;
   maxWaitMs?: number;
   /** Whether a live pid is the process that wrote the lock: its start time matches. */
@@ -25,7 +25,7 @@ function identity(startOf: (pid: number) => string | undefined): string {
 }
 
 /** The start time of a process (clock ticks since boot, from /proc), if this OS shows it. */
-export function procStart(pid: number): string | undefined {
+function procStart(pid: number): string | undefined {
   return procStat(pid)?.[19];
 }
 

@@ -126,7 +126,7 @@ export function namesIn(folder: VerifiedFolder): string[] {
 }
 
 /** Why a private file cannot be used. `tooOpen`: a file of this user that others can read (text holds it). */
-export interface Refused {
+interface Refused {
   problem: string;
   /** Too big to be a file of kops-mfa's. */
   damaged?: boolean;

@@ -7,7 +7,7 @@ import { digest, type VerifiedFolder } from './cache.js';
 import { readPrivate, writePrivate } from './private-files.js';
 
 /** How long a used code is remembered: a TOTP code lives 30 s, and AWS accepts a window around it. */
-export const SPENT_CODE_SECONDS = 90;
+const SPENT_CODE_SECONDS = 90;
 
 interface SpentCodes {
   has(code: string): boolean;

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { EnvOp } from '../../src/shell/env-ops.ts';
 
-/** The repository: the nearest folder above this file with a package.json (this file runs from test/support/ or bundled into .test-build/). */
+/** The repository, with a trailing slash: the nearest folder above this file with a package.json (this file runs from test/support/ or bundled into .test-build/). */
 export const ROOT = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
+  return `${dir}/`;
 })();
 export const BIN = join(ROOT, 'bin', 'kops-mfa.cjs');
 

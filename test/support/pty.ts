@@ -9,6 +9,11 @@ import { posixQuote as quote } from './helpers.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether a terminal's screen shows an MFA code (the digits alone, not inside a longer number). */
+export function showsCode(screen: string, code: string): boolean {
+  return new RegExp(`(?<!\\d)${code.replace(/\D/g, '')}(?!\\d)`).test(screen);
+}
+
 /** Terminal output as text: no escape sequences (colours, titles, bracketed
  * paste, cursor moves), and every CR (a repaint) starts a new line. */
 export function cleanScreen(raw: string): string {
@@ -91,11 +96,10 @@ export class ScreenSession {
     /** Who is on the screen, for messages. */
     readonly label: string,
     argv: string[],
-    opts: { env: NodeJS.ProcessEnv; stepMs: number; pollMs?: number; prompt: string },
+    opts: { env: NodeJS.ProcessEnv; stepMs: number; prompt: string },
   ) {
     this.promptText = opts.prompt;
     this.stepMs = opts.stepMs;
-    this.pollMs = opts.pollMs ?? 20;
     this.pty = spawnPty(argv, { env: opts.env });
     void this.pty.exited.then(() => (this.ended = true));
     // Whatever happened: the program, what runs under it and script go away.
@@ -105,7 +109,6 @@ export class ScreenSession {
   /** The prompt the program shows when it waits for a command line. */
   readonly promptText: string;
   private readonly stepMs: number;
-  private readonly pollMs: number;
 
   killAll(): void {
     const pid = this.pty.pid;
@@ -126,27 +129,26 @@ export class ScreenSession {
     this.pty.type(text);
   }
 
-  /** Wait until the screen after `from` satisfies `ok`; the failure shows the screen. */
+  /** Wait until the screen after `from` satisfies `ok`, looking again at each new output; the failure shows the screen. */
   async until<T>(what: string, from: number, ok: (screen: string) => T | undefined | false | null): Promise<T> {
     const started = Date.now();
-    const deadline = started + this.stepMs;
     const done = (got: T | undefined | false | null): got is T => got !== undefined && got !== false && got !== null;
-    for (;;) {
-      const got = ok(this.screen(from));
-      if (done(got)) {
-        if (process.env.KOPS_MFA_TEST_TRACE) console.error(`${this.label}: ${Date.now() - started} ms for ${what}`);
-        return got;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.stepMs)));
+    try {
+      for (;;) {
+        // Read before looking: once closed, the output is complete.
+        const closed = this.pty.closed;
+        const got = ok(this.screen(from));
+        if (done(got)) {
+          if (process.env.KOPS_MFA_TEST_TRACE) console.error(`${this.label}: ${Date.now() - started} ms for ${what}`);
+          return got;
+        }
+        const why = closed ? 'ended' : (await Promise.race([this.pty.changed(), timedOut])) === 'timeout' ? `timed out after ${this.stepMs} ms` : undefined;
+        if (why) throw new Error(`${this.label}: ${why} waiting for ${what}; the terminal showed:\n${this.screen(from)}`);
       }
-      if (this.ended) {
-        await sleep(50); // the last bytes
-        const last = ok(this.screen(from));
-        if (done(last)) return last;
-      }
-      if (this.ended || Date.now() > deadline) {
-        const why = this.ended ? 'ended' : `timed out after ${this.stepMs} ms`;
-        throw new Error(`${this.label}: ${why} waiting for ${what}; the terminal showed:\n${this.screen(from)}`);
-      }
-      await sleep(this.pollMs);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -185,6 +187,10 @@ export interface Pty {
   type(text: string): void;
   /** Resolves with the exit status of the command (script -e passes it through). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Whether the command ended and its output is all in `output`. */
+  readonly closed: boolean;
+  /** Resolves when more output arrives or the command ends (at once if it has). */
+  changed(): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
   /** pid of `script` itself. */
   pid: number | undefined;
@@ -213,17 +219,31 @@ export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   child.stdin.on('error', () => {});
+  let closed = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    // 'close': the streams are drained too, so output is complete.
     child.on('close', (code, signal) => {
+      closed = true;
       for (const w of waiters) w();
       resolve({ code, signal });
     });
   });
-  let closed = false;
-  void exited.then(() => (closed = true));
   return {
     get output() {
       return output;
+    },
+    get closed() {
+      return closed;
+    },
+    changed() {
+      return new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        const w = () => {
+          waiters.delete(w);
+          resolve();
+        };
+        waiters.add(w);
+      });
     },
     pid: child.pid,
     exited,

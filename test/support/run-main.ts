@@ -36,6 +36,8 @@ export interface MainOptions {
   prompt?: Prompt | readonly string[];
   /** stdout's write; default: capture. Pass one that rejects to test a failed write. */
   stdout?: (text: string) => Promise<void>;
+  /** Whether stdout is a terminal; default not (captured). */
+  stdoutIsTerminal?: boolean;
 }
 
 const noTerminal: Prompt = () => Promise.reject(mfaError(NO_TERMINAL));
@@ -74,6 +76,7 @@ export async function runMain(args: readonly string[], opts: MainOptions = {}): 
         if (writes > 1) throw new Error('main wrote stdout twice: it promises one write');
         stdout += text;
       }),
+    stdoutIsTerminal: () => opts.stdoutIsTerminal ?? false,
   });
   const lines = notes.flatMap((n) => n.split('\n'));
   return { code, stdout, stderr: notes.map((n) => `kops-mfa: ${n}\n`).join(''), notes: lines, asked, signal: null };

@@ -5,6 +5,8 @@ import type { Context, Outcome } from '../../context.js';
 import { KEYS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, SETUP_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
+import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, PRINT_OPTION } from '../options.js';
+import { logoutOutput, refuseTerminal } from './terminal.js';
 import { execCommand } from '../../exec/exec.js';
 import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
@@ -13,7 +15,7 @@ import { logoutCommand } from './logout.js';
 import { keysCommand } from './keys.js';
 import { setupCommand } from './setup.js';
 
-export type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
+type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
 
 export interface Entry {
   name: string;
@@ -32,9 +34,12 @@ export const commands = (ctx: Context): Entry[] => [
     raw: 'env',
     usage: 'env [options]',
     description: 'Log in with MFA and print statements that set the session in your shell',
-    options: [SHELL_OPTION, ...LOGIN_OPTIONS],
+    options: [SHELL_OPTION, PRINT_OPTION, ...LOGIN_OPTIONS],
     examples: ['eval "$(kops-mfa env)"', 'kops-mfa env --shell fish | source', 'kops-mfa env --shell powershell | Out-String | Invoke-Expression'],
-    action: (flags) => envCommand(flags, ctx),
+    action: (flags) => {
+      refuseTerminal(flags, ctx);
+      return envCommand(flags, ctx);
+    },
   },
   {
     name: 'exec',
@@ -75,13 +80,31 @@ export const commands = (ctx: Context): Entry[] => [
     action: (flags) => statusCommand(flags, ctx),
   },
   {
+    name: 'console',
+    raw: 'console',
+    usage: 'console [options]',
+    description: "Open the AWS console in a browser as the profile's role session",
+    options: CONSOLE_OPTIONS,
+    examples: ['kops-mfa console --profile prod', 'kops-mfa console --stdout --destination https://console.aws.amazon.com/ec2/home'],
+    // Loaded when called: it needs node:http and node:crypto, which the cached path never loads.
+    action: async (flags) => (await import('./console.js')).consoleCommand(flags, ctx),
+  },
+  {
+    name: 'doctor',
+    raw: 'doctor',
+    usage: 'doctor [--profile <name>]',
+    description: 'Check the setup, one line per check, each with its fix; exit 1 when one fails',
+    options: DOCTOR_OPTIONS,
+    action: async (flags) => (await import('./doctor.js')).doctorCommand(flags, ctx),
+  },
+  {
     name: 'logout',
     raw: 'logout',
     usage: 'logout [options]',
     description: 'Forget cached sessions and print statements that clear the shell',
-    options: [SHELL_OPTION, ...LOGOUT_OPTIONS],
+    options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
     examples: ['eval "$(kops-mfa logout)"'],
-    action: (flags) => logoutCommand(flags, ctx),
+    action: async (flags) => logoutOutput(flags, ctx, await logoutCommand(flags, ctx)),
   },
   {
     name: 'keys',

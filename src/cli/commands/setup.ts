@@ -9,7 +9,7 @@ import type { Context, Outcome } from '../../context.js';
 import type { Flags } from '../options.js';
 import { configError, usageError } from '../../errors.js';
 import { printable } from '../../printable.js';
-import { loadAwsFiles, parseIni, type AwsFiles } from '../../settings/aws-files.js';
+import { loadAwsFiles, type AwsFiles } from '../../settings/aws-files.js';
 import { resolveSettings, resolveSource, type Keys } from '../../settings/config.js';
 import { baseEnv } from '../../shell/env-ops.js';
 import { keysToStore } from './keys.js';
@@ -81,7 +81,7 @@ export async function setupCommand(flags: Flags, args: string[], ctx: Context): 
 
   // Check what would be written as a login would read it, before writing anything.
   const newConfig = putSection(configText, header, entries);
-  const trial: AwsFiles = { ...files, config: profilesOf(newConfig, files.configPath) };
+  const trial: AwsFiles = { ...files, config: { ...files.config, [name]: Object.fromEntries(entries) } };
   const trialKnown = store ? { ...readKnown(ctx.env), [name]: { accessKeyId: keys.accessKeyId } } : readKnown(ctx.env);
   resolveSettings({ profile: name }, { ...baseEnv(ctx.env), AWS_PROFILE: '', AWS_REGION: '', AWS_DEFAULT_REGION: '' }, trial, trialKnown);
 
@@ -113,15 +113,6 @@ export async function setupCommand(flags: Flags, args: string[], ctx: Context): 
   ctx.note(`add this line to ${rcFile(shell, ctx.env)}, if it is not there yet: ${rcLine(shell)}`);
   ctx.note(`then try: kops-login --profile ${name}`);
   return {};
-}
-
-function profilesOf(text: string, path: string): AwsFiles['config'] {
-  const out: AwsFiles['config'] = {};
-  for (const [section, p] of Object.entries(parseIni(text, path))) {
-    if (section === 'default') out.default = p;
-    else if (section.startsWith('profile ')) out[section.slice('profile '.length).trim()] = p;
-  }
-  return out;
 }
 
 export function shellName(env: NodeJS.ProcessEnv): 'bash' | 'zsh' | 'fish' | 'powershell' {

@@ -17,7 +17,7 @@ export interface WithSession {
   ops: EnvOp[];
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   /** No note at all. */
   quiet?: boolean;
   /** A note only when a code was typed (exec). */
@@ -61,12 +61,12 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
     const mfaLeft = mfa ? `; MFA session ${formatLeft(mfa.credentials.expiration, ctx.now())} left` : '';
     ctx.note(`${printable(sessionName(entry.arn, entry.roleArn, settings.profile))} ${until(entry.credentials.expiration, ctx.now())}${what}${mfaLeft}`);
   }
-  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, env: ctx.env });
+  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, kops: settings.kops, env: ctx.env });
   return { settings, obtained, ops };
 }
 
 /** "kops-admin session" from the assumed-role ARN (or the role ARN); "session of profile P" without a role. */
-export function sessionName(arn: string | undefined, roleArn: string | undefined, profile: string): string {
+function sessionName(arn: string | undefined, roleArn: string | undefined, profile: string): string {
   const role = /:assumed-role\/([^/]+)\//.exec(arn ?? '')?.[1] ?? roleArn?.split('/').at(-1);
   return role ? `${role} session` : `session of profile ${profile}`;
 }

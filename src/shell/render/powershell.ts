@@ -27,13 +27,10 @@
 import type { EnvOp } from '../env-ops.ts';
 import { renderWith } from './validate.ts';
 
-/** The characters PowerShell's tokenizer reads as a single quote. */
-export const SINGLE_QUOTES = ["'", '\u2018', '\u2019', '\u201A', '\u201B'] as const;
-
 /** Printable ASCII: the only characters written inside a literal. */
 const PLAIN_VALUE = /^[\x20-\x7e]*$/;
 
-export function quote(value: string): string {
+function quote(value: string): string {
   if (PLAIN_VALUE.test(value)) return `'${value.replaceAll("'", "''")}'`;
   // One flat array of UTF-16 units, joined: no chain of + that grows with the value.
   const units = Array.from({ length: value.length }, (_, i) => `0x${value.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`);

@@ -2,7 +2,8 @@
 // every statement output starts with. A name is written unquoted into shell
 // code, so it is checked although the names are constants; a value the OS
 // could not pass to a child (a NUL byte, over 128 KiB) is refused.
-import { envValueProblem, type EnvOp } from '../env-ops.ts';
+import type { EnvOp } from '../env-ops.ts';
+import { envValueProblem } from '../../env-limits.ts';
 import { ExitCode, KopsMfaError } from '../../errors.ts';
 
 /** The first line of every statement output: the snippets evaluate nothing that lacks it. */
@@ -10,7 +11,7 @@ export const HEADER = '# kops-mfa statements v1';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function checkOp(op: EnvOp): void {
+function checkOp(op: EnvOp): void {
   if (!NAME.test(op.name)) {
     throw new KopsMfaError(`cannot export ${JSON.stringify(op.name)}: not a valid variable name`, ExitCode.general);
   }
