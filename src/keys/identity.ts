@@ -6,18 +6,18 @@ import { loadSdk } from '../session/sts.js';
 import { awsError, networkError } from '../errors.js';
 import { printable } from '../printable.js';
 
-export interface Identity {
+interface Identity {
   arn: string;
   account: string;
   /** The IAM user's name, when the keys are a user's. */
   user?: string | undefined;
 }
 
-export function stsEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+function stsEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   return env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined;
 }
 
-export function regionOf(env: NodeJS.ProcessEnv): string {
+function regionOf(env: NodeJS.ProcessEnv): string {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
 }
 

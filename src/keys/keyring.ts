@@ -13,9 +13,9 @@ import { printable } from '../printable.js';
 
 export const SERVICE = 'kops-mfa';
 /** The `v` of an entry's JSON: a later format can tell itself apart. */
-export const FORMAT = 1;
+const FORMAT = 1;
 
-export interface StoredKeys {
+interface StoredKeys {
   accessKeyId: string;
   secretAccessKey: string;
 }
@@ -35,7 +35,7 @@ export class KeyringUnavailable extends KopsMfaError {
 }
 
 /** Per call, in ms: KOPS_MFA_KEYRING_TIMEOUT seconds, default 4 (a login must not wait long on a dead keyring). */
-export function keyringTimeoutMs(env: NodeJS.ProcessEnv): number {
+function keyringTimeoutMs(env: NodeJS.ProcessEnv): number {
   const s = Number(env.KOPS_MFA_KEYRING_TIMEOUT);
   return Number.isFinite(s) && s > 0 ? s * 1000 : 4_000;
 }
@@ -164,11 +164,11 @@ export async function keyringStatus(env: NodeJS.ProcessEnv = process.env): Promi
 }
 
 /** The entry's text, or undefined when there is none. */
-export function getEntry(account: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+function getEntry(account: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   return call<string | null>({ op: 'get', account }, env);
 }
 
-export async function setEntry(account: string, value: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function setEntry(account: string, value: string, env: NodeJS.ProcessEnv): Promise<void> {
   await call<boolean>({ op: 'set', account, value }, env);
 }
 
@@ -178,12 +178,12 @@ export function deleteEntry(account: string, env: NodeJS.ProcessEnv): Promise<bo
 }
 
 /** The text of an entry for keys. */
-export function formatKeys(k: StoredKeys): string {
+function formatKeys(k: StoredKeys): string {
   return JSON.stringify({ v: FORMAT, accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey });
 }
 
 /** An entry's keys, or why it is not kops-mfa's (a damaged or foreign entry: never a secret in the reason). */
-export function parseKeys(text: string): StoredKeys | { problem: string } {
+function parseKeys(text: string): StoredKeys | { problem: string } {
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -15,7 +15,7 @@ import { fsProblem } from '../fs-words.js';
 
 export type Known = Record<string, { accessKeyId: string }>;
 
-export function knownFile(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+function knownFile(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
   const xdg = env.XDG_CONFIG_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'kops-mfa', 'keyring.json');
   if (platform === 'win32' && env.APPDATA && isAbsolute(env.APPDATA)) return join(env.APPDATA, 'kops-mfa', 'keyring.json');

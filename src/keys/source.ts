@@ -45,7 +45,7 @@ function noKeys(name: string): string {
 }
 
 /** credential_process gets this long: a password manager may ask its user first. */
-export function credentialProcessTimeoutMs(env: NodeJS.ProcessEnv): number {
+function credentialProcessTimeoutMs(env: NodeJS.ProcessEnv): number {
   const s = Number(env.KOPS_MFA_CREDENTIAL_PROCESS_TIMEOUT);
   return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
 }
@@ -56,7 +56,7 @@ export function credentialProcessTimeoutMs(env: NodeJS.ProcessEnv): number {
  * `{"Version": 1, "AccessKeyId", "SecretAccessKey"[, "SessionToken", "Expiration"]}`
  * strictly. Its stderr goes to the terminal (it may ask for a password).
  */
-export async function runCredentialProcess(command: string, profile: string, env: NodeJS.ProcessEnv): Promise<Keys> {
+async function runCredentialProcess(command: string, profile: string, env: NodeJS.ProcessEnv): Promise<Keys> {
   const { spawn } = process.getBuiltinModule('node:child_process');
   const { parse: parseCommand } = await import('shell-quote');
   const where = `credential_process of profile ${printable(profile)}`;
@@ -104,7 +104,7 @@ export async function runCredentialProcess(command: string, profile: string, env
 }
 
 /** The strict reading of credential_process output: Version 1, string keys, nothing odd. */
-export function parseProcessOutput(text: string, where: string): Keys {
+function parseProcessOutput(text: string, where: string): Keys {
   let d: Record<string, unknown>;
   try {
     d = JSON.parse(text) as Record<string, unknown>;

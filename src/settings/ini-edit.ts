@@ -8,7 +8,7 @@ import { configError } from '../errors.js';
 import { fsProblem } from '../fs-words.js';
 
 /** The name in a section header line, as botocore reads it (`[ profile x ]` → `profile x`), or undefined. */
-export function headerName(line: string): string | undefined {
+function headerName(line: string): string | undefined {
   const m = /^\s*\[([^\]]*)\]\s*(?:[#;].*)?$/.exec(line);
   return m ? (m[1] as string).trim() : undefined;
 }

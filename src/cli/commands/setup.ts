@@ -115,14 +115,14 @@ export async function setupCommand(flags: Flags, args: string[], ctx: Context): 
   return {};
 }
 
-export function shellName(env: NodeJS.ProcessEnv): 'bash' | 'zsh' | 'fish' | 'powershell' {
+function shellName(env: NodeJS.ProcessEnv): 'bash' | 'zsh' | 'fish' | 'powershell' {
   const sh = (env.SHELL ?? '').split('/').pop() ?? '';
   if (sh === 'zsh' || sh === 'fish') return sh;
   if (process.platform === 'win32' || env.PSModulePath && !env.SHELL) return 'powershell';
   return 'bash';
 }
 
-export function rcLine(shell: ReturnType<typeof shellName>): string {
+function rcLine(shell: ReturnType<typeof shellName>): string {
   switch (shell) {
     case 'fish':
       return 'kops-mfa init fish | source';
