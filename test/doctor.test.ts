@@ -10,6 +10,7 @@ import { BIN, needTool, runCli, tempDir } from './support/helpers.ts';
 import { mfaProfile, ROLE_ARN, USER, world, type World } from './support/world.ts';
 import { runMain } from './support/run-main.ts';
 import { spawnPty } from './support/pty.ts';
+import { haveKeyringTools, startKeyring } from './support/keyring.ts';
 
 /** A bin folder with kops-mfa (this build) and a kops that prints its version. */
 function binDir(t: TestContext, kops = '#!/bin/sh\necho "Client version: 1.30.1 (git-v1.30.1)"\n'): string {
@@ -47,8 +48,26 @@ test('a healthy setup: every check passes (node 20 only warns), exit 0', async (
   assert.match(lines.get('profile kops')!, new RegExp(`role ${ROLE_ARN}, MFA ${USER.mfaSerial}`));
   assert.match(lines.get('keys')!, /AKIA… from profile alice/);
   assert.match(lines.get('kops')!, /Client version: 1\.30\.1/);
-  assert.match(lines.get('keyring')!, /^\? keyring: not checked/);
+  // No Secret Service here, and the keys are in the credentials file: a warning, not a failure.
+  assert.match(lines.get('keyring')!, /^! keyring: .*; fix: only needed for kops-mfa keys add\/import/);
   assert.match(lines.get('shell')!, /^\? shell: unknown/);
+});
+
+test('the keyring: ✓ when the Secret Service stores and reads; ✗ with its fix when the profile\'s keys live there and it is gone', async (t) => {
+  if (!haveKeyringTools(t)) return;
+  const w = await world(t);
+  const k = await startKeyring(t, w.home);
+  const env = { ...healthy(t, w), DBUS_SESSION_BUS_ADDRESS: k.env.DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR: k.env.XDG_RUNTIME_DIR };
+  const good = await runCli(['doctor'], { env });
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(byName(good.stdout).get('keyring')!, /^✓ keyring: stores and reads a secret$/);
+
+  const moved = await runCli(['keys', 'import', 'alice'], { env });
+  assert.equal(moved.code, 0, moved.stderr);
+  const gone = await runCli(['doctor'], { env: { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(w.home, 'no-bus')}` } });
+  assert.equal(gone.code, 1, gone.stdout + gone.stderr);
+  assert.match(byName(gone.stdout).get('keys')!, /^✓ keys: .* from the keyring entry alice/);
+  assert.match(byName(gone.stdout).get('keyring')!, /^✗ keyring: .*; fix: unlock or start the keyring/);
 });
 
 test('a broken setup: each ✗ names its fix, exit 1', async (t) => {

@@ -69,7 +69,7 @@ export async function doctorCommand(flags: Flags, ctx: Context, opts: DoctorOpti
 
   // The endpoint a login would call: the override (in the settings), else the region's.
   const endpoint = settings ? (settings.endpoint ?? `https://sts.${settings.region}.amazonaws.com`) : (env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || 'https://sts.us-east-1.amazonaws.com');
-  const [sts, keyring, kops] = await Promise.all([stsChecks(endpoint, ctx.now), keyringCheck(env, opts.keyring), kopsCheck(env)]);
+  const [sts, keyring, kops] = await Promise.all([stsChecks(endpoint, ctx.now), keyringCheck(env, 'keyring' in opts ? opts.keyring : defaultProbe, settings?.source.kind === 'keyring'), kopsCheck(env)]);
   checks.push(...sts, keyring, kops);
 
   const failed = checks.some((c) => c.mark === 'fail');
@@ -337,16 +337,24 @@ async function stsChecks(endpoint: string, now: () => Date): Promise<Check[]> {
   return checks;
 }
 
-async function keyringCheck(env: NodeJS.ProcessEnv, probe: KeyringProbe | undefined): Promise<Check> {
-  if (!probe) return { mark: 'unknown', name: 'keyring', text: 'not checked: this build stores no keys in a keyring' };
+/** The keyring's own answer, loaded only when doctor runs (keys/keyring.ts, bounded in time). */
+const defaultProbe: KeyringProbe = async (env) => (await import('../../keys/keyring.js')).keyringStatus(env);
+
+/** A keyring that does not work fails the check when the profile's keys live there; else it is a warning. */
+async function keyringCheck(env: NodeJS.ProcessEnv, probe: KeyringProbe | undefined, needed: boolean): Promise<Check> {
+  if (!probe) return { mark: 'unknown', name: 'keyring', text: 'not checked' };
+  const fix = needed
+    ? 'unlock or start the keyring (gnome-keyring, KWallet), or move the keys back: kops-mfa keys remove, then aws configure'
+    : 'only needed for kops-mfa keys add/import: unlock or start the keyring (gnome-keyring, KWallet)';
+  const bad = (text: string): Check => ({ mark: needed ? 'fail' : 'warn', name: 'keyring', text, fix });
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, 'timeout').unref());
   try {
     const r = await Promise.race([probe(env), timeout]);
-    if (r === 'timeout') return { mark: 'fail', name: 'keyring', text: `no answer in ${CHECK_TIMEOUT_MS / 1000} s`, fix: 'unlock or start the keyring (gnome-keyring, KWallet), or keep keys in ~/.aws/credentials' };
+    if (r === 'timeout') return bad(`no answer in ${CHECK_TIMEOUT_MS / 1000} s`);
     if (r.ok) return { mark: 'ok', name: 'keyring', text: 'stores and reads a secret' };
-    return { mark: 'fail', name: 'keyring', text: r.problem, fix: 'unlock or start the keyring (gnome-keyring, KWallet), or keep keys in ~/.aws/credentials' };
+    return bad(r.problem);
   } catch (e) {
-    return { mark: 'fail', name: 'keyring', text: messageOf(e), fix: 'unlock or start the keyring, or keep keys in ~/.aws/credentials' };
+    return bad(messageOf(e));
   }
 }
 
