@@ -53,6 +53,8 @@ export const separate = {
   name: 'separate-bundles',
   setup(b) {
     b.onResolve({ filter: /^\.\/sdk\.js$/ }, () => ({ path: './sdk.mjs', external: true }));
+    // keys rotate's IAM client: dist/iam.mjs, imported only by a rotation.
+    b.onResolve({ filter: /^\.\/iam-sdk\.js$/ }, () => ({ path: './iam.mjs', external: true }));
     b.onResolve({ filter: /^(read|shell-quote)$/ }, (args) =>
       args.kind === 'dynamic-import' ? { path: `./${LAZY[args.path].file}`, external: true } : undefined,
     );
@@ -71,7 +73,16 @@ export function finishCli(text) {
   return out;
 }
 
-export const cliOptions = { ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs', format: 'cjs', plugins: [separate] };
+// @napi-rs/keyring is a native addon, the one runtime dependency: never
+// bundled; src/keys/keyring.ts only resolves its path and a child process loads it.
+export const cliOptions = {
+  ...common,
+  entryPoints: ['src/cli/entry.ts'],
+  outfile: 'dist/cli.cjs',
+  format: 'cjs',
+  plugins: [separate],
+  external: ['@napi-rs/keyring'],
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
@@ -81,14 +92,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       writeFileSync(cli, finishCli(readFileSync(cli, 'utf8')));
       return result;
     }),
-    build({
+    ...[
+      ['src/session/sdk.ts', 'dist/sdk.mjs'],
+      ['src/keys/iam-sdk.ts', 'dist/iam.mjs'],
+    ].map(([entry, outfile]) => build({
       ...common,
-      entryPoints: ['src/session/sdk.ts'],
-      outfile: 'dist/sdk.mjs',
+      entryPoints: [entry],
+      outfile,
       format: 'esm',
       mainFields: ['module', 'main'],
       banner: { js: "import { createRequire as __kopsMfaCreateRequire } from 'node:module'; const require = __kopsMfaCreateRequire(import.meta.url);" },
-    }),
+    })),
     ...Object.entries(LAZY).map(([lib, { file, names }]) =>
       build({
         ...common,

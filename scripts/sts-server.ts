@@ -25,6 +25,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createIam, IAM_ACTIONS, IAM_NAMESPACE, IamError, signingService, type Iam, type IamOptions } from './iam-server.js';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 export const STS_VERSION = '2011-06-15';
@@ -209,6 +210,8 @@ export interface StsServerOptions {
   roleSessionSeconds?: number;
   /** The same for GetSessionToken sessions. */
   sessionTokenSeconds?: number;
+  /** The IAM access-key actions (scripts/iam-server.ts): when a new key starts to work. */
+  iam?: IamOptions;
 }
 
 /** What the server remembers about one issued access key. */
@@ -254,6 +257,8 @@ export interface StsServer {
   setRoleSessionSeconds(seconds: number | undefined): void;
   /** Cap GetSessionToken sessions issued from now on (undefined: no cap). */
   setSessionTokenSeconds(seconds: number | undefined): void;
+  /** IAM's access keys (scripts/iam-server.ts). */
+  readonly iam: Iam;
   /**
    * Hold every request that arrives from now on until the gate's release():
    * the test decides when STS answers, instead of a delay that hopes to be
@@ -546,6 +551,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
   }
 
   for (const u of options.users ?? []) addUser(u);
+  const iam = createIam(
+    { users, addUser, requests: () => requests, now, randomKeyId: () => randomId('AKIA', 20), randomSecret },
+    options.iam,
+  );
   for (const r of options.roles ?? []) addRole(r);
 
   // -- authentication -------------------------------------------------------
@@ -652,7 +661,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         ...(principal.sessionToken !== undefined ? { sessionToken: principal.sessionToken } : {}),
       },
       region,
-      service: 'sts',
+      service: signingService(call.action),
       sha256: Sha256,
       applyChecksum: false,
       uriEscapePath: true,
@@ -667,10 +676,10 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
         headers,
         body: new Uint8Array(body),
       },
-      { signingDate, signingRegion: region, signingService: 'sts', signableHeaders: signed },
+      { signingDate, signingRegion: region, signingService: signingService(call.action), signableHeaders: signed },
     );
     const expectedSignature = /Signature=([0-9a-f]+)/.exec(String(expected.headers.authorization ?? ''))?.[1];
-    const sameScope = shortDate === amzDate.slice(0, 8) && service === 'sts' && terminator === 'aws4_request';
+    const sameScope = shortDate === amzDate.slice(0, 8) && service === signingService(call.action) && terminator === 'aws4_request';
     if (!sameScope || expectedSignature !== signature) {
       throw new StsError(403, 'SignatureDoesNotMatch', MESSAGES.signatureMismatch);
     }
@@ -942,6 +951,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requests++;
+    iam.tick();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -1018,6 +1028,22 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       const caller = await authenticate(req, body, url, call);
       call.callerArn = caller.arn;
       if (!params.Action) throw new StsError(400, 'MissingAction', 'The request is missing an action or a required parameter.');
+      if (IAM_ACTIONS.has(params.Action)) {
+        let iamResult: string;
+        try {
+          iamResult = iam.handle(caller, params);
+        } catch (e) {
+          throw e instanceof IamError ? new StsError(e.status, e.code, e.message) : e;
+        }
+        call.status = 200;
+        send(
+          res,
+          200,
+          `<${params.Action}Response xmlns="${IAM_NAMESPACE}">\n${iamResult}  <ResponseMetadata>\n    <RequestId>${call.requestId}</RequestId>\n  </ResponseMetadata>\n</${params.Action}Response>\n`,
+          call.requestId,
+        );
+        return;
+      }
       let result: string;
       switch (params.Action as StsAction) {
         case 'AssumeRole':
@@ -1086,6 +1112,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     issued,
     signinTokens,
     faults,
+    iam,
     hold,
     addUser,
     addRole,

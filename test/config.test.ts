@@ -46,7 +46,15 @@ test('a profile supplies role, serial, region, duration and source keys', () => 
   assert.equal(s.exportRegion, 'eu-central-1');
   assert.equal(s.durationSeconds, 7200);
   assert.equal(s.roleSessionName, 'kops-access');
-  assert.deepEqual(s.source, { accessKeyId: 'AKIABASE', secretAccessKey: 'basesecret', sessionToken: undefined, origin: 'profile base' });
+  assert.deepEqual(s.source, {
+    kind: 'file',
+    origin: 'profile base',
+    profile: 'base',
+    accessKeyId: 'AKIABASE',
+    secretAccessKey: 'basesecret',
+    sessionToken: undefined,
+    cacheId: 'AKIABASE',
+  });
   assert.deepEqual(s.hops, []);
   assert.equal(s.minRemainingSeconds, 300);
 });
@@ -100,7 +108,7 @@ test("kops-mfa's own exported session is never taken for source keys", () => {
     AWS_SESSION_TOKEN: 'token',
     KOPS_MFA_SESSION: 'default',
   };
-  configFails(() => resolveSettings({}, env, files()), /no long-term AWS keys/);
+  noKeysButKeyring(resolveSettings({}, env, files()));
   // In a logged-in shell the marker finds the profile again, and its keys sign.
   const relogin = resolveSettings({}, { ...env, KOPS_MFA_SESSION: 'kops' }, base);
   assert.equal(relogin.profile, 'kops');
@@ -128,8 +136,15 @@ test('settings come from the environment before the login: KOPS_MFA_SAVED (0.2) 
   assert.equal(replaced.exportRegion, 'us-west-2', 'keys the user set since: the environment is the user\'s');
   // A shell logged in by 0.1 (a marker, no KOPS_MFA_KEY_ID): its keys are that session's, never the user's.
   const old = { KOPS_MFA_ROLE_ARN: ROLE, KOPS_MFA_ARN: MFA, AWS_ACCESS_KEY_ID: 'ASIATEMP', AWS_SECRET_ACCESS_KEY: 't', KOPS_MFA_SESSION: 'default', KOPS_MFA_PREV_PROFILE: 'x' };
-  configFails(() => resolveSettings({}, old, files()), /no long-term AWS keys/);
+  noKeysButKeyring(resolveSettings({}, old, files()));
 });
+
+/** No keys in the files or the environment: only a keyring entry is left to look for, when the STS call is due. */
+function noKeysButKeyring(s: ReturnType<typeof resolveSettings>): void {
+  assert.equal(s.source.kind, 'keyring');
+  assert.equal(s.source.accessKeyId, undefined, 'no key taken from the exported session');
+  assert.equal(s.source.cacheId, `keyring:${s.profile}`);
+}
 
 test('source_profile chains are followed; a role on the way becomes a hop', () => {
   const chain = files(

@@ -9,17 +9,19 @@ import { ok, ROOT, run, tempDir } from './support/helpers.ts';
 import { world } from './support/world.ts';
 import { bundledPackages } from '../scripts/docs.ts';
 
-test('the tarball has the bin, the bundle and every snippet, and no runtime dependencies', async () => {
+test('the tarball has the bin, the bundles and every snippet, and one runtime dependency: the keyring addon', async () => {
   const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });
   assert.equal(r.code, 0, r.stderr);
   const [info] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
   const files = (info?.files ?? []).map((f) => f.path);
-  for (const f of ['bin/kops-mfa.cjs', 'dist/cli.cjs', 'dist/sdk.mjs', 'shells/kops-mfa.bash', 'shells/kops-mfa.zsh', 'shells/kops-mfa.fish', 'shells/kops-mfa.ps1', 'README.md', 'package.json']) {
+  for (const f of ['bin/kops-mfa.cjs', 'dist/cli.cjs', 'dist/sdk.mjs', 'dist/iam.mjs', 'shells/kops-mfa.bash', 'shells/kops-mfa.zsh', 'shells/kops-mfa.fish', 'shells/kops-mfa.ps1', 'README.md', 'package.json']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/')), 'no sources or tests');
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: object; bin: Record<string, string> };
-  assert.equal(pkg.dependencies, undefined, 'everything is bundled into dist/');
+  // A native addon cannot be bundled: it is the one package installed next to kops-mfa.
+  assert.deepEqual(pkg.dependencies, { '@napi-rs/keyring': '2.1.2' }, 'everything else is bundled into dist/');
+  assert.ok(!files.some((f) => f.endsWith('.node')), 'no native binary in the tarball itself');
   assert.equal(pkg.bin['kops-mfa'], 'bin/kops-mfa.cjs');
 });
 

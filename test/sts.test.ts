@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { explain, type Call } from '../src/session/sts.ts';
-import { resolveSettings, type SourceKeys } from '../src/settings/config.ts';
+import { resolveSettings, type Keys } from '../src/settings/config.ts';
 import { ExitCode, KopsMfaError, mfaError, RejectedCodeError } from '../src/errors.ts';
 
 const MFA = 'arn:aws:iam::123456789012:mfa/alice';
 const ENDPOINT = 'http://127.0.0.1:9';
 
-function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborted?: boolean; keys?: SourceKeys; withCode?: boolean } = {}): Call {
+function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborted?: boolean; keys?: Keys & { origin: string }; withCode?: boolean } = {}): Call {
   const settings = resolveSettings(
     { profile: 'kops' },
     {
@@ -27,8 +27,10 @@ function call(opts: { env?: NodeJS.ProcessEnv; fromEnvironment?: boolean; aborte
   );
   const deadline = new AbortController();
   if (opts.aborted) deadline.abort();
-  const keys = opts.keys ?? settings.source;
-  return { settings, env: opts.env ?? {}, deadline: deadline.signal, keys, caller: keys.origin, withCode: opts.withCode };
+  // The profile's own keys (from the source), or a hop's session keys.
+  const s = settings.source;
+  const keys = opts.keys ?? { accessKeyId: s.accessKeyId ?? '', secretAccessKey: s.secretAccessKey ?? '', sessionToken: s.sessionToken };
+  return { settings, env: opts.env ?? {}, deadline: deadline.signal, keys, caller: opts.keys?.origin ?? s.origin, fromSource: !opts.keys, withCode: opts.withCode };
 }
 
 /** An error as the SDK throws it: a name, a message, and the HTTP status in $metadata. */

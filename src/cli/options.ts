@@ -102,6 +102,33 @@ export const CONSOLE_OPTIONS: readonly OptionSpec[] = [
 
 export const DOCTOR_OPTIONS: readonly OptionSpec[] = [{ ...PROFILE, help: 'The profile to check' }];
 
+const loginOption = (name: string): OptionSpec => LOGIN_OPTIONS.find((o) => o.name === name) as OptionSpec;
+
+/** keys add|import|list|remove|rotate. */
+export const KEYS_OPTIONS: readonly OptionSpec[] = [
+  { name: 'env', help: 'add: take the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
+  { name: 'no-verify', help: 'add: store the key without checking it with GetCallerIdentity' },
+  { name: 'force', help: "add, rotate: replace a keyring entry that is not kops-mfa's" },
+  { name: 'all', help: 'import: every profile of ~/.aws/credentials with a key pair' },
+  { ...loginOption('serial-number'), help: 'rotate: the MFA device (default: mfa_serial, else the user\'s usual device)' },
+  loginOption('token-code'),
+  loginOption('no-prompt'),
+];
+
+/** setup: every question as a flag, for scripts. */
+export const SETUP_OPTIONS: readonly OptionSpec[] = [
+  { name: 'role-arn', value: '<arn>', help: 'Role to assume (role_arn)' },
+  { name: 'serial-number', value: '<arn>', help: 'MFA device (mfa_serial)', fallback: 'arn:aws:iam::ACCOUNT:mfa/USER' },
+  { name: 'region', value: '<region>', help: 'Region (region)' },
+  { name: 'source-profile', value: '<name>', help: 'Take the key from this profile (or its keyring entry) instead of asking', profiles: true },
+  { name: 'env', help: 'Take the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
+  { name: 'mfa-session-duration', value: '<seconds>', help: 'mfa_session_duration, 900-129600' },
+  { name: 'kops-state-store', value: '<url>', help: 'kops_state_store, such as s3://bucket' },
+  { name: 'kops-cluster-name', value: '<name>', help: 'kops_cluster_name' },
+  { name: 'credentials-file', help: 'Keep the key in ~/.aws/credentials instead of the keyring' },
+  { name: 'yes', short: 'y', help: 'Ask nothing: write with the flags given (replaces an existing section)' },
+];
+
 export const DEBUG_OPTION: OptionSpec = { name: 'debug', env: 'KOPS_MFA_DEBUG', help: 'Explain each step on stderr' };
 
 /** What the shell functions pass on: kops-login is `env`, kops-logout is `logout`. */

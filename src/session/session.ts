@@ -13,6 +13,7 @@ import { CacheError, networkError, RejectedCodeError } from '../errors.js';
 import { envValueProblem } from '../shell/env-ops.js';
 import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
+import { loadKeys } from '../keys/source.js';
 import { currentTerminalPlatform, deferTermination } from './tty.js';
 import { loadSdk, mfaSessionWithCode, roleFromMfaSession, sessionWithCode, type OnSend, type Session } from './sts.js';
 
@@ -232,6 +233,8 @@ class Orchestrator {
     // without a terminal the prompt fails first and the load never matters.
     const loading = this.sts.loadSdk();
     loading.catch(() => {});
+    // The keys that will sign (keyring, credential_process) before the code: a missing key must not cost one.
+    await loadKeys(this.s.source, this.ctx.env);
     const codes: CodeSource = codeSource(this.s, this.ctx, this.folder);
     let retry: RejectedCodeError | undefined;
     for (;;) {

@@ -4,9 +4,10 @@
 // a role session with the code, an MFA session with the code, a role
 // session from an MFA session without one.
 import type { STSClient, Credentials } from '@aws-sdk/client-sts';
-import type { SourceKeys, Settings } from '../settings/config.js';
+import type { Keys, Settings } from '../settings/config.js';
+import { loadKeys } from '../keys/source.js';
 import type { SessionCredentials } from './credentials.js';
-import { awsError, ExitCode, KopsMfaError, networkError, redactUrl, RejectedCodeError, shortened } from '../errors.js';
+import { awsError, configError, ExitCode, KopsMfaError, networkError, redactUrl, RejectedCodeError, shortened } from '../errors.js';
 
 /** One attempt may take this long before the SDK gives up on it (KOPS_MFA_STS_TIMEOUT, checked by config.ts). */
 function attemptMs(settings: Settings): number {
@@ -35,14 +36,21 @@ export interface Call {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   deadline: AbortSignal;
-  keys: SourceKeys;
+  keys: Keys;
   caller: string;
+  /** The keys are the profile's long-term source keys (not a hop's or an MFA session's). */
+  fromSource: boolean;
   /** The call carries an MFA code: one attempt only, and a lost answer may have spent the code. */
   withCode?: boolean;
 }
 
-function start(settings: Settings, env: NodeJS.ProcessEnv): Call {
-  return { settings, env, deadline: AbortSignal.timeout(attemptMs(settings) * 3.5), keys: settings.source, caller: settings.source.origin };
+function start(settings: Settings, env: NodeJS.ProcessEnv, keys: Keys = { accessKeyId: '', secretAccessKey: '' }): Call {
+  return { settings, env, deadline: AbortSignal.timeout(attemptMs(settings) * 3.5), keys, caller: settings.source.origin, fromSource: true };
+}
+
+/** A call signed by the source keys: fetched now (keyring, credential_process), before the deadline starts. */
+async function fromSource(settings: Settings, env: NodeJS.ProcessEnv): Promise<Call> {
+  return start(settings, env, await loadKeys(settings.source, env));
 }
 
 /** Called right before a request that carries the code goes out: the code counts as spent from then on. */
@@ -58,7 +66,7 @@ async function throughHops(c: Call): Promise<Call> {
       }),
     );
     const origin = `role ${hop.roleArn} (profile ${hop.profile})`;
-    c = { ...c, keys: { ...toSession(out.Credentials), origin }, caller: origin };
+    c = { ...c, keys: toSession(out.Credentials), caller: origin, fromSource: false };
   }
   return c;
 }
@@ -66,8 +74,9 @@ async function throughHops(c: Call): Promise<Call> {
 /** The session to export, bought with the code: AssumeRole with MFA, or GetSessionToken when there is no role. */
 export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string, onSend: OnSend = () => {}): Promise<Session> {
   const { AssumeRoleCommand } = await loadSdk();
-  const hopped = await throughHops(start(settings, env));
+  const hopped = await throughHops(await fromSource(settings, env));
   const c: Call = { ...hopped, withCode: true };
+  if (!settings.roleArn) refuseTemporary(c);
   onSend();
   if (!settings.roleArn) return getSessionToken(c, code, settings.durationSeconds);
   const roleArn = settings.roleArn;
@@ -89,8 +98,10 @@ export async function sessionWithCode(settings: Settings, env: NodeJS.ProcessEnv
 
 /** An MFA session: GetSessionToken with the code, for mfa_session_duration seconds. */
 export async function mfaSessionWithCode(settings: Settings, env: NodeJS.ProcessEnv, code: string, onSend: OnSend = () => {}): Promise<Session> {
+  const c = await fromSource(settings, env);
+  refuseTemporary(c);
   onSend();
-  return getSessionToken({ ...start(settings, env), withCode: true }, code, settings.mfaSessionSeconds);
+  return getSessionToken({ ...c, withCode: true }, code, settings.mfaSessionSeconds);
 }
 
 /** A role session assumed with an MFA session's keys: AWS carries the MFA context, so no code. */
@@ -98,7 +109,7 @@ export async function roleFromMfaSession(settings: Settings, env: NodeJS.Process
   const { AssumeRoleCommand } = await loadSdk();
   const c = start(settings, env);
   const origin = `the MFA session of ${settings.serialNumber}`;
-  const viaMfa: Call = { ...c, keys: { ...mfa, origin }, caller: origin };
+  const viaMfa: Call = { ...c, keys: mfa, caller: origin, fromSource: false };
   const roleArn = settings.roleArn as string;
   const out = await send(viaMfa, (client) =>
     client.send(
@@ -114,7 +125,17 @@ export async function roleFromMfaSession(settings: Settings, env: NodeJS.Process
   return { credentials: toSession(out.Credentials), arn: out.AssumedRoleUser?.Arn };
 }
 
+/** AWS refuses GetSessionToken signed by session credentials; say why before it does (and before a code is spent). */
+function refuseTemporary(c: Call): void {
+  if (c.fromSource && c.keys.sessionToken) {
+    throw configError(
+      `${c.caller} gives temporary keys (a SessionToken): an MFA session needs an IAM user's long-term keys; add role_arn or remove mfa_session_duration`,
+    );
+  }
+}
+
 async function getSessionToken(c: Call, code: string, seconds: number): Promise<Session> {
+  refuseTemporary(c);
   const { GetSessionTokenCommand } = await loadSdk();
   const out = await send(c, (client) =>
     client.send(new GetSessionTokenCommand({ SerialNumber: c.settings.serialNumber, TokenCode: code, DurationSeconds: seconds }), {
@@ -213,13 +234,16 @@ export function explain(e: unknown, c: Call): KopsMfaError {
   if (name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch' || name === 'UnrecognizedClientException') {
     // The keys live in the source profile (alice), not in the profile logged in to (kops):
     // `aws configure --profile kops` would write new keys where nothing reads them.
-    const source = s.source.origin.startsWith('profile ') ? s.source.origin.slice('profile '.length) : undefined;
-    const renew =
-      keys !== s.source
-        ? 'log in again to their source'
-        : source !== undefined
-          ? `aws configure --profile ${source}`
-          : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+    const source = s.source.profile;
+    const renew = !c.fromSource
+      ? 'log in again to their source'
+      : s.source.kind === 'keyring'
+        ? `kops-mfa keys add ${source} --force`
+        : s.source.kind === 'process'
+          ? `check the credential_process of profile ${source}`
+          : source !== undefined
+            ? `aws configure --profile ${source}`
+            : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
     return awsError(
       `AWS rejected the keys ${keys.accessKeyId} from ${caller}; renew them: ${renew}`,
       e,

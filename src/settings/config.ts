@@ -10,14 +10,43 @@ import { baseEnv, MARKER } from '../shell/env-ops.js';
 import { profileNames, type AwsFiles, type Profile } from './aws-files.js';
 import { didYouMean } from '../cli/suggest.js';
 import { LOGIN_OPTIONS, type Flags } from '../cli/options.js';
+import { readKnown, type Known } from '../keys/known.js';
 
-/** Long-term (or at least not kops-mfa's own) keys that sign the STS call. */
+/**
+ * Where the long-term (or at least not kops-mfa's own) keys that sign the STS
+ * call come from. Nothing secret is fetched to make this: the keyring and
+ * credential_process are asked only when an STS call is due
+ * (src/keys/source.ts), so the cached path loads no native addon and runs
+ * no command.
+ */
 export interface SourceKeys {
+  kind: 'keyring' | 'file' | 'process' | 'environment';
+  /** In words: "the keyring entry alice", "credential_process of profile alice", "profile alice", "the environment". */
+  origin: string;
+  /** The profile the keys belong to (the keyring entry's name; the end of the source_profile chain). */
+  profile?: string | undefined;
+  /** The access key id when it is known without a secret: file, environment, a keyring entry kops-mfa recorded. */
+  accessKeyId?: string | undefined;
+  /** file and environment only: those keys are in hand already. */
+  secretAccessKey?: string | undefined;
+  sessionToken?: string | undefined;
+  /** credential_process: the command line. */
+  command?: string | undefined;
+  /**
+   * Not secret: which keys sign, for the cache key. The access key id when
+   * known (so caches made with keys in ~/.aws/credentials still hit after
+   * `keys import`), else `keyring:NAME` or `process:PROFILE:COMMAND`.
+   */
+  cacheId: string;
+  /** A keyring entry looked for last (not recorded): what to say when it is not there either. */
+  missing?: string | undefined;
+}
+
+/** Keys in hand, for one STS call. */
+export interface Keys {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string | undefined;
-  /** Where they came from, for messages: "profile dev" or "the environment". */
-  origin: string;
 }
 
 /** A role to assume, without MFA, on the way from the source keys to the MFA call. */
@@ -92,7 +121,7 @@ export function profileName(flags: Flags, env: NodeJS.ProcessEnv): string {
 const str = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Resolve everything a login needs. Throws a config error that says what to set. */
-export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles): Settings {
+export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files: AwsFiles, known: Known = readKnown(shellEnv)): Settings {
   const profile = profileName(flags, shellEnv);
   const env = baseEnv(shellEnv);
   const p = mergedProfile(files, profile);
@@ -165,7 +194,7 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     );
   }
 
-  const { source, hops } = resolveSource(files, profile, env);
+  const { source, hops } = resolveSource(files, profile, env, known);
   if (mfaSessionSeconds > 0 && (hops.length > 0 || source.sessionToken)) {
     throw configError(
       `mfa_session_duration needs a user's keys, and profile ${profile} signs with ${hops.length > 0 ? 'a role' : 'temporary keys'}: remove it`,
@@ -247,12 +276,22 @@ export function mergedProfile(files: AwsFiles, name: string): Profile | undefine
 }
 
 /**
- * The keys that sign the STS call. Order: the profile's source_profile (a chain
- * is followed; a profile on the way that has a role_arn is assumed, without
- * MFA), else the profile's own keys, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
- * from the environment unless they are the temporary keys kops-mfa exported.
+ * Where the keys that sign the STS call come from. The profile's
+ * source_profile is followed (a chain; a profile on the way that has a
+ * role_arn is assumed, without MFA) to the profile that holds the keys; its
+ * keys come from, in this order: the keyring entry named after it (one that
+ * kops-mfa recorded), its own aws_access_key_id/aws_secret_access_key, its
+ * credential_process, then (for the profile itself) AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY from the environment unless they are the temporary
+ * keys kops-mfa exported, and last a keyring entry kops-mfa did not record
+ * (one written by another tool).
  */
-function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv): { source: SourceKeys; hops: RoleHop[] } {
+export function resolveSource(
+  files: AwsFiles,
+  profile: string,
+  env: NodeJS.ProcessEnv,
+  known: Known = {},
+): { source: SourceKeys; hops: RoleHop[] } {
   const hops: RoleHop[] = [];
   const seen = [profile];
   let current = profile;
@@ -264,9 +303,9 @@ function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv)
       if (seen.includes(next)) throw configError(`source_profile loop: ${[...seen, next].join(' -> ')}`);
       seen.push(next);
       const nextProf = mergedProfile(files, next);
-      if (!nextProf) throw configError(`profile ${current} names source_profile ${next}, which is not in ${home(files.configPath, env)}`);
-      const hopRole = nonEmpty(nextProf.role_arn);
-      if (hopRole && (nonEmpty(nextProf.source_profile) || nonEmpty(nextProf.credential_source))) {
+      if (!nextProf && !known[next]) throw configError(`profile ${current} names source_profile ${next}, which is not in ${home(files.configPath, env)}`);
+      const hopRole = nonEmpty(nextProf?.role_arn);
+      if (nextProf && hopRole && (nonEmpty(nextProf.source_profile) || nonEmpty(nextProf.credential_source))) {
         if (nonEmpty(nextProf.mfa_serial)) {
           throw configError(
             `source_profile ${next} of profile ${current} needs MFA too (one code serves one role): point it at a profile with keys`,
@@ -281,7 +320,7 @@ function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv)
         });
       }
       current = next;
-      prof = nextProf;
+      prof = nextProf ?? {};
       continue;
     }
     if (credentialSource) {
@@ -292,21 +331,47 @@ function resolveSource(files: AwsFiles, profile: string, env: NodeJS.ProcessEnv)
       if (!keys) throw configError(`profile ${current} has credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set`);
       return { source: keys, hops };
     }
+    const recorded = known[current];
+    if (recorded) return { source: keyringSource(current, recorded.accessKeyId), hops };
     const id = nonEmpty(prof.aws_access_key_id);
     const secret = nonEmpty(prof.aws_secret_access_key);
     if (id && secret) {
       return {
-        source: { accessKeyId: id, secretAccessKey: secret, sessionToken: nonEmpty(prof.aws_session_token), origin: `profile ${current}` },
+        source: {
+          kind: 'file',
+          origin: `profile ${current}`,
+          profile: current,
+          accessKeyId: id,
+          secretAccessKey: secret,
+          sessionToken: nonEmpty(prof.aws_session_token),
+          cacheId: id,
+        },
         hops,
       };
     }
-    if (current !== profile) {
-      throw configError(`source profile ${current} has no aws_access_key_id and aws_secret_access_key in ${home(files.credentialsPath, env)}`);
+    const command = nonEmpty(prof.credential_process);
+    if (command) {
+      return {
+        source: { kind: 'process', origin: `credential_process of profile ${current}`, profile: current, command, cacheId: `process:${current}:${command}` },
+        hops,
+      };
     }
-    const keys = envKeys(env);
-    if (keys) return { source: keys, hops };
-    throw configError(`no long-term AWS keys for profile ${profile}: add a source_profile, or run kops-mfa setup ${profile}`);
+    if (current === profile) {
+      const keys = envKeys(env);
+      if (keys) return { source: keys, hops };
+    }
+    // Last: an entry another tool wrote (secret-tool, Keychain Access). Read
+    // when the STS call is due; none there is the "no keys" error then.
+    const missing =
+      current !== profile
+        ? `source profile ${current} has no aws_access_key_id and aws_secret_access_key in ${home(files.credentialsPath, env)}`
+        : `no long-term AWS keys for profile ${profile}: add a source_profile, or run kops-mfa setup ${profile}`;
+    return { source: { ...keyringSource(current, undefined), missing }, hops };
   }
+}
+
+function keyringSource(name: string, accessKeyId: string | undefined): SourceKeys {
+  return { kind: 'keyring', origin: `the keyring entry ${name}`, profile: name, accessKeyId, cacheId: accessKeyId ?? `keyring:${name}` };
 }
 
 /** Keys from the environment before kops-mfa's login (baseEnv): never the session it exported. */
@@ -314,7 +379,14 @@ function envKeys(env: NodeJS.ProcessEnv): SourceKeys | undefined {
   const id = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   if (!id || !secret) return undefined;
-  return { accessKeyId: id, secretAccessKey: secret, sessionToken: nonEmpty(env.AWS_SESSION_TOKEN), origin: 'the environment' };
+  return {
+    kind: 'environment',
+    origin: 'the environment',
+    accessKeyId: id,
+    secretAccessKey: secret,
+    sessionToken: nonEmpty(env.AWS_SESSION_TOKEN),
+    cacheId: id,
+  };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -80,7 +80,7 @@ function fnv1a64(text: string, offset: bigint): string {
 /** Everything that changes which role session AWS would hand out. */
 function cacheKey(s: Settings): string {
   return digest([
-    s.source.accessKeyId,
+    s.source.cacheId,
     s.profile,
     ...s.hops.map((h) => `${h.roleArn}|${h.externalId ?? ''}|${h.roleSessionName}`),
     s.roleArn ?? '(session token)',
@@ -99,7 +99,7 @@ export function cacheFile(dir: string, s: Settings): string {
 
 /** The MFA session of a device: shared by every profile with the same source keys, device and endpoint. */
 export function mfaSessionFile(dir: string, s: Settings): string {
-  return join(dir, `mfa-session-${digest(['mfa-session', s.source.accessKeyId, s.serialNumber, s.endpoint ?? ''])}.json`);
+  return join(dir, `mfa-session-${digest(['mfa-session', s.source.cacheId, s.serialNumber, s.endpoint ?? ''])}.json`);
 }
 
 /** A cache file name kops-mfa makes: a profile's (or an MFA session's) session, or a spent-code record. */

@@ -2,7 +2,7 @@
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
 import type { Context, Outcome } from '../../context.js';
-import { LOGIN_OPTIONS, LOGOUT_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { KEYS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, SETUP_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
 import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, PRINT_OPTION } from '../options.js';
@@ -12,6 +12,8 @@ import { credentialProcessCommand } from './credential-process.js';
 import { initText } from './init.js';
 import { statusCommand } from './status.js';
 import { logoutCommand } from './logout.js';
+import { keysCommand } from './keys.js';
+import { setupCommand } from './setup.js';
 
 type Action = (flags: Flags, args: string[], dashed: string[]) => Outcome | Promise<Outcome>;
 
@@ -103,5 +105,23 @@ export const commands = (ctx: Context): Entry[] => [
     options: [SHELL_OPTION, PRINT_OPTION, ...LOGOUT_OPTIONS],
     examples: ['eval "$(kops-mfa logout)"'],
     action: async (flags) => logoutOutput(flags, ctx, await logoutCommand(flags, ctx)),
+  },
+  {
+    name: 'keys',
+    raw: 'keys [...args]',
+    usage: 'keys <add|import|list|remove|rotate> [PROFILE] [options]',
+    description: 'Keep long-term keys in the OS keyring: add, import from ~/.aws/credentials, list, remove, rotate',
+    options: KEYS_OPTIONS,
+    examples: ['kops-mfa keys import default', 'kops-mfa keys add alice', 'kops-mfa keys list', 'kops-mfa keys rotate alice'],
+    action: (flags, args) => keysCommand(flags, args, ctx),
+  },
+  {
+    name: 'setup',
+    raw: 'setup [profile]',
+    usage: 'setup [PROFILE] [options]',
+    description: 'Write a working profile into ~/.aws/config: key into the keyring, MFA device, role, region',
+    options: SETUP_OPTIONS,
+    examples: ['kops-mfa setup kops', 'kops-mfa setup kops --env --role-arn arn:aws:iam::123456789012:role/admin --region eu-west-1 --yes'],
+    action: (flags, args) => setupCommand(flags, args, ctx),
   },
 ];

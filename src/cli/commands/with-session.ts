@@ -41,7 +41,7 @@ export async function withSession(flags: Flags, ctx: Context, opts: SessionOptio
   const minRemainingSeconds = withMfa && opts.serving ? servingMinimumSeconds(settings) : settings.minRemainingSeconds;
   ctx.debug(
     `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
-      `source keys ${settings.source.accessKeyId} from ${settings.source.origin}; region ${settings.region}` +
+      `source keys ${settings.source.accessKeyId ?? '(read when needed)'} from ${settings.source.origin}; region ${settings.region}` +
       (settings.endpoint ? `; endpoint ${redactUrl(settings.endpoint)}` : '') +
       (settings.mfaSessionSeconds ? `; MFA session ${settings.mfaSessionSeconds} s` : ''),
   );
