@@ -15,7 +15,8 @@ const PROCESS_WORDS: Array<[string, RegExp]> = [
   ['ticket', /\btickets?\b/i],
   // A round of work, not "round trip", "round-robin" or "rounds up".
   ['round', /(?<![.\w])(?:(?:this|that|the|last|next|previous|earlier|first|second|third|each|every|one|a|another)\s+rounds?|rounds?\s+(?:\d+|one|two|three))\b(?![- ]?(?:trips?|robin))/i],
-  ['a numbered session', /\bsession\s+(?:#|no\.?\s*)?\d+\b(?!\s*(?:s\b|seconds?|min|minutes?|h\b|hours?))/i],
+  // "session 12" of the work, not "a session 900 s long" or "a D-Bus session 60-200 ms".
+  ['a numbered session', /\bsession\s+(?:#|no\.?\s*)?\d+\b(?![-–]?\d*\s*(?:ms|s|seconds?|min|minutes?|h|hours?)\b)/i],
   ['a #number reference', /(?<![\w&#/'"])#\d+\b/],
 ];
 
@@ -52,7 +53,7 @@ test('the word list catches process talk and lets product words through', () => 
   for (const s of ['the hardening issue says', 'see issue 10', '(issue 8)', 'closes the ticket', 'in this round', 'fixed in round 3', 'found in session 12', 'as #12 asked']) {
     assert.ok(caught(s), `not caught: ${s}`);
   }
-  for (const s of ['the MFA session ends', 'a role session of 3600 s', 'a session 900 s long', 'round trip in real bash', 'round-robin rows', 'never rounds up', 'the round trip', 'Math.round(ms / 1000)', 'issued credentials', 'STS issues credentials', 'no session kops-mfa issues lasts longer', "'#' starts a comment"]) {
+  for (const s of ['the MFA session ends', 'a role session of 3600 s', 'a session 900 s long', 'no D-Bus session 60-200 ms', 'round trip in real bash', 'round-robin rows', 'never rounds up', 'the round trip', 'Math.round(ms / 1000)', 'issued credentials', 'STS issues credentials', 'no session kops-mfa issues lasts longer', "'#' starts a comment"]) {
     assert.ok(!caught(s), `caught by mistake: ${s}`);
   }
 });
