@@ -10,6 +10,7 @@
 // never comes here: the addon is loaded only when keys are read or written.
 import { configError, ExitCode, KopsMfaError } from '../errors.js';
 import { printable } from '../printable.js';
+import { childOutput } from '../child-output.js';
 
 export const SERVICE = 'kops-mfa';
 /** The `v` of an entry's JSON: a later format can tell itself apart. */
@@ -103,31 +104,14 @@ async function call<T>(req: Request, env: NodeJS.ProcessEnv): Promise<T> {
     stdio: ['pipe', 'pipe', 'ignore'],
     windowsHide: true,
   });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    out += c;
-  });
   child.stdin.on('error', () => {});
   child.stdin.end(JSON.stringify({ service: SERVICE, ...req }));
-  const result = await new Promise<'done' | 'timeout' | Error>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('timeout');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve(e);
-    });
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve('done');
-    });
-  });
+  const result = await childOutput(child, timeoutMs);
   if (result === 'timeout') {
     throw new KeyringUnavailable(`no answer within ${timeoutMs / 1000} s (locked, or waiting for a prompt)`, `unlock it, ${ALTERNATIVES}`);
   }
   if (result instanceof Error) throw new KeyringUnavailable(`cannot start node for it (${printable(result.message)})`, ALTERNATIVES);
+  const out = result.out;
   let answer: { ok?: T; error?: string; cause?: string };
   try {
     answer = JSON.parse(out) as typeof answer;

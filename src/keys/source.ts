@@ -4,6 +4,7 @@
 import type { Keys, SourceKeys } from '../settings/config.js';
 import { configError } from '../errors.js';
 import { printable } from '../printable.js';
+import { childOutput } from '../child-output.js';
 import { KeyringUnavailable, readKeys } from './keyring.js';
 
 const loaded = new WeakMap<SourceKeys, Promise<Keys>>();
@@ -67,40 +68,17 @@ async function runCredentialProcess(command: string, profile: string, env: NodeJ
   const [file, ...args] = words as string[];
   const timeoutMs = credentialProcessTimeoutMs(env);
   const child = spawn(file as string, args, { env, stdio: ['ignore', 'pipe', 'inherit'], windowsHide: true });
-  let out = '';
-  let tooMuch = false;
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    out += c;
-    if (out.length > 64 * 1024) {
-      tooMuch = true;
-      child.kill('SIGKILL');
-    }
-  });
-  const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'timeout' | Error>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('timeout');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
+  const end = await childOutput(child, timeoutMs, 64 * 1024);
   if (end === 'timeout') throw configError(`${where} did not answer within ${timeoutMs / 1000} s; run it by hand to see why`);
   if (end instanceof Error) {
     const code = (end as NodeJS.ErrnoException).code;
     throw configError(`${where} could not run: ${code === 'ENOENT' ? 'command not found' : printable(end.message)}`);
   }
-  if (tooMuch) throw configError(`${where} printed more than 64 KB; it must print one JSON object`);
+  if (end.tooMuch) throw configError(`${where} printed more than 64 KB; it must print one JSON object`);
   if (end.code !== 0) {
     throw configError(`${where} failed (${end.signal ? `killed by ${end.signal}` : `exit status ${end.code}`}); run it by hand to see why`);
   }
-  return parseProcessOutput(out, where);
+  return parseProcessOutput(end.out, where);
 }
 
 /** The strict reading of credential_process output: Version 1, string keys, nothing odd. */
