@@ -5,6 +5,7 @@
 // call with session credentials must carry the MFA context, and a new key
 // may work only after a while (eventual consistency, modelled as "after N
 // more requests" or "after N ms").
+import type { StsUser } from './sts-server.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 export const IAM_ACTIONS = new Set(['CreateAccessKey', 'DeleteAccessKey', 'ListAccessKeys']);
@@ -14,14 +15,8 @@ export function signingService(action: string): 'iam' | 'sts' {
   return IAM_ACTIONS.has(action) ? 'iam' : 'sts';
 }
 
-export interface IamUser {
-  accessKeyId: string;
-  secretAccessKey: string;
-  arn: string;
-  mfaSerial?: string;
-  userId?: string;
-  disabled?: boolean;
-}
+/** IAM's users are the STS server's: the same keys sign both. */
+type IamUser = StsUser;
 
 export interface IamCaller {
   kind: 'user' | 'session';
