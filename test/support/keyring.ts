@@ -2,6 +2,7 @@
 // session (dbus-run-session) with the test's own HOME, unlocked with a
 // throw-away password, or left locked. Torn down when the test ends.
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { needTool } from './helpers.ts';
 
@@ -36,9 +37,16 @@ export async function startKeyring(t: TestContext, home: string, opts: { locked?
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   child.unref();
-  t.after(() => {
+  t.after(async () => {
+    // The end of its input ends the session: dbus-run-session then stops its bus.
+    child.ref();
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise((resolve) => child.once('close', resolve));
     child.stdin.end();
+    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+    clearTimeout(timer);
     child.kill();
+    stopDaemons(home);
   });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -62,4 +70,19 @@ export async function startKeyring(t: TestContext, home: string, opts: { locked?
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
   };
+}
+
+/**
+ * gnome-keyring-daemon leaves its session and outlives the bus: stop the
+ * daemons of this test, known by the HOME they were started with.
+ */
+function stopDaemons(home: string): void {
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('gnome-keyring')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`HOME=${home}`)) process.kill(Number(pid), 'SIGTERM');
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
 }
