@@ -109,54 +109,69 @@ test('setup refuses values the AWS CLI would read differently, before writing an
   assert.ok(!existsSync(join(w.home, '.aws', 'config')));
 });
 
-test('setup on a terminal in bash from an empty HOME, then kops-login with the profile it wrote', async (t) => {
-  if (!needTool(t, 'bash')) return;
-  const s = await emptyHome(t);
-  if (!s) return;
-  const { w, env } = s;
-  const bin = tempDir(t, 'kops-mfa-bin-');
-  kopsMfaShim(bin);
-  const PROMPT = 'KMFA-SETUP> ';
-  const sh = new ScreenSession(t, 'bash', interactiveShellArgv('bash', PROMPT, ['bash', '--norc', '--noprofile', '-i']), {
-    env: { ...env, PATH: `${bin}:${env.PATH}`, SHELL: '/bin/sh' },
-    stepMs: 15_000,
-    prompt: PROMPT,
-  });
-  try {
-    await sh.prompt(0);
-    let from = sh.mark();
-    sh.type('SHELL=/bin/bash kops-mfa setup\r');
-    const answer = async (question: string, text: string) => {
-      await sh.asking(question, from);
-      from = sh.mark();
-      sh.type(`${text}\r`);
-    };
-    await answer('Profile name [kops]:', '');
-    await answer('Access key id for kops:', USER.accessKeyId);
-    await answer('Secret access key for kops (not shown):', USER.secretAccessKey);
-    await answer(`MFA device (mfa_serial) [arn:aws:iam::${ACCOUNT}:mfa/alice]:`, '');
-    await answer('Role to assume (role_arn; empty: none):', ROLE_ARN);
-    await answer('Region [us-east-1]:', 'eu-west-1');
-    await answer('MFA session in seconds (mfa_session_duration; empty: off):', '');
-    await answer('kops state store (kops_state_store, such as s3://bucket; empty: none):', 's3://kops-state-store');
-    await answer('kops cluster name (kops_cluster_name; empty: none):', 'dev.k8s.local');
-    await sh.prompt(from);
-    assert.doesNotMatch(sh.screen(), new RegExp(USER.secretAccessKey.replace(/[+/]/g, '\\$&')), 'the secret was not echoed');
-    assert.match(sh.screen(from), /then try: kops-login --profile kops/);
-    const config = readFileSync(join(w.home, '.aws', 'config'), 'utf8');
-    assert.equal(config, `[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nregion = eu-west-1\nkops_state_store = s3://kops-state-store\nkops_cluster_name = dev.k8s.local\n`);
+/** How each shell is started, loads the rc line and shows the session. */
+const SETUP_SHELLS = [
+  { name: 'bash', argv: (p: string) => interactiveShellArgv('bash', p, ['bash', '--norc', '--noprofile', '-i']), init: `eval "$(kops-mfa init bash)"; printf 'LOADED-%s\\n' OK`, show: `printf 'SESSION=%s=%s\\n' "$KOPS_MFA_SESSION" "\${AWS_SESSION_TOKEN:+token}"` },
+  { name: 'zsh', argv: (p: string) => interactiveShellArgv('zsh', p, ['zsh', '-f', '-i']), init: `eval "$(kops-mfa init zsh)"; printf 'LOADED-%s\\n' OK`, show: `printf 'SESSION=%s=%s\\n' "$KOPS_MFA_SESSION" "\${AWS_SESSION_TOKEN:+token}"` },
+  {
+    name: 'fish',
+    argv: (p: string) => ['fish', '--no-config', '--private', '-i', '-C', `function fish_prompt; printf '%s' '${p}'; end`],
+    init: `kops-mfa init fish | source; printf 'LOADED-%s\\n' OK`,
+    show: `printf 'SESSION=%s=%s\\n' "$KOPS_MFA_SESSION" (set -q AWS_SESSION_TOKEN; and echo token)`,
+  },
+];
 
-    await sh.run(`eval "$(kops-mfa init bash)"; printf 'LOADED-%s\\n' OK`, /^LOADED-OK$/m);
-    from = sh.mark();
-    sh.type('kops-login --profile kops\r');
-    await sh.asking(`MFA code for ${USER.mfaSerial}:`, from);
-    from = sh.mark();
-    sh.type(`${w.code()}\r`);
-    await sh.prompt(from);
-    await sh.run(`printf 'SESSION=%s=%s\\n' "$KOPS_MFA_SESSION" "\${AWS_SESSION_TOKEN:+token}"`, /^SESSION=kops=token$/m);
-    assert.equal(w.server.calls.find((c) => c.action === 'AssumeRole')?.accessKeyId, USER.accessKeyId, 'signed with the key setup stored');
-  } catch (e) {
-    if (e instanceof Error) e.message += `\n--- terminal ---\n${sh.screen()}\n---`;
-    throw e;
-  }
-});
+for (const shell of SETUP_SHELLS) {
+  test(`setup on a terminal in ${shell.name} from an empty HOME, then kops-login with the profile it wrote`, async (t) => {
+    if (!needTool(t, shell.name)) return;
+    const s = await emptyHome(t);
+    if (!s) return;
+    const { w, env } = s;
+    const bin = tempDir(t, 'kops-mfa-bin-');
+    kopsMfaShim(bin);
+    const PROMPT = 'KMFA-SETUP> ';
+    const sh = new ScreenSession(t, shell.name, shell.argv(PROMPT), {
+      env: { ...env, PATH: `${bin}:${env.PATH}`, SHELL: '/bin/sh' },
+      stepMs: 15_000,
+      prompt: PROMPT,
+    });
+    try {
+      await sh.prompt(0);
+      let from = sh.mark();
+      sh.type(`env SHELL=/bin/${shell.name} kops-mfa setup\r`);
+      const answer = async (question: string, text: string) => {
+        await sh.asking(question, from);
+        from = sh.mark();
+        sh.type(`${text}\r`);
+      };
+      await answer('Profile name [kops]:', '');
+      await answer('Access key id for kops:', USER.accessKeyId);
+      await answer('Secret access key for kops (not shown):', USER.secretAccessKey);
+      await answer(`MFA device (mfa_serial) [arn:aws:iam::${ACCOUNT}:mfa/alice]:`, '');
+      await answer('Role to assume (role_arn; empty: none):', ROLE_ARN);
+      await answer('Region [us-east-1]:', 'eu-west-1');
+      await answer('MFA session in seconds (mfa_session_duration; empty: off):', '');
+      await answer('kops state store (kops_state_store, such as s3://bucket; empty: none):', 's3://kops-state-store');
+      await answer('kops cluster name (kops_cluster_name; empty: none):', 'dev.k8s.local');
+      await sh.prompt(from);
+      assert.doesNotMatch(sh.screen(), new RegExp(USER.secretAccessKey.replace(/[+/]/g, '\\$&')), 'the secret was not echoed');
+      assert.match(sh.screen(from), new RegExp(`kops-mfa init ${shell.name}`), 'the rc line of this shell');
+      assert.match(sh.screen(from), /then try: kops-login --profile kops/);
+      const config = readFileSync(join(w.home, '.aws', 'config'), 'utf8');
+      assert.equal(config, `[profile kops]\nrole_arn = ${ROLE_ARN}\nmfa_serial = ${USER.mfaSerial}\nregion = eu-west-1\nkops_state_store = s3://kops-state-store\nkops_cluster_name = dev.k8s.local\n`);
+
+      await sh.run(shell.init, /^LOADED-OK$/m);
+      from = sh.mark();
+      sh.type('kops-login --profile kops\r');
+      await sh.asking(`MFA code for ${USER.mfaSerial}:`, from);
+      from = sh.mark();
+      sh.type(`${w.code()}\r`);
+      await sh.prompt(from);
+      await sh.run(shell.show, /^SESSION=kops=token$/m);
+      assert.equal(w.server.calls.find((c) => c.action === 'AssumeRole')?.accessKeyId, USER.accessKeyId, 'signed with the key setup stored');
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n--- terminal ---\n${sh.screen()}\n---`;
+      throw e;
+    }
+  });
+}
