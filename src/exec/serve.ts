@@ -6,7 +6,8 @@
 // session lasts.
 import type { Context } from '../context.js';
 import { describeExpiry, secondsLeft, type SessionCredentials } from '../session/credentials.js';
-import { childEnv, EXPIRES, KEY_ID, MARKER, SAVED } from '../shell/env-ops.js';
+import { childEnv } from '../shell/env-ops.js';
+import { EXPIRES, KEY_ID, MARKER, SAVED } from '../shell/saved-state.js';
 import type { Flags } from '../cli/options.js';
 import { printable } from '../printable.js';
 import type { Platform } from '../platform.js';

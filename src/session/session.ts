@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { credibleExpiry, secondsLeft } from './credentials.js';
 import { cacheFile, mfaSessionFile, openCache, readEntry, sweep, writeEntry, type CacheEntry, type VerifiedFolder } from '../store/cache.js';
 import { CacheError, networkError, RejectedCodeError } from '../errors.js';
-import { envValueProblem } from '../shell/env-ops.js';
+import { envValueProblem } from '../env-limits.js';
 import { lock } from '../store/lock.js';
 import { codeSource, type CodeSource } from './mfa.js';
 import { loadKeys } from '../keys/source.js';

@@ -6,7 +6,7 @@
 // environment is the one from before kops-mfa's login in this shell
 // (baseEnv), so the session kops-mfa exported never counts as the user's.
 import { configError, quoted, shortened } from '../errors.js';
-import { baseEnv, MARKER } from '../shell/env-ops.js';
+import { baseEnv, MARKER } from '../shell/saved-state.js';
 import { profileNames, type AwsFiles, type Profile } from './aws-files.js';
 import { didYouMean } from '../cli/suggest.js';
 import { LOGIN_OPTIONS, type Flags } from '../cli/options.js';

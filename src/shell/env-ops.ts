@@ -4,10 +4,6 @@
 import type { SessionCredentials } from '../session/credentials.js';
 import { baseEnv, EXPIRES, holdsOwnSession, isLegacyLogin, KEY_ID, LEGACY_PREV_PROFILE, MARKER, OWN_VARS, SAVED, savedOf, SESSION_VARS } from './saved-state.js';
 
-// Modules that still import these from here; their home is saved-state.ts and env-limits.ts.
-export { baseEnv, EXPIRES, holdsOwnSession, KEY_ID, MARKER, SAVED } from './saved-state.js';
-export { envValueProblem } from '../env-limits.js';
-
 export type EnvOp = { op: 'set'; name: string; value: string } | { op: 'unset'; name: string };
 
 const REGION_VARS = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;

@@ -6,7 +6,7 @@ import type { Flags } from '../options.js';
 import { configError, ExitCode, KopsMfaError, usageError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { loadAwsFiles, type AwsFiles } from '../../settings/aws-files.js';
-import { baseEnv } from '../../shell/env-ops.js';
+import { baseEnv } from '../../shell/saved-state.js';
 import type { Keys } from '../../settings/config.js';
 import { ACCESS_KEY_ID, deleteEntry, KeyringUnavailable, listKeys, readKeys, SECRET, SERVICE, writeKeys } from '../../keys/keyring.js';
 import { readKnown, recordKnown } from '../../keys/known.js';

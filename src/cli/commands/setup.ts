@@ -11,7 +11,7 @@ import { configError, usageError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { loadAwsFiles, type AwsFiles } from '../../settings/aws-files.js';
 import { resolveSettings, resolveSource, type Keys } from '../../settings/config.js';
-import { baseEnv } from '../../shell/env-ops.js';
+import { baseEnv } from '../../shell/saved-state.js';
 import { keysToStore } from './keys.js';
 import { keyringStatus, writeKeys } from '../../keys/keyring.js';
 import { readKnown, recordKnown } from '../../keys/known.js';
