@@ -17,16 +17,21 @@ import { fileURLToPath } from 'node:url';
 
 /** Longest in wall time first (measured alone on the 2-CPU machine). */
 const SLOW_FIRST = [
-  'powershell-interactive',
   'snippets-expiry',
   'powershell-snippet',
+  'powershell-interactive',
+  'doctor',
+  'keys',
   'powershell-statements',
-  'mfa-session',
-  'prompt',
   'faults',
+  'mfa-session',
+  'credential-server',
+  'exec-default-profile',
+  'setup',
+  'snippets-values',
   'cache',
   'snippets-completion',
-  'credential-server',
+  'prompt',
 ];
 
 /** The in-process test files: the inner loop. */
