@@ -50,7 +50,10 @@ function findings(label: string, text: string): string[] {
 
 test('the word list catches process talk and lets product words through', () => {
   const caught = (s: string) => PROCESS_WORDS.some(([, re]) => re.test(s));
-  for (const s of ['the hardening issue says', 'see issue 10', '(issue 8)', 'closes the ticket', 'in this round', 'fixed in round 3', 'found in session 12', 'as #12 asked']) {
+  // The samples of process talk live in a fixture, so that this file holds none of it itself.
+  const samples = readFileSync(join(ROOT, 'test', 'fixtures', 'process-talk.txt'), 'utf8').split('\n').filter(Boolean);
+  assert.ok(samples.length >= 8);
+  for (const s of samples) {
     assert.ok(caught(s), `not caught: ${s}`);
   }
   for (const s of ['the MFA session ends', 'a role session of 3600 s', 'a session 900 s long', 'no D-Bus session 60-200 ms', 'round trip in real bash', 'round-robin rows', 'never rounds up', 'the round trip', 'Math.round(ms / 1000)', 'issued credentials', 'STS issues credentials', 'no session kops-mfa issues lasts longer', "'#' starts a comment"]) {
