@@ -16,7 +16,9 @@ $global:_kops_mfa_unreachable = ''
 $global:_kops_mfa_job = $null
 $global:_kops_mfa_tried_key = ''
 # The prompt lookup action is installed once (a second load would chain it to itself).
-if (-not (Test-Path -Path Variable:global:_kops_mfa_lookup_installed)) { $global:_kops_mfa_lookup_installed = $false }
+# Asked of the session state, not with Test-Path: a first cmdlet of a module
+# loads that module, which costs the shell's start more than this whole file.
+if ($null -eq $ExecutionContext.SessionState.PSVariable.Get('global:_kops_mfa_lookup_installed')) { $global:_kops_mfa_lookup_installed = $false }
 # When the prompt hook last tried a renewal (epoch seconds).
 $global:_kops_mfa_last_try = [long]0
 # The kops application the wrapper runs, and the PATH it was found with.

@@ -125,6 +125,24 @@ describe('PowerShell snippet: what it evaluates', () => {
     assert.equal(r.get('PROFILE_END'), 'dev', 'help evaluated nothing');
   });
 
+  test('sourcing the snippet, the prompt hook included, loads no PowerShell module (a first cmdlet of one costs a shell start its load)', async (t) => {
+    const exe = needPowerShell(t);
+    if (!exe) return;
+    const w = await world(t);
+    const script = [
+      STRICT,
+      "$env:KOPS_MFA_AUTO_REFRESH = 'prompt'",
+      report('BEFORE', "(@(Get-Module | ForEach-Object { $_.Name }) -join ',')"),
+      `. ${psQuote(SNIPPET)}`,
+      report('AFTER', "(@(Get-Module | ForEach-Object { $_.Name }) -join ',')"),
+      report('HOOK', "[string](Test-Path -Path Function:global:_kops_mfa_hook)"),
+    ].join('\n');
+    const { r, stderr, code } = await ps(t, exe, script, w.env);
+    assert.equal(code, 0, stderr);
+    assert.equal(r.get('HOOK'), 'True', 'the hook branch ran');
+    assert.equal(r.get('AFTER'), r.get('BEFORE'), 'no module loaded by the snippet');
+  });
+
   test('no kops-mfa on PATH: 127, $? false; a missing profile: the real status, nothing changed', async (t) => {
     const exe = needPowerShell(t);
     if (!exe) return;
