@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROLE_ARN, USER, world } from './support/world.ts';
+import { mfaProfile, ROLE_ARN, USER, world } from './support/world.ts';
+import { secondsSetting } from '../src/settings/config.ts';
 import { failsCleanly, ok } from './support/helpers.ts';
 import { runMain } from './support/run-main.ts';
 import { describeExpiry } from '../src/session/credentials.ts';
@@ -40,6 +41,25 @@ test('KOPS_MFA_STS_TIMEOUT out of range: exit 3 with the range, no STS call, no 
     failsCleanly(r, 3, new RegExp(`KOPS_MFA_STS_TIMEOUT "${value.replace('.', '\\.')}" must be a number of seconds from 0\\.5 to 300`));
   }
   assert.equal(w.server.requests, 0);
+});
+
+test('the other seconds settings are checked the same way: out of range is exit 3 naming the variable, never a silent default or an overflowed timer', async (t) => {
+  const w = await world(t);
+  // credential_process as the key source, through a login: the limit is read before the process runs.
+  w.writeAws(`${mfaProfile('kops', { source_profile: 'vault' })}\n[profile vault]\ncredential_process = /bin/false\n`, '');
+  const r = await runMain(['env', '--shell', 'bash', '--profile', 'kops', '--token-code', w.code()], {
+    env: { ...w.env, KOPS_MFA_CREDENTIAL_PROCESS_TIMEOUT: '1e9' },
+  });
+  failsCleanly(r, 3, /KOPS_MFA_CREDENTIAL_PROCESS_TIMEOUT "1e9" must be a number of seconds from 0\.5 to 3600/);
+  assert.equal(w.server.requests, 0);
+  // The keyring's and keys rotate's limits, by the same function.
+  for (const [name, value, range] of [
+    ['KOPS_MFA_KEYRING_TIMEOUT', '1e9', { min: 0.5, max: 300, default: 4 }],
+    ['KOPS_MFA_ROTATE_WAIT', '-1', { min: 0, max: 300, default: 15 }],
+  ] as const) {
+    assert.throws(() => secondsSetting({ [name]: value }, name, range), new RegExp(`${name} "${value}" must be a number of seconds`));
+    assert.equal(secondsSetting({}, name, range), range.default);
+  }
 });
 
 test('a 130 KB --profile is quoted in about 100 characters', async (t) => {

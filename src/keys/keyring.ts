@@ -9,6 +9,7 @@
 // deadline; a native call blocked in a worker thread cannot. The cached path
 // never comes here: the addon is loaded only when keys are read or written.
 import { configError, ExitCode, KopsMfaError } from '../errors.js';
+import { secondsSetting } from '../settings/config.js';
 import { printable } from '../printable.js';
 import { childOutput } from '../child-output.js';
 
@@ -37,8 +38,7 @@ export class KeyringUnavailable extends KopsMfaError {
 
 /** Per call, in ms: KOPS_MFA_KEYRING_TIMEOUT seconds, default 4 (a login must not wait long on a dead keyring). */
 function keyringTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const s = Number(env.KOPS_MFA_KEYRING_TIMEOUT);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 4_000;
+  return secondsSetting(env, 'KOPS_MFA_KEYRING_TIMEOUT', { min: 0.5, max: 300, default: 4 }) * 1000;
 }
 
 /**

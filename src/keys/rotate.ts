@@ -11,7 +11,7 @@ import type { Flags } from '../cli/options.js';
 import { awsError, configError, KopsMfaError, networkError } from '../errors.js';
 import { printable } from '../printable.js';
 import { loadAwsFiles, type AwsFiles } from '../settings/aws-files.js';
-import { resolveSettings, type Keys, type Settings } from '../settings/config.js';
+import { resolveSettings, secondsSetting, type Keys, type Settings } from '../settings/config.js';
 import { readKeys, writeKeys } from './keyring.js';
 import { readKnown, recordKnown } from './known.js';
 import { callerIdentity, isBadKeys } from './identity.js';
@@ -22,8 +22,7 @@ type IamSdk = typeof import('./iam-sdk.js');
 
 /** How long a new key gets to start working (KOPS_MFA_ROTATE_WAIT seconds, default 15). */
 function waitMs(env: NodeJS.ProcessEnv): number {
-  const s = Number(env.KOPS_MFA_ROTATE_WAIT);
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : 15_000;
+  return secondsSetting(env, 'KOPS_MFA_ROTATE_WAIT', { min: 0, max: 300, default: 15 }) * 1000;
 }
 
 export async function rotateCommand(name: string, flags: Flags, ctx: Context): Promise<Outcome> {

@@ -1,7 +1,7 @@
 // The secret half of a key source, fetched only when an STS call is due:
 // the keyring entry (through the bounded child of keyring.ts), the output of
 // a credential_process, or the keys settings already hold (file, environment).
-import type { Keys, SourceKeys } from '../settings/config.js';
+import { secondsSetting, type Keys, type SourceKeys } from '../settings/config.js';
 import { configError } from '../errors.js';
 import { printable } from '../printable.js';
 import { childOutput } from '../child-output.js';
@@ -47,8 +47,7 @@ function noKeys(name: string): string {
 
 /** credential_process gets this long: a password manager may ask its user first. */
 function credentialProcessTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const s = Number(env.KOPS_MFA_CREDENTIAL_PROCESS_TIMEOUT);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+  return secondsSetting(env, 'KOPS_MFA_CREDENTIAL_PROCESS_TIMEOUT', { min: 0.5, max: 3600, default: 60 }) * 1000;
 }
 
 /**

@@ -110,6 +110,20 @@ export const TOKEN_CODE = /^\d{6}$/;
 const STS_TIMEOUT_RANGE = { min: 0.5, max: 300, default: 8 } as const;
 
 /**
+ * A number of seconds from the environment, checked against its range: a
+ * value out of it (1e9 overflows Node's timers to 1 ms) is a config error
+ * that names the variable, never a silent default.
+ */
+export function secondsSetting(env: NodeJS.ProcessEnv, name: string, range: { min: number; max: number; default: number }): number {
+  const text = nonEmpty(env[name]);
+  const seconds = text === undefined ? range.default : Number(text);
+  if (!(seconds >= range.min && seconds <= range.max)) {
+    throw configError(`${name} ${quoted(text ?? '')} must be a number of seconds from ${range.min} to ${range.max}`);
+  }
+  return seconds;
+}
+
+/**
  * The profile every command works on (env, exec, status, logout, …):
  * --profile, AWS_PROFILE, the profile of the session this shell is logged
  * into (AWS_PROFILE was unset then), default.
@@ -186,13 +200,7 @@ export function resolveSettings(flags: Flags, shellEnv: NodeJS.ProcessEnv, files
     throw configError(`minimum remaining time ${quoted(minText)} must be a whole number of minutes from 0 to 720`);
   }
 
-  const timeoutText = nonEmpty(env.KOPS_MFA_STS_TIMEOUT);
-  const stsTimeoutSeconds = timeoutText === undefined ? STS_TIMEOUT_RANGE.default : Number(timeoutText);
-  if (!(stsTimeoutSeconds >= STS_TIMEOUT_RANGE.min && stsTimeoutSeconds <= STS_TIMEOUT_RANGE.max)) {
-    throw configError(
-      `KOPS_MFA_STS_TIMEOUT ${quoted(timeoutText ?? '')} must be a number of seconds from ${STS_TIMEOUT_RANGE.min} to ${STS_TIMEOUT_RANGE.max}`,
-    );
-  }
+  const stsTimeoutSeconds = secondsSetting(env, 'KOPS_MFA_STS_TIMEOUT', STS_TIMEOUT_RANGE);
 
   const { source, hops } = resolveSource(files, profile, env, known);
   if (mfaSessionSeconds > 0 && (hops.length > 0 || source.sessionToken)) {
