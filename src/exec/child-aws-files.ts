@@ -12,6 +12,7 @@
 // docs/decisions/exec-child-aws-files.md says why every profile, not only
 // [default].
 import { loadAwsFiles } from '../settings/aws-files.js';
+import { headerName, keyOf, lines, readIfThere } from '../settings/ini-edit.js';
 
 /** Keys that make a profile get credentials by itself (any SDK, any version), compared in lower case. */
 const CREDENTIAL_KEYS = new Set([
@@ -45,17 +46,18 @@ export function withoutCredentialSources(text: string): string {
   const out: string[] = [];
   let droppingSection = false;
   let droppingValue = false;
-  for (const line of text.split(/(?<=\n)/)) {
-    const trimmed = line.trim();
-    const indented = /^[ \t]/.test(line) && trimmed !== '';
-    if (trimmed.startsWith('[')) {
-      droppingSection = /^\[\s*sso-session(\s|\])/.test(trimmed);
+  for (const line of lines(text)) {
+    const header = headerName(line);
+    const indented = /^[ \t]/.test(line) && line.trim() !== '';
+    if (header !== undefined) {
+      droppingSection = /^sso-session(\s|$)/.test(header);
       droppingValue = false;
     } else if (droppingValue && indented) {
       continue;
     } else {
       droppingValue = false;
-      const key = /^([^=:\s[#;]+)\s*[=:]/.exec(trimmed)?.[1];
+      // An indented key (a sub-section's, as `s3 =` has) is read as if it stood alone.
+      const key = keyOf(line.trimStart());
       if (key !== undefined && isCredentialKey(key)) {
         droppingValue = !indented;
         continue;
@@ -76,16 +78,11 @@ interface ChildAwsFiles {
 }
 
 export function writeChildAwsFiles(env: NodeJS.ProcessEnv): ChildAwsFiles {
-  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+  const { mkdtempSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
   const { join } = process.getBuiltinModule('node:path');
   const { tmpdir } = process.getBuiltinModule('node:os');
   const { configPath } = loadAwsFiles(env);
-  let config = '';
-  try {
-    config = readFileSync(configPath, 'utf8');
-  } catch (e) {
-    if (!['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
-  }
+  const config = readIfThere(configPath);
   // mkdtemp makes a new folder with a name no one could guess, mode 0700;
   // in the user's runtime folder when there is a usable one.
   const make = (parent: string) => mkdtempSync(join(parent, 'kops-mfa-exec-'));

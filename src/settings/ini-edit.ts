@@ -8,13 +8,13 @@ import { configError } from '../errors.js';
 import { fsProblem } from '../fs-words.js';
 
 /** The name in a section header line, as botocore reads it (`[ profile x ]` → `profile x`), or undefined. */
-function headerName(line: string): string | undefined {
+export function headerName(line: string): string | undefined {
   const m = /^\s*\[([^\]]*)\]\s*(?:[#;].*)?$/.exec(line);
   return m ? (m[1] as string).trim() : undefined;
 }
 
 /** The text split into lines that keep their own line ends. */
-function lines(text: string): string[] {
+export function lines(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
@@ -27,9 +27,9 @@ function sectionRange(ls: string[], name: string): [number, number] | undefined 
   return [start, end];
 }
 
-/** The key of a `key = value` line, or undefined. */
-function keyOf(line: string): string | undefined {
-  const m = /^([^=\s#;[][^=]*?)\s*=/.exec(line);
+/** The key of an unindented `key = value` (or, as botocore also reads it, `key: value`) line, or undefined. */
+export function keyOf(line: string): string | undefined {
+  const m = /^([^=:\s#;[][^=:]*?)\s*[=:]/.exec(line);
   return m ? (m[1] as string).trim() : undefined;
 }
 
@@ -90,7 +90,8 @@ export function readIfThere(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
     throw configError(`cannot read ${path}: ${fsProblem(e)}`);
   }
 }
