@@ -447,6 +447,20 @@ describe('the MFA session', { concurrency: 6 }, () => {
     assert.equal(w.server.calls.length, 0);
   });
 
+  test('--no-prompt with no code to be had runs no key source first: a credential_process is not started, exit 6', async (t) => {
+    const w = await mfaWorld(t);
+    const config = readFileSync(join(w.home, '.aws', 'config'), 'utf8');
+    const marker = join(tempDir(t), 'ran');
+    const keys = join(tempDir(t), 'keys.sh');
+    writeFileSync(keys, `#!/bin/sh\ntouch ${marker}\nprintf '{"Version": 1, "AccessKeyId": "${USER.accessKeyId}", "SecretAccessKey": "${USER.secretAccessKey}"}'\n`, { mode: 0o755 });
+    w.writeAws(`${config.replace(/source_profile = alice/g, 'source_profile = vault')}\n[profile vault]\ncredential_process = ${keys}\n`, '');
+    const r = await login(w, 'a', ['--no-prompt']);
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stderr, /--no-prompt/);
+    assert.equal(existsSync(marker), false, 'the credential_process ran');
+    assert.equal(w.server.calls.length, 0);
+  });
+
   test('logout forgets the role session but keeps the MFA session; logout --all removes it too', async (t) => {
     const w = await mfaWorld(t);
     ok(await login(w, 'a', ['--token-code', w.code()]));

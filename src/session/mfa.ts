@@ -24,6 +24,8 @@ export interface CodeSource {
   spent(code: string): void;
   /** AWS refused the code: it was not taken, so a retyped code is AWS's to judge again. */
   refused(code: string): void;
+  /** Throw at once when no code can be had at all (--no-prompt without --token-code), before keys or the SDK load. */
+  check(): void;
 }
 
 /** The code source for these settings. Nothing is asked or run until next() is called. */
@@ -32,6 +34,9 @@ export function codeSource(s: Settings, ctx: Context, folder: VerifiedFolder | u
   let asked = 0;
   const fromPrompt = s.tokenCode === undefined && s.mfaProcess === undefined;
   return {
+    check() {
+      if (s.noPrompt && s.tokenCode === undefined) throw mfaError(NO_PROMPT);
+    },
     async next(retry) {
       if (retry && (!fromPrompt || asked >= TRIES)) throw retry;
       if (retry) ctx.note(retry.message);

@@ -231,11 +231,13 @@ class Orchestrator {
   private async withCode(call: CodedCall): Promise<Session> {
     // The SDK loads while the user reads the prompt and types;
     // without a terminal the prompt fails first and the load never matters.
+    const codes: CodeSource = codeSource(this.s, this.ctx, this.folder);
+    // Without a way to a code (a renewal with --no-prompt), nothing is loaded or run first.
+    codes.check();
     const loading = this.sts.loadSdk();
     loading.catch(() => {});
     // The keys that will sign (keyring, credential_process) before the code: a missing key must not cost one.
     await loadKeys(this.s.source, this.ctx.env);
-    const codes: CodeSource = codeSource(this.s, this.ctx, this.folder);
     let retry: RejectedCodeError | undefined;
     for (;;) {
       const code = await codes.next(retry);
