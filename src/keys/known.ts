@@ -6,7 +6,7 @@
 // is there) and the access key id goes into the cache key (so a key moved
 // from ~/.aws/credentials into the keyring keeps its cached sessions, and a
 // rotated key does not), all without loading the native addon.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { homeDir } from '../platform.js';
 import { writePrivate } from '../store/private-files.js';
@@ -24,9 +24,12 @@ function knownFile(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.p
 
 /** The profiles with keys in the keyring; a missing or unreadable file is none (the keyring is then the last resort). */
 export function readKnown(env: NodeJS.ProcessEnv): Known {
+  const file = knownFile(env);
   let text: string;
+  // Most setups have no such file: asked first, since a failed read's error costs more than the stat.
+  if (!statSync(file, { throwIfNoEntry: false })) return {};
   try {
-    text = readFileSync(knownFile(env), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return {};
   }

@@ -12,7 +12,7 @@
 // bundled, the loader brought 40 KB of SDK config code onto the cached path
 // and cost about a tenth of the start-up budget. test/aws-files.test.ts runs
 // both over the same files, and the real aws CLI over the names.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { configError } from '../errors.js';
 import { homeDir } from '../platform.js';
@@ -43,6 +43,9 @@ export function loadAwsFiles(env: NodeJS.ProcessEnv): AwsFiles {
 /** A file that is not there is empty, as for the SDKs. Read synchronously:
  * node:fs/promises would add its own module loads to every start. */
 function readText(path: string): string {
+  // A missing file is common (keys in the keyring, no config yet): asked
+  // first, since the error a failed read throws costs more than the stat.
+  if (!statSync(path, { throwIfNoEntry: false })) return '';
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
