@@ -6,68 +6,85 @@ if (major < 20 || (major === 20 && minor < 19)) {
   process.stderr.write(`kops-mfa needs Node 20.19 or later (this is ${process.versions.node})\n`);
   process.exit(1);
 }
-// Runs dist/cli.cjs through node:vm with V8's code cache: the bytecode of
-// what a run compiled, taken after the run, kept in the private cache folder
-// (posix), so that the next start neither parses nor compiles the bundle.
-// Node 20 has no module.enableCompileCache, and a cache taken after the run
-// also holds the functions compiled lazily. A vm script cannot import() by
-// itself: the bundle calls __kmi_ instead (scripts/build.mjs).
+// Runs dist/cli.cjs (and, when the cached env declines, dist/main.cjs)
+// through node:vm with V8's code cache: the bytecode of what a run compiled,
+// taken after the run, kept per bundle in the private cache folder (posix),
+// so that the next start neither parses nor compiles the bundle. Node 20 has
+// no module.enableCompileCache, and a cache taken after the run also holds
+// the functions compiled lazily. A vm script cannot import() by itself: the
+// bundles call __kmi_ instead (scripts/build.mjs), and load each other with
+// __kml_.
 const fs = require('fs');
 const { join } = require('path');
 const { Script } = require('vm');
 const dist = join(__dirname, '..', 'dist');
-const file = join(dist, 'cli.cjs');
-const fd = fs.openSync(file, 'r');
-const st = fs.fstatSync(fd);
-const source = fs.readFileSync(fd, 'utf8');
-fs.closeSync(fd);
-// Which build the bytecode is of (V8 itself only checks the source's length):
-// a rewritten or replaced file has another inode or change time.
-const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
 const home = process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : process.env.HOME && `${process.env.HOME}/.cache`;
 const dir = process.platform !== 'win32' && home ? `${home}/kops-mfa` : undefined;
-const cacheFile = dir && `${dir}/code-${process.version}-${process.arch}.v8`;
 const uid = process.getuid?.();
 /** Only a file or folder of this user that nobody else can write is trusted: the cache is code. */
 const ours = (s, isType) => isType && s.uid === uid && (s.mode & 0o022) === 0;
+const kmi = (specifier) => import(`../dist/${specifier.slice(2)}`);
 
-let cachedData;
-try {
-  const cfd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+/** The whole of an open file, in one read where it can. */
+function readAll(fd, size) {
+  const bytes = Buffer.allocUnsafe(size);
+  let got = 0;
+  for (let n; got < size && (n = fs.readSync(fd, bytes, got, size - got, null)) > 0; ) got += n;
+  return bytes.subarray(0, got);
+}
+
+/** Run the bundle dist/`name` and give back its exports. */
+function load(name) {
+  const file = join(dist, name);
+  const fd = fs.openSync(file, 'r');
+  const st = fs.fstatSync(fd);
+  const source = readAll(fd, st.size).toString('latin1');
+  fs.closeSync(fd);
+  // Which build the bytecode is of (V8 itself only checks the source's length):
+  // a rewritten or replaced file has another inode or change time.
+  const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
+  const cacheFile = dir && `${dir}/code-${process.version}-${process.arch}-${name.replace(/\.cjs$/, '')}.v8`;
+  let cachedData;
   try {
-    const cs = fs.fstatSync(cfd);
-    const bytes = cs.size > header.length && ours(cs, cs.isFile()) ? fs.readFileSync(cfd) : undefined;
-    if (bytes?.subarray(0, header.length).equals(header)) cachedData = bytes.subarray(header.length);
-  } finally {
-    fs.closeSync(cfd);
-  }
-} catch {
-  // no cache yet, or not one to trust: compile
-}
-const script = new Script(`(function (exports, require, module, __filename, __dirname, __kmi_) {\n${source}\n})`, {
-  filename: file,
-  lineOffset: -1,
-  cachedData,
-});
-if (cacheFile && (!cachedData || script.cachedDataRejected)) {
-  process.once('exit', (code) => {
-    if (code !== 0) return;
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    const cfd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
-      const ds = fs.lstatSync(dir);
-      if (!ours(ds, ds.isDirectory())) return;
-      const wfd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-      try {
-        fs.writeSync(wfd, header);
-        fs.writeSync(wfd, script.createCachedData());
-      } finally {
-        fs.closeSync(wfd);
-      }
-      fs.renameSync(tmp, cacheFile);
-    } catch {
-      fs.rmSync(tmp, { force: true });
+      const cs = fs.fstatSync(cfd);
+      const bytes = cs.size > header.length && ours(cs, cs.isFile()) ? readAll(cfd, cs.size) : undefined;
+      if (bytes?.subarray(0, header.length).equals(header)) cachedData = bytes.subarray(header.length);
+    } finally {
+      fs.closeSync(cfd);
     }
+  } catch {
+    // no cache yet, or not one to trust: compile
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __kmi_, __kml_) {\n${source}\n})`, {
+    filename: file,
+    lineOffset: -1,
+    cachedData,
   });
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', (code) => {
+      if (code !== 0) return;
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        const ds = fs.lstatSync(dir);
+        if (!ours(ds, ds.isDirectory())) return;
+        const wfd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        try {
+          fs.writeSync(wfd, header);
+          fs.writeSync(wfd, script.createCachedData());
+        } finally {
+          fs.closeSync(wfd);
+        }
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        fs.rmSync(tmp, { force: true });
+      }
+    });
+  }
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require, mod, file, dist, kmi, load);
+  return mod.exports;
 }
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, require, mod, file, dist, (specifier) => import(`../dist/${specifier.slice(2)}`));
+
+load('cli.cjs');

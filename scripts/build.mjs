@@ -1,8 +1,13 @@
 // The bundles in dist/, and the esbuild options that make them (bench.ts
-// imports these options to rebuild cli.cjs with a source map):
-// - cli.cjs: kops-mfa, CommonJS, minified. Node starts a CommonJS entry
-//   without its ES module loader (about 25 ms at every start), and the cached
-//   path needs nothing else.
+// imports these options to rebuild them with a source map):
+// - cli.cjs: the entry, CommonJS, minified: the process guards and the
+//   cached `kops-mfa env` (src/cli/cached-env.ts), and nothing else. Node
+//   starts a CommonJS entry without its ES module loader (about 25 ms at
+//   every start).
+// - main.cjs: the rest of kops-mfa, CommonJS, minified, which the entry
+//   loads through bin/kops-mfa.cjs when the cached env declines. Modules both
+//   need are in both; no object passes from one to the other but plain
+//   functions and data (src/context.ts's BaseContext).
 // - sdk.mjs: the AWS SDK, an ES module that sts.ts imports only when an STS
 //   call is due. --main-fields=module,main avoids the "Dynamic require of
 //   node:https" crash of a plain ESM bundle of the SDK; the banner gives the
@@ -62,36 +67,40 @@ export const separate = {
 };
 
 /**
- * bin/kops-mfa.cjs runs cli.cjs as a node:vm script (for V8's code cache),
- * which cannot import() by itself: each import("./…") of the bundle becomes
- * __kmi_("./…"), the bin's import(). Same length, so columns and the source
- * map stay right.
+ * bin/kops-mfa.cjs runs cli.cjs and main.cjs as node:vm scripts (for V8's
+ * code cache), which cannot import() by themselves: each import("./…") of a
+ * bundle becomes __kmi_("./…"), the bin's import(). Same length, so columns
+ * and the source map stay right. The entry imports nothing. The bin reads
+ * the bundles as latin1, the cheapest decoding: esbuild's output is ASCII
+ * (its default charset), and this checks it.
  */
-export function finishCli(text) {
+export function finishCli(text, { imports }) {
   const out = text.replaceAll('import("./', '__kmi_("./');
-  if (out === text || /\bimport\(/.test(out)) throw new Error('cli.cjs: expected import("./…") calls only, and at least one');
+  if (/\bimport\(/.test(out) || imports !== (out !== text)) throw new Error(`expected ${imports ? 'import("./…") calls only, and at least one' : 'no import()'}`);
+  if (/[^\x00-\x7f]/.test(out)) throw new Error('a bundle that is not ASCII: bin/kops-mfa.cjs reads it as latin1');
   return out;
 }
 
 // @napi-rs/keyring is a native addon, the one runtime dependency: never
 // bundled; src/keys/keyring.ts only resolves its path and a child process loads it.
-export const cliOptions = {
-  ...common,
-  entryPoints: ['src/cli/entry.ts'],
-  outfile: 'dist/cli.cjs',
-  format: 'cjs',
-  plugins: [separate],
-  external: ['@napi-rs/keyring'],
-};
+const cjs = { ...common, format: 'cjs', plugins: [separate], external: ['@napi-rs/keyring'] };
+
+/** The two bundles bin/kops-mfa.cjs runs, and whether each may import() another. */
+export const CLI_BUNDLES = [
+  { options: { ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs' }, imports: false },
+  { options: { ...cjs, entryPoints: ['src/cli/run.ts'], outfile: 'dist/main.cjs' }, imports: true },
+];
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   rmSync(new URL('dist', root), { recursive: true, force: true });
   const results = await Promise.all([
-    build(cliOptions).then((result) => {
-      const cli = new URL('dist/cli.cjs', root);
-      writeFileSync(cli, finishCli(readFileSync(cli, 'utf8')));
-      return result;
-    }),
+    ...CLI_BUNDLES.map(({ options, imports }) =>
+      build(options).then((result) => {
+        const out = new URL(options.outfile, root);
+        writeFileSync(out, finishCli(readFileSync(out, 'utf8'), { imports }));
+        return result;
+      }),
+    ),
     ...[
       ['src/session/sdk.ts', 'dist/sdk.mjs'],
       ['src/keys/iam-sdk.ts', 'dist/iam.mjs'],

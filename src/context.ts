@@ -2,10 +2,10 @@
 // demo can swap the clock, the prompt or stdout without touching the commands.
 import type { Prompt } from './session/prompt.js';
 
-export interface Context {
+/** Everything but the prompt: all that runs before a code could be asked for (the entry, the cached env). */
+export interface BaseContext {
   env: NodeJS.ProcessEnv;
   now: () => Date;
-  prompt: Prompt;
   /** A line for the user on stderr, prefixed "kops-mfa: ". */
   note: (message: string) => void;
   /** --debug / KOPS_MFA_DEBUG only; never given a secret. */
@@ -14,6 +14,10 @@ export interface Context {
   stdout: (text: string) => Promise<void>;
   /** Whether stdout is a terminal: statements printed there would be secrets in the scrollback that change nothing. Absent: not a terminal. */
   stdoutIsTerminal?: () => boolean;
+}
+
+export interface Context extends BaseContext {
+  prompt: Prompt;
 }
 
 /** What a command hands back: text for stdout (written once, by main), and the exit code. */

@@ -1,6 +1,7 @@
-// bin/kops-mfa.cjs keeps V8's code cache of dist/cli.cjs in the private cache
-// folder: written after a successful run, used while it is of the same build
-// and Node, and never trusted when someone else could have written it.
+// bin/kops-mfa.cjs keeps V8's code cache of each bundle it runs (dist/cli.cjs,
+// the entry, and dist/main.cjs, the rest) in the private cache folder:
+// written after a successful run, used while it is of the same build and
+// Node, and never trusted when someone else could have written it.
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,21 +12,25 @@ function home(t: TestContext, bin = BIN) {
   const dir = tempDir(t, 'kops-mfa-home-');
   const cache = join(dir, '.cache', 'kops-mfa');
   mkdirSync(cache, { recursive: true, mode: 0o700 });
-  const file = join(cache, `code-${process.version}-${process.arch}.v8`);
+  // --version runs both bundles: the entry, then main.cjs (the cached env declines).
+  const file = join(cache, `code-${process.version}-${process.arch}-main.v8`);
+  const entryFile = join(cache, `code-${process.version}-${process.arch}-cli.v8`);
   const env = { PATH: process.env.PATH, HOME: dir };
   const version = async () => ok(await run(process.execPath, [bin, '--version'], { env })).stdout;
-  return { file, version };
+  return { file, entryFile, version };
 }
 
-test('a run writes the code cache (0600, for this build and Node); the next run uses it and leaves it alone', async (t) => {
+test('a run writes the code cache of each bundle (0600, for this build and Node); the next run uses them and leaves them alone', async (t) => {
   const h = home(t);
   const printed = await h.version();
-  const first = statSync(h.file);
-  assert.equal(first.mode & 0o777, 0o600);
-  assert.match(readFileSync(h.file).subarray(0, 200).toString('latin1'), new RegExp(`^${process.version.replace(/\./g, '\\.')} \\d+ \\d+ [\\d.]+ [\\d.]+\\n`));
-  assert.equal(await h.version(), printed);
-  const second = statSync(h.file);
-  assert.deepEqual([second.ino, second.mtimeMs], [first.ino, first.mtimeMs], 'an accepted cache is not written again');
+  for (const file of [h.file, h.entryFile]) {
+    const first = statSync(file);
+    assert.equal(first.mode & 0o777, 0o600);
+    assert.match(readFileSync(file).subarray(0, 200).toString('latin1'), new RegExp(`^${process.version.replace(/\./g, '\\.')} \\d+ \\d+ [\\d.]+ [\\d.]+\\n`));
+    assert.equal(await h.version(), printed);
+    const second = statSync(file);
+    assert.deepEqual([second.ino, second.mtimeMs], [first.ino, first.mtimeMs], 'an accepted cache is not written again');
+  }
 });
 
 test('a damaged code cache is replaced, and the run is the same', async (t) => {
@@ -63,7 +68,7 @@ test('a rebuilt bundle of the same length runs as built, not from the bytecode o
   const h = home(t, join(pkg, 'bin', 'kops-mfa.cjs'));
   const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
   assert.equal(await h.version(), `${version}\n`);
-  const bundle = join(pkg, 'dist', 'cli.cjs');
+  const bundle = join(pkg, 'dist', 'main.cjs');
   const other = version.replace(/\d/g, '9');
   const text = readFileSync(bundle, 'utf8');
   assert.ok(text.includes(JSON.stringify(version)));

@@ -429,7 +429,7 @@ test('the aws CLI (botocore container provider) gets its credentials from the en
 });
 
 test('importing the module loads neither node:http nor node:crypto; starting a server does', async (t) => {
-  // Bundled to CommonJS as dist/cli.cjs would carry it, then required in a fresh node.
+  // Bundled to CommonJS as dist/main.cjs would carry it, then required in a fresh node.
   const dir = tempDir(t);
   await build({
     entryPoints: [join(ROOT, 'src', 'exec', 'credential-server.ts')],

@@ -15,7 +15,7 @@ import { BIN, ok, ROOT, run, runCli, tempDir } from './support/helpers.ts';
 import { runMain, type MainResult } from './support/run-main.ts';
 import { spawnPty } from './support/pty.ts';
 import { exported } from './support/kops-mfa.ts';
-import { servingMinimumSeconds } from '../src/session/session.ts';
+import { servingMinimumSeconds } from '../src/session/serving.ts';
 import type { Settings } from '../src/settings/config.ts';
 
 const ROLE_B = `arn:aws:iam::${ACCOUNT}:role/kops-admin`;

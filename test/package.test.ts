@@ -14,7 +14,7 @@ test('the tarball has the bin, the bundles and every snippet, and one runtime de
   assert.equal(r.code, 0, r.stderr);
   const [info] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
   const files = (info?.files ?? []).map((f) => f.path);
-  for (const f of ['bin/kops-mfa.cjs', 'dist/cli.cjs', 'dist/sdk.mjs', 'dist/iam.mjs', 'shells/kops-mfa.bash', 'shells/kops-mfa.zsh', 'shells/kops-mfa.fish', 'shells/kops-mfa.ps1', 'README.md', 'package.json']) {
+  for (const f of ['bin/kops-mfa.cjs', 'dist/cli.cjs', 'dist/main.cjs', 'dist/sdk.mjs', 'dist/iam.mjs', 'shells/kops-mfa.bash', 'shells/kops-mfa.zsh', 'shells/kops-mfa.fish', 'shells/kops-mfa.ps1', 'README.md', 'package.json']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/')), 'no sources or tests');
@@ -39,16 +39,19 @@ test('the package runs without node_modules; the cached path loads neither the S
   const preload = join(pkg, 'loads.cjs');
   writeFileSync(
     preload,
-    "const { appendFileSync, writeFileSync } = require('node:fs');\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n" +
+    "const fs = require('node:fs');\nconst { appendFileSync, writeFileSync } = fs;\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n" +
+      // Which bundles of dist/ the bin opens (it reads them with fs.openSync).
+      "const openSync = fs.openSync;\nfs.openSync = function (file, ...rest) { if (/\\/dist\\/[^/]+\\.cjs$/.test(String(file))) appendFileSync(process.env.KOPS_MFA_TEST_LOADS + '.bundles', `${String(file).replace(/.*\\//, '')}\\n`); return openSync.call(this, file, ...rest); };\n" +
       "process.once('exit', () => writeFileSync(process.env.KOPS_MFA_TEST_LOADS + '.builtins', process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).join('\\n')));\n",
   );
   const w = await world(t);
   const loads = join(pkg, 'loads.log');
   const kopsMfa = async (args: string[]) => {
     writeFileSync(loads, '');
+    writeFileSync(`${loads}.bundles`, '');
     const r = ok(await run(process.execPath, [join(pkg, 'bin', 'kops-mfa.cjs'), ...args], { env: { ...w.env, NODE_OPTIONS: `--require=${preload}`, KOPS_MFA_TEST_LOADS: loads } }));
     const builtins = readFileSync(`${loads}.builtins`, 'utf8').split('\n').map((m) => m.slice('NativeModule '.length));
-    return { ...r, loaded: readFileSync(loads, 'utf8'), builtins };
+    return { ...r, loaded: readFileSync(loads, 'utf8'), builtins, bundles: readFileSync(`${loads}.bundles`, 'utf8') };
   };
 
   const login = await kopsMfa(['env', '--shell', 'bash', '--token-code', w.code()]);
@@ -57,6 +60,8 @@ test('the package runs without node_modules; the cached path loads neither the S
   const cached = await kopsMfa(['env', '--shell', 'bash']);
   assert.match(cached.stderr, /, from the cache$/m);
   assert.equal(cached.loaded, '', 'the cached path loads no SDK and no native addon');
+  assert.equal(cached.bundles, 'cli.cjs\n', 'the cached path runs the entry bundle only');
+  assert.equal(login.bundles, 'cli.cjs\nmain.cjs\n', 'the control: a login declines the cached env, then runs the rest');
   // Nor the built-ins a command, a server or a prompt needs: each costs every start milliseconds.
   const heavy = ['child_process', 'net', 'http', 'https', 'crypto', 'readline', 'stream', 'tty', 'os', 'worker_threads'];
   assert.deepEqual(cached.builtins.filter((m) => heavy.includes(m)), [], `built-ins on the cached path: ${cached.builtins.filter((m) => !m.startsWith('internal/')).join(', ')}`);

@@ -786,7 +786,7 @@ test('init with an unknown shell is a usage error listing the choices', () => {
   assert.throws(() => snippetPath('csh'), KopsMfaError);
 });
 
-test('the built CLI, installed elsewhere, prints the snippets it ships (the __dirname path of dist/cli.cjs)', async (t) => {
+test('the built CLI, installed elsewhere, prints the snippets it ships (the __dirname path of dist/main.cjs)', async (t) => {
   // A copy laid out as npm installs the package, away from the work tree.
   const prefix = tempDir(t);
   const pkg = join(prefix, 'lib', 'node_modules', 'kops-mfa');

@@ -12,6 +12,7 @@ import { commands, type Entry } from './commands/index.js';
 import { completeCommand } from './commands/complete.js';
 import { VERSION } from '../version.js';
 import { didYouMean } from './suggest.js';
+import { finish } from './output.js';
 
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
   const entries = commands(ctx);
@@ -88,21 +89,6 @@ async function runWithCac(entries: Entry[], named: Entry | undefined, args: stri
   }
   await cli.runMatchedCommand();
   return outcome;
-}
-
-/** The one write to stdout, and the exit code. */
-async function finish(outcome: Outcome, ctx: Context): Promise<number> {
-  if (outcome.stdout !== undefined) {
-    try {
-      await ctx.stdout(outcome.stdout);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // A reader that went away (`| head`) is no failure worth a line; anything else is.
-      if (code !== 'EPIPE') ctx.note(`cannot write the output: ${code === 'ENOSPC' ? 'no space left on the device' : printable(String((e as Error).message))}`);
-      return ExitCode.general;
-    }
-  }
-  return outcome.code ?? ExitCode.ok;
 }
 
 /** An unknown command, with the nearest known one, else the list. */

@@ -83,6 +83,9 @@ export const SHELL_OPTION: OptionSpec = { name: 'shell', value: '<shell>', help:
 /** env and logout: statements even when stdout is a terminal. */
 export const PRINT_OPTION: OptionSpec = { name: 'print', help: 'Print the statements even when stdout is a terminal' };
 
+/** env's options (the cached env reads the same). */
+export const ENV_OPTIONS: readonly OptionSpec[] = [SHELL_OPTION, PRINT_OPTION, ...LOGIN_OPTIONS];
+
 export const LOGOUT_OPTIONS: readonly OptionSpec[] = [
   { ...PROFILE, help: 'Forget the sessions of this profile', fallback: 'the logged-in one' },
   { name: 'all', help: 'Forget every cached session, MFA sessions included' },

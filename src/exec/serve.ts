@@ -12,7 +12,7 @@ import type { Flags } from '../cli/options.js';
 import { printable } from '../printable.js';
 import type { Platform } from '../platform.js';
 import type { CacheEntry } from '../store/cache.js';
-import { servingMinimumSeconds } from '../session/session.js';
+import { servingMinimumSeconds } from '../session/serving.js';
 import { withSession, type WithSession } from '../cli/commands/with-session.js';
 import { runChild } from './child.js';
 import { writeChildAwsFiles } from './child-aws-files.js';

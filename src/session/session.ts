@@ -7,8 +7,9 @@
 // it without a code, so a code is asked only when the MFA session ran out.
 import type { Settings } from '../settings/config.js';
 import type { Context } from '../context.js';
-import { credibleExpiry, secondsLeft } from './credentials.js';
-import { cacheFile, mfaSessionFile, openCache, readEntry, sweep, writeEntry, type CacheEntry, type VerifiedFolder } from '../store/cache.js';
+import { secondsLeft } from './credentials.js';
+import { openCache, sweep, writeEntry, type CacheEntry, type VerifiedFolder } from '../store/cache.js';
+import { fromCache, MFA_SESSION_MARGIN_SECONDS, readSession, sessionFiles, type Obtained } from './cached.js';
 import { CacheError, networkError, RejectedCodeError } from '../errors.js';
 import { envValueProblem } from '../env-limits.js';
 import { lock } from '../store/lock.js';
@@ -16,18 +17,6 @@ import { codeSource, type CodeSource } from './mfa.js';
 import { loadKeys } from '../keys/source.js';
 import { currentTerminalPlatform, deferTermination } from './tty.js';
 import { loadSdk, mfaSessionWithCode, roleFromMfaSession, sessionWithCode, type OnSend, type Session } from './sts.js';
-
-export interface Obtained {
-  /** The session to export. */
-  entry: CacheEntry;
-  /** How it was had: from the cache, renewed from the MFA session without a code, or with a code. */
-  how: 'cache' | 'renewed' | 'code';
-  /** The MFA session it came from, if any. */
-  mfa?: CacheEntry | undefined;
-}
-
-/** An MFA session is used to assume a role while it has this much left. */
-const MFA_SESSION_MARGIN_SECONDS = 60;
 
 /** The STS calls the orchestrator makes: sts.ts's, or a test's stand-ins. */
 export interface StsCalls {
@@ -38,30 +27,6 @@ export interface StsCalls {
 }
 
 const STS: StsCalls = { sessionWithCode, mfaSessionWithCode, roleFromMfaSession, loadSdk };
-
-/** botocore refreshes credentials with 15 minutes left: whatever serves an SDK hands out more than that when it can. */
-const SERVE_MIN_SECONDS = 15 * 60;
-
-/**
- * How many seconds a role session must have left to be served to an SDK
- * (credential-process, exec's endpoint) when a new one needs no code. The
- * 15-minute rule holds only when a session lasts long enough to serve under
- * it for as long again (30 minutes); a shorter one is served as it was
- * issued, until the usual minimum, so a fresh session is never renewed at once.
- */
-export function servingMinimumSeconds(s: Settings): number {
-  return servingRuleFits(s) ? Math.max(s.minRemainingSeconds, SERVE_MIN_SECONDS) : s.minRemainingSeconds;
-}
-
-/** Whether the role sessions last long enough for the 15-minute rule; if not, say so once (see servingNote). */
-export function servingRuleFits(s: Settings): boolean {
-  return s.durationSeconds >= 2 * SERVE_MIN_SECONDS;
-}
-
-/** The note for a duration too short for the 15-minute rule. */
-export function servingNote(s: Settings): string {
-  return `duration_seconds ${s.durationSeconds} is under 30 min: SDKs will call kops-mfa at each use; set ${2 * SERVE_MIN_SECONDS} or more`;
-}
 
 interface ObtainOptions {
   /** Reuse a cached session only while it has more than this left (default: the settings' minimum). */
@@ -115,14 +80,13 @@ class Orchestrator {
     this.ctx.note(message);
   };
 
+  private get reading() {
+    return { warn: this.warn, repair: true, ctx: this.ctx };
+  }
+
   /** A file of the cache, while the cache can be used (a failed lock gives it up for this run). */
   private read(file: string | undefined, minSeconds: number): CacheEntry | undefined {
-    if (!file || !this.dir) return undefined;
-    const e = readEntry(file, this.warn);
-    // An expiry further away than any session lasts is no session (a damaged clock or file).
-    const ok = e !== undefined && secondsLeft(e.credentials, this.ctx.now()) > minSeconds && credibleExpiry(e.credentials.expiration, this.ctx.now());
-    this.ctx.debug(`cache ${ok ? 'hit' : 'miss'}: ${file}`);
-    return ok ? e : undefined;
+    return this.dir ? readSession(file, minSeconds, this.reading) : undefined;
   }
 
   private save(file: string | undefined, entry: CacheEntry): void {
@@ -177,12 +141,10 @@ class Orchestrator {
   async run(): Promise<Obtained> {
     const { s } = this;
     const usesMfaSession = s.mfaSessionSeconds > 0;
-    const roleFile = this.dir && !(usesMfaSession && !s.roleArn) ? cacheFile(this.dir, s) : undefined;
-    const mfaFile = this.dir && usesMfaSession ? mfaSessionFile(this.dir, s) : undefined;
-    if (!s.refresh) {
-      const hit = this.read(roleFile ?? mfaFile, this.minRemaining);
-      // A role session from the cache still names its MFA session: exec renews from it.
-      if (hit) return { entry: hit, how: 'cache', mfa: roleFile && mfaFile ? this.read(mfaFile, MFA_SESSION_MARGIN_SECONDS) : undefined };
+    const { role: roleFile, mfa: mfaFile } = this.dir ? sessionFiles(this.dir, s) : {};
+    if (!s.refresh && this.dir) {
+      const hit = fromCache({ role: roleFile, mfa: mfaFile }, this.minRemaining, this.reading);
+      if (hit) return hit;
     }
     // Without an MFA session the code buys the session itself; without a role, the MFA session is it.
     if (!usesMfaSession) return this.boughtWithCode(roleFile, this.minRemaining, (code, onSend) => this.sts.sessionWithCode(s, this.ctx.env, code, onSend));

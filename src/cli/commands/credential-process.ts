@@ -2,7 +2,7 @@
 // reads from a profile's credential_process. The SDKs run it again when
 // Expiration passes (botocore already 15 minutes before), so with an MFA
 // session a session is renewed first, without a code, by the serving rule
-// (session.ts servingMinimumSeconds). Without one, or once it has ended, the
+// (serving.ts servingMinimumSeconds). Without one, or once it has ended, the
 // usual reuse window applies, since a renewal would mean a prompt.
 import type { Context, Outcome } from '../../context.js';
 import { ExitCode, KopsMfaError } from '../../errors.js';

@@ -2,7 +2,7 @@
 // option table), examples and the function that runs it. main.ts registers
 // them with cac; each command's body lives in its own module.
 import type { Context, Outcome } from '../../context.js';
-import { KEYS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, SETUP_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
+import { ENV_OPTIONS, KEYS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, SETUP_OPTIONS, SHELL_OPTION, STATUS_OPTIONS, type Flags, type OptionSpec } from '../options.js';
 import { usageError } from '../../errors.js';
 import { envCommand } from './env.js';
 import { CONSOLE_OPTIONS, DOCTOR_OPTIONS, PRINT_OPTION } from '../options.js';
@@ -34,7 +34,7 @@ export const commands = (ctx: Context): Entry[] => [
     raw: 'env',
     usage: 'env [options]',
     description: 'Log in with MFA and print statements that set the session in your shell',
-    options: [SHELL_OPTION, PRINT_OPTION, ...LOGIN_OPTIONS],
+    options: ENV_OPTIONS,
     examples: ['eval "$(kops-mfa env)"', 'kops-mfa env --shell fish | source', 'kops-mfa env --shell powershell | Out-String | Invoke-Expression'],
     action: (flags) => {
       refuseTerminal(flags, ctx);

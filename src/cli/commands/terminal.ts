@@ -3,7 +3,7 @@
 // and change nothing. There, unless --print asks for them, env stops before
 // any code is asked for, and logout (which has forgotten the cache by then)
 // prints nothing; each says in one line how to apply the statements.
-import type { Context, Outcome } from '../../context.js';
+import type { BaseContext, Outcome } from '../../context.js';
 import { usageError } from '../../errors.js';
 import type { Flags } from '../options.js';
 import { printable } from '../../printable.js';
@@ -16,15 +16,15 @@ function howToApply(command: 'env' | 'logout', flags: Flags): string {
   return `use ${fn}${profile} or eval "$(kops-mfa ${command}${more})"`;
 }
 
-const atTerminal = (flags: Flags, ctx: Context) => ctx.stdoutIsTerminal?.() === true && flags.print !== true;
+const atTerminal = (flags: Flags, ctx: BaseContext) => ctx.stdoutIsTerminal?.() === true && flags.print !== true;
 
 /** Before env logs in: refuse, in one line, when stdout is a terminal. */
-export function refuseTerminal(flags: Flags, ctx: Context): void {
+export function refuseTerminal(flags: Flags, ctx: BaseContext): void {
   if (atTerminal(flags, ctx)) throw usageError(`a terminal is not a shell: ${howToApply('env', flags)}`);
 }
 
 /** After logout forgot the cache: no statements to a terminal, one line instead. */
-export function logoutOutput(flags: Flags, ctx: Context, outcome: Outcome): Outcome {
+export function logoutOutput(flags: Flags, ctx: BaseContext, outcome: Outcome): Outcome {
   if (!atTerminal(flags, ctx)) return outcome;
   ctx.note(`to clear this shell: ${howToApply('logout', flags)}`);
   return { ...outcome, stdout: undefined };

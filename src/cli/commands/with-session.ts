@@ -1,15 +1,13 @@
-// What env, exec and credential-process share: settings, a session, and the
-// statements that put it into a shell.
-import type { CacheEntry } from '../../store/cache.js';
-import { loadAwsFiles } from '../../settings/aws-files.js';
-import { resolveSettings, type Settings } from '../../settings/config.js';
+// What env, exec, credential-process and console share: settings, a session
+// (from the cache, or through the orchestrator), and the statements that put
+// it into a shell.
+import type { Settings } from '../../settings/config.js';
 import type { Context } from '../../context.js';
-import { formatLeft, until } from '../../session/credentials.js';
-import { loginOps, type EnvOp } from '../../shell/env-ops.js';
+import type { EnvOp } from '../../shell/env-ops.js';
 import type { Flags } from '../options.js';
-import { printable } from '../../printable.js';
-import { redactUrl, shortened } from '../../errors.js';
-import { obtainSession, servingMinimumSeconds, servingNote, servingRuleFits, type Obtained } from '../../session/session.js';
+import type { Obtained } from '../../session/cached.js';
+import { obtainSession } from '../../session/session.js';
+import { loginSettings, sessionOps, type SessionOptions } from './session-steps.js';
 
 export interface WithSession {
   settings: Settings;
@@ -17,56 +15,8 @@ export interface WithSession {
   ops: EnvOp[];
 }
 
-interface SessionOptions {
-  /** No note at all. */
-  quiet?: boolean;
-  /** A note only when a code was typed (exec). */
-  quietReuse?: boolean;
-  /** Serving an SDK (credential-process, exec's endpoint): with an MFA session, renew silently by the serving rule. */
-  serving?: boolean;
-  /** An MFA session this process holds (exec without the cache). */
-  mfa?: CacheEntry | undefined;
-  /** Say when the role sessions are too short for the serving rule (with serving, too). */
-  warnShortSessions?: boolean;
-}
-
 export async function withSession(flags: Flags, ctx: Context, opts: SessionOptions = {}): Promise<WithSession> {
-  const quiet = opts.quiet || flags.quiet === true;
-  const settings = resolveSettings(flags, ctx.env, loadAwsFiles(ctx.env));
-  // A profile named with --profile beat these variables: say so, in one line.
-  if (!quiet && settings.ignoredVariables.length > 0) {
-    ctx.note(`--profile ${printable(shortened(settings.profile))} overrides ${settings.ignoredVariables.join(', ')}`);
-  }
-  const withMfa = settings.mfaSessionSeconds > 0;
-  const minRemainingSeconds = withMfa && opts.serving ? servingMinimumSeconds(settings) : settings.minRemainingSeconds;
-  ctx.debug(
-    `profile ${settings.profile}; ${settings.roleArn ? `role ${settings.roleArn}` : 'GetSessionToken'}; MFA ${settings.serialNumber}; ` +
-      `source keys ${settings.source.accessKeyId ?? '(read when needed)'} from ${settings.source.origin}; region ${settings.region}` +
-      (settings.endpoint ? `; endpoint ${redactUrl(settings.endpoint)}` : '') +
-      (settings.mfaSessionSeconds ? `; MFA session ${settings.mfaSessionSeconds} s` : ''),
-  );
+  const { settings, minRemainingSeconds } = loginSettings(flags, ctx, opts);
   const obtained = await obtainSession(settings, ctx, { minRemainingSeconds, mfa: opts.mfa });
-  const { entry, mfa, how } = obtained;
-  // Once per code typed (not at each renewal): the sessions are too short for the SDKs' refresh rule.
-  if ((opts.serving || opts.warnShortSessions) && withMfa && how === 'code' && !servingRuleFits(settings)) ctx.note(servingNote(settings));
-  if (!quiet && how !== 'cache' && settings.requestedDurationSeconds > settings.durationSeconds) {
-    ctx.note(
-      `a role session from an MFA session lasts at most ${settings.durationSeconds} s (AWS's limit), not ${settings.requestedDurationSeconds}`,
-    );
-  }
-  ctx.debug(`session (${how}): ${entry.arn ?? entry.roleArn ?? `profile ${settings.profile}`}, ${until(entry.credentials.expiration, ctx.now())}`);
-  if (!quiet && !(opts.quietReuse && how !== 'code')) {
-    // One short line: the role's name, not its ARN (that is in --debug and status).
-    const what = { cache: ', from the cache', renewed: ', no code needed', code: '' }[how];
-    const mfaLeft = mfa ? `; MFA session ${formatLeft(mfa.credentials.expiration, ctx.now())} left` : '';
-    ctx.note(`${printable(sessionName(entry.arn, entry.roleArn, settings.profile))} ${until(entry.credentials.expiration, ctx.now())}${what}${mfaLeft}`);
-  }
-  const ops = loginOps(entry.credentials, { profile: settings.profile, region: settings.exportRegion, kops: settings.kops, env: ctx.env });
-  return { settings, obtained, ops };
-}
-
-/** "kops-admin session" from the assumed-role ARN (or the role ARN); "session of profile P" without a role. */
-function sessionName(arn: string | undefined, roleArn: string | undefined, profile: string): string {
-  const role = /:assumed-role\/([^/]+)\//.exec(arn ?? '')?.[1] ?? roleArn?.split('/').at(-1);
-  return role ? `${role} session` : `session of profile ${profile}`;
+  return { settings, obtained, ops: sessionOps(flags, ctx, opts, settings, obtained) };
 }
