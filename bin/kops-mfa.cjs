@@ -25,7 +25,7 @@ const uid = process.getuid?.();
 const ours = (s, isType) => isType && s.uid === uid && (s.mode & 0o022) === 0;
 const kmi = (specifier) => import(`../dist/${specifier.slice(2)}`);
 
-/** The whole of an open file, in one read where it can. */
+/** The whole of an open file (of `size` bytes when it was opened), in one read where it can. */
 function readAll(fd, size) {
   const bytes = Buffer.allocUnsafe(size);
   let got = 0;
@@ -36,14 +36,15 @@ function readAll(fd, size) {
 /** Run the bundle dist/`name` and give back its exports. */
 function load(name) {
   const file = join(dist, name);
-  const fd = fs.openSync(file, 'r');
-  const st = fs.fstatSync(fd);
-  const source = readAll(fd, st.size).toString('latin1');
-  fs.closeSync(fd);
-  // Which build the bytecode is of (V8 itself only checks the source's length):
-  // a rewritten or replaced file has another inode or change time.
+  // One call reads it (readFileSync's utf8 path is native), between two stats:
+  // they say which build the bytecode is of (V8 itself only checks the
+  // source's length), and a file that changed while it was read gets none.
+  const st = fs.statSync(file);
+  const source = fs.readFileSync(file, 'utf8');
+  const again = fs.statSync(file);
+  const stable = st.ino === again.ino && st.size === again.size && st.mtimeMs === again.mtimeMs && st.ctimeMs === again.ctimeMs;
   const header = Buffer.from(`${process.version} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
-  const cacheFile = dir && `${dir}/code-${process.version}-${process.arch}-${name.replace(/\.cjs$/, '')}.v8`;
+  const cacheFile = stable && dir && `${dir}/code-${process.version}-${process.arch}-${name.replace(/\.cjs$/, '')}.v8`;
   let cachedData;
   try {
     const cfd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);

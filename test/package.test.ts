@@ -40,8 +40,8 @@ test('the package runs without node_modules; the cached path loads neither the S
   writeFileSync(
     preload,
     "const fs = require('node:fs');\nconst { appendFileSync, writeFileSync } = fs;\nconst dlopen = process.dlopen;\nprocess.dlopen = function (m, file, ...rest) { appendFileSync(process.env.KOPS_MFA_TEST_LOADS, `addon ${file}\\n`); return dlopen.call(this, m, file, ...rest); };\n" +
-      // Which bundles of dist/ the bin opens (it reads them with fs.openSync).
-      "const openSync = fs.openSync;\nfs.openSync = function (file, ...rest) { if (/\\/dist\\/[^/]+\\.cjs$/.test(String(file))) appendFileSync(process.env.KOPS_MFA_TEST_LOADS + '.bundles', `${String(file).replace(/.*\\//, '')}\\n`); return openSync.call(this, file, ...rest); };\n" +
+      // Which bundles of dist/ the bin reads, whichever way it opens them.
+      "for (const name of ['openSync', 'readFileSync']) { const real = fs[name]; fs[name] = function (file, ...rest) { if (/\\/dist\\/[^/]+\\.cjs$/.test(String(file))) appendFileSync(process.env.KOPS_MFA_TEST_LOADS + '.bundles', `${String(file).replace(/.*\\//, '')}\\n`); return real.call(this, file, ...rest); }; }\n" +
       "process.once('exit', () => writeFileSync(process.env.KOPS_MFA_TEST_LOADS + '.builtins', process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).join('\\n')));\n",
   );
   const w = await world(t);
