@@ -86,7 +86,7 @@ type Request =
 /** Where the addon is: resolved here, loaded only in the child. */
 function addonPath(): string {
   const { createRequire } = process.getBuiltinModule('node:module');
-  // dist/cli.cjs is CommonJS (__filename); under tsx the source is an ES module.
+  // dist/main.cjs is CommonJS (__filename); under tsx the source is an ES module.
   const from = typeof __filename === 'string' ? __filename : import.meta.url;
   try {
     return createRequire(from).resolve('@napi-rs/keyring');

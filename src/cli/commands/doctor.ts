@@ -119,10 +119,10 @@ function runtimeChecks(env: NodeJS.ProcessEnv, script: string, execPath: string)
   return checks;
 }
 
-/** The bin link and the script it runs (bin/kops-mfa.cjs next to dist/cli.cjs) count as the same install. */
+/** The bin link and the script it runs (bin/kops-mfa.cjs next to dist/cli.cjs and dist/main.cjs) count as the same install. */
 function sameBin(found: string, script: string): boolean {
-  const a = real(found).replace(/\/(bin\/kops-mfa(\.cjs)?|dist\/cli\.cjs)$/, '');
-  const b = real(script).replace(/\/(bin\/kops-mfa(\.cjs)?|dist\/cli\.cjs)$/, '');
+  const a = real(found).replace(/\/(bin\/kops-mfa(\.cjs)?|dist\/(?:cli|main)\.cjs)$/, '');
+  const b = real(script).replace(/\/(bin\/kops-mfa(\.cjs)?|dist\/(?:cli|main)\.cjs)$/, '');
   return a === b;
 }
 

@@ -31,13 +31,13 @@ let root: string | undefined;
 
 /**
  * The package root: the first directory at or above this module holding
- * package.json and shells/kops-mfa.bash. The module may run from src/commands
- * (tsx) or dist/cli.cjs (esbuild), so it walks up
+ * package.json and shells/kops-mfa.bash. The module may run from src/cli/commands
+ * (tsx) or dist/main.cjs (esbuild), so it walks up
  * rather than assuming a depth.
  */
 function packageRoot(): string {
   if (root !== undefined) return root;
-  // dist/cli.cjs is CommonJS (__dirname); under tsx the source is an ES module.
+  // dist/main.cjs is CommonJS (__dirname); under tsx the source is an ES module.
   const start = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; ) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'shells', 'kops-mfa.bash'))) {
