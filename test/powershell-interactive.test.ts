@@ -27,13 +27,18 @@ class Session extends ScreenSession {
     // PowerShell's console host asks the terminal where the cursor is
     // (ESC [6n) before it reads a line, and takes the first keys typed as the
     // answer when nothing answers; script(1) is no terminal emulator, so the
-    // test answers each query as one would.
-    let answered = 0;
-    const dsr = setInterval(() => {
-      const asked = this.pty.output.split('\x1b[6n').length - 1;
-      for (; answered < asked; answered++) this.pty.type('\x1b[1;1R');
-    }, 5);
-    t.after(() => clearInterval(dsr));
+    // test answers each query as one would, as soon as it arrives (the host
+    // waits for the answer at every key it reads).
+    const DSR = '\x1b[6n';
+    let tail = '';
+    this.pty.onOutput((chunk) => {
+      // A query may come split over two chunks: the end of the last one goes in front.
+      const text = tail + chunk;
+      const asked = text.split(DSR).length - 1;
+      for (let i = 0; i < asked; i++) this.pty.type('\x1b[1;1R');
+      const last = text.lastIndexOf(DSR);
+      tail = text.slice(last === -1 ? 0 : last + DSR.length).slice(-(DSR.length - 1));
+    });
   }
   mfaPrompt(from: number, n = 1) {
     return this.asking(MFA_PROMPT, from, n);

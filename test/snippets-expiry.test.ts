@@ -8,9 +8,13 @@
 // Nothing here is timed: the costs are measured by `npm run bench`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { once, EventEmitter } from 'node:events';
+import { constants, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { IssuedCredentials } from '../scripts/sts-server.ts';
 import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult } from './support/helpers.ts';
 import { BASH, FISH, ZSH, fishQuote, type Shell } from './support/shells.ts';
 import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './support/world.ts';
@@ -37,24 +41,120 @@ interface Rig {
   starts(): number;
   /** The AWS_ACCESS_KEY_ID each kops run got. */
   kopsKeys(): string[];
+  /** Resolves once the STS server has taken a request for which `ok()` holds (checked now, then at each request). */
+  untilServer(ok: () => boolean): Promise<void>;
+  /** The prompt hook's background renewals in this rig's TMPDIR. */
+  renewals: Renewals;
 }
 
 async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: NodeJS.ProcessEnv = {}): Promise<Rig> {
-  const w = await world(t, opts);
+  const requests = new EventEmitter();
+  const w = await world(t, { ...opts, onCall: () => requests.emit('call') });
   w.writeAws(CONFIG, DEFAULT_CREDENTIALS);
   const dir = tempDir(t, 'kops-mfa-fast-');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
+  // The hook's renewals make their folders here, where the test sees them end.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
   kopsMfaShim(bin, 'echo "$*" >>"$KMFA_T/starts"\n');
   writeFileSync(join(bin, 'kops'), `#!/bin/sh\necho "\${AWS_ACCESS_KEY_ID-unset}" >>"$KMFA_T/kops"\n`, { mode: 0o755 });
   const lines = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean) : []);
   return {
     w,
     dir,
-    env: { ...w.env, PATH: `${bin}:${w.env.PATH}`, KMFA_T: dir, T: dir, TERM: 'dumb', XDG_CONFIG_HOME: join(w.home, '.config'), XDG_DATA_HOME: join(w.home, '.local', 'share'), ...extraEnv },
+    env: { ...w.env, PATH: `${bin}:${w.env.PATH}`, KMFA_T: dir, T: dir, TMPDIR: tmp, TERM: 'dumb', XDG_CONFIG_HOME: join(w.home, '.config'), XDG_DATA_HOME: join(w.home, '.local', 'share'), ...extraEnv },
     starts: () => lines('starts').length,
     kopsKeys: () => lines('kops'),
+    async untilServer(ok) {
+      while (!ok()) await once(requests, 'call');
+    },
+    renewals: new Renewals(t, tmp),
   };
+}
+
+/**
+ * The prompt hook's background renewals, seen where they live: each makes a
+ * kops-mfa-renew.* folder in TMPDIR, writes its exit status to `rc` in it
+ * when it ends, and a later prompt reads that and removes the folder. Seen
+ * through inotify (fs.watch), with no polling.
+ */
+class Renewals {
+  /** Each folder seen (by an event's name, even one already gone), and whether it is watched. */
+  private readonly folders = new Map<string, boolean>();
+  private readonly done = new Set<string>();
+  private readonly watchers: FSWatcher[] = [];
+  private readonly changed = new EventEmitter();
+
+  constructor(
+    t: TestContext,
+    private readonly tmp: string,
+  ) {
+    this.watch(tmp, (name) => {
+      if (name?.startsWith('kops-mfa-renew.') && !this.folders.has(name)) this.folders.set(name, false);
+      this.look();
+    });
+    t.after(() => {
+      for (const w of this.watchers) w.close();
+    });
+  }
+
+  private watch(path: string, onChange: (name: string | null) => void): void {
+    try {
+      const w = watch(path, (_event, name) => onChange(name));
+      w.on('error', () => onChange(null));
+      this.watchers.push(w);
+    } catch {
+      // gone already: look() finds it removed
+    }
+  }
+
+  /** New folders get a watcher; a folder whose rc holds a status, or that a prompt removed, has ended. */
+  private look(): void {
+    const present = new Set(readdirSync(this.tmp).filter((n) => n.startsWith('kops-mfa-renew.')));
+    for (const name of present) if (!this.folders.has(name)) this.folders.set(name, false);
+    for (const [name, watched] of this.folders) {
+      if (this.done.has(name)) continue;
+      if (!watched && present.has(name)) {
+        this.folders.set(name, true);
+        this.watch(join(this.tmp, name), () => this.look());
+      }
+      let rc = '';
+      try {
+        rc = readFileSync(join(this.tmp, name, 'rc'), 'utf8');
+      } catch {
+        // no status yet, or the folder is gone
+      }
+      // A prompt removes a folder only after it read a status from it.
+      if (rc.trim() !== '' || !present.has(name)) this.done.add(name);
+    }
+    this.changed.emit('change');
+  }
+
+  /** Resolves once `n` renewals have ended (their status written). */
+  async ended(n: number): Promise<void> {
+    this.look();
+    while (this.done.size < n) await once(this.changed, 'change');
+  }
+}
+
+/** The role session (AssumeRole) the server issued, if any. */
+const roleSession = (r: Rig): IssuedCredentials | undefined => r.w.server.issued.find((c) => c.action === 'AssumeRole');
+
+/** Resolves once this machine's clock has reached `when`: a timer set for that instant, checked against the clock. */
+async function untilPast(when: Date): Promise<void> {
+  while (Date.now() < when.getTime()) await new Promise((r) => setTimeout(r, when.getTime() - Date.now()));
+}
+
+/** Opens and closes each end of a FIFO without waiting: a writer or a reader still waiting on it goes on (a reader sees its end). */
+function release(fifo: string): void {
+  for (const end of [constants.O_RDONLY, constants.O_WRONLY]) {
+    try {
+      closeSync(openSync(fifo, end | constants.O_NONBLOCK));
+    } catch {
+      // no one at the other end, or gone with its folder
+    }
+  }
 }
 
 /** Run a script in the shell, strict (bash -euo pipefail, zsh -eu), with no terminal. */
@@ -108,20 +208,35 @@ for (const sh of SHELLS) {
 
   test(`${sh.tool}: kops_mfa_prompt shows nothing before a login, minutes after one, and expired after a real expiry, starting no kops-mfa`, async (t) => {
     if (!needTool(t, sh.tool)) return;
-    // Role sessions of 3 seconds; GetSessionToken ones (profile long) of an hour.
+    // Role sessions of 2 seconds (1 to 2 s left when issued); GetSessionToken ones (profile long) of an hour.
     // KOPS_MFA_MIN_REMAINING=0: a session with seconds left is still exported.
-    const r0 = await rig(t, { roleSessionSeconds: 3 }, { KOPS_MFA_MIN_REMAINING: '0' });
+    const r0 = await rig(t, { roleSessionSeconds: 2 }, { KOPS_MFA_MIN_REMAINING: '0' });
     const show = (label: string) => (isFish(sh) ? `printf 'P %s [%s]\\n' ${label} (kops_mfa_prompt)` : `printf 'P %s [%s]\\n' ${label} "$(kops_mfa_prompt)"`);
+    // After the short login the script waits on a FIFO, which the test opens once the session has really ended.
+    const go = join(r0.dir, 'go');
+    const made = spawnSync('mkfifo', [go]);
+    assert.equal(made.status, 0, String(made.stderr));
+    t.after(() => release(go));
     const script = [
       load(sh),
       show('before'),
       `kops-login --profile long --token-code ${sh.quote(r0.w.code())}`,
       show('long'),
       `kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`,
-      'sleep 4',
+      isFish(sh) ? 'read -l kmfa_go < $T/go' : 'read -r kmfa_go < "$T/go"',
       show('ended'),
     ].join('\n');
-    const r = await runScript(sh, script, r0.env);
+    const running = runScript(sh, script, r0.env);
+    // The role session the server issued (or the script's end, if it never came to it).
+    const issued = await Promise.race([
+      r0.untilServer(() => roleSession(r0) !== undefined).then(() => roleSession(r0)),
+      running.then(() => undefined),
+    ]);
+    if (issued) {
+      await untilPast(issued.expiration);
+      await Promise.race([writeFile(go, 'go\n'), running]);
+    }
+    const r = await running;
     assert.equal(r.code, 0, r.stderr);
     const shown = Object.fromEntries([...r.stdout.matchAll(/^P (\S+) \[(.*)\]$/gm)].map((m) => [m[1], m[2]]));
     assert.equal(shown.before, '', 'before any login');
@@ -181,11 +296,12 @@ for (const sh of SHELLS) {
       // 1. A 2-minute role session with an MFA session behind it; the command line ends in a failure.
       // (Each command line prints a word of its own first: the wait is for that word and the prompt after it.)
       await s.run(`echo STEP-LOGIN; kops-login --token-code ${sh.quote(r0.w.code())}; false`, /^STEP-LOGIN$/m);
-      const afterLogin = s.pty.output.length;
+      const afterLogin = s.mark();
       // The prompt after the login started a renewal in the background; the status of `false` survived it.
       let m = await s.run(report, reportRe);
       assert.equal(m[1], '1', 'the status of `false` survived the hook');
-      // A later prompt takes the renewed session (from the cache).
+      // Once the renewal has ended, a later prompt takes the renewed session (from the cache).
+      await r0.renewals.ended(1);
       m = await untilReport(s, report, reportRe, (r) => r[2] === r0.w.server.issued[2]?.accessKeyId);
       const issued = r0.w.server.issued;
       assert.deepEqual(issued.map((c) => c.action), ['GetSessionToken', 'AssumeRole', 'AssumeRole'], 'the hook renewed once');
@@ -201,7 +317,9 @@ for (const sh of SHELLS) {
 
       // 2. A profile with no MFA session: renewing needs a code, which a hook never asks for.
       await s.run(`echo STEP-PLAIN; kops-login --profile plain --token-code ${sh.quote(r0.w.code())}`, /^STEP-PLAIN$/m);
-      const afterPlain = s.pty.output.length;
+      const afterPlain = s.mark();
+      // The prompt after that login started a renewal; once it has ended, a later prompt says what it found.
+      await r0.renewals.ended(2);
       m = await untilReport(s, report, reportRe, (r) => / needs code$/.test(r[3] ?? ''));
       assert.match(m[3] ?? '', /^[12]m needs code$/, 'the prompt says a code is needed');
       assert.equal(m[2], r0.w.server.issued.at(-1)?.accessKeyId, 'the session in the shell is unchanged');
@@ -234,19 +352,11 @@ function renewalsAlive(dir: string): number[] {
   return out;
 }
 
-/** Wait for a condition of the test's own world (the STS server's requests), checked each turn of the event loop. */
-async function until(what: string, ok: () => boolean, turns = 200_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (ok()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`never: ${what}`);
-}
-
 for (const sh of SHELLS) {
   test(`${sh.tool}: while STS holds the renewal, the prompt comes back; then the prompt says sts unreachable, not needs code`, { timeout: 120_000 }, async (t) => {
     if (!needTool(t, 'script') || !needTool(t, sh.tool)) return;
-    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' });
+    // Attempts of 1 s: the renewal waits about 3 s for STS before it gives up.
+    const r0 = await rig(t, { roleSessionSeconds: 120 }, { KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '1' });
     const s = await interactive(t, sh, r0.env);
     const report = isFish(sh)
       ? `echo "KEY=$AWS_ACCESS_KEY_ID P=["(kops_mfa_prompt)"]"`
@@ -259,13 +369,14 @@ for (const sh of SHELLS) {
       r0.w.server.faults.hang = true;
       // The hook before this prompt starts a renewal; STS takes its request and never answers.
       await s.run('echo STEP-HANG', /^STEP-HANG$/m);
-      await until('STS holds a renewal', () => r0.w.server.calls.some((c) => c.fault === 'hang'));
+      await r0.untilServer(() => r0.w.server.calls.some((c) => c.fault === 'hang'));
       // The prompt comes back while the request is held and the renewal still waits for it.
       await s.run('echo STEP-WHILE', /^STEP-WHILE$/m);
       const m = await s.run(report, reportRe);
       assert.ok(renewalsAlive(r0.dir).length > 0, 'the renewal was still waiting for STS when the prompt came back');
       assert.equal(m[1], key, 'the session in the shell is unchanged');
       // When the renewal gives up (exit 5), a later prompt says so: not "needs code".
+      await r0.renewals.ended(1);
       const done = await untilReport(s, report, reportRe, (r) => / sts unreachable$/.test(r[2] ?? ''));
       assert.match(done[2] ?? '', /^[12]m sts unreachable$/);
       assert.equal(done[1], key);

@@ -118,11 +118,11 @@ export class ScreenSession {
 
   /** Where the output is now: later waits look only at what comes after. */
   mark(): number {
-    return this.pty.output.length;
+    return this.pty.length;
   }
 
   screen(from = 0): string {
-    return cleanScreen(this.pty.output.slice(from));
+    return cleanScreen(this.pty.since(from));
   }
 
   type(text: string): void {
@@ -181,6 +181,13 @@ export class ScreenSession {
 export interface Pty {
   /** Everything the terminal showed so far (CR LF as the terminal sent it). */
   readonly output: string;
+  /** output.length, without joining the output. */
+  readonly length: number;
+  /** output.slice(from), built from the chunks after `from` only: a wait that
+   * looks at the new output at each chunk costs the new output, not all of it. */
+  since(from: number): string;
+  /** Call `listener` with each chunk of output as it arrives. */
+  onOutput(listener: (chunk: string) => void): void;
   /** Wait until the screen shows a match after `from` (an index into output). */
   waitFor(pattern: RegExp | string, opts?: { timeoutMs?: number; from?: number }): Promise<void>;
   /** Type text (use \r for Enter, \x03 for Ctrl-C, \x04 for Ctrl-D). */
@@ -210,10 +217,36 @@ export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
+  // The output as the chunks that came (and where each starts): reading what
+  // came after a mark copies only that, however long the session has run.
+  const chunks: string[] = [];
+  const starts: number[] = [];
+  let length = 0;
+  let joined = '';
+  const since = (from: number): string => {
+    if (from >= length) return '';
+    if (from <= 0) {
+      if (joined.length !== length) joined = chunks.join('');
+      return joined;
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    return chunks[lo]!.slice(from - starts[lo]!) + chunks.slice(lo + 1).join('');
+  };
   const waiters = new Set<() => void>();
+  const listeners: ((chunk: string) => void)[] = [];
   const onData = (d: Buffer) => {
-    output += d.toString('utf8');
+    const chunk = d.toString('utf8');
+    if (chunk === '') return;
+    starts.push(length);
+    chunks.push(chunk);
+    length += chunk.length;
+    for (const l of listeners) l(chunk);
     for (const w of waiters) w();
   };
   child.stdout.on('data', onData);
@@ -230,7 +263,14 @@ export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
   });
   return {
     get output() {
-      return output;
+      return since(0);
+    },
+    get length() {
+      return length;
+    },
+    since,
+    onOutput(listener) {
+      listeners.push(listener);
     },
     get closed() {
       return closed;
@@ -255,14 +295,14 @@ export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
     },
     waitFor(pattern, { timeoutMs = 15_000, from = 0 } = {}) {
       const matches = () => {
-        const screen = output.slice(from);
+        const screen = since(from);
         return typeof pattern === 'string' ? screen.includes(pattern) : pattern.test(screen);
       };
       return new Promise<void>((resolve, reject) => {
         if (matches()) return resolve();
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out waiting for ${String(pattern)}; the terminal showed:\n${output.slice(from)}`));
+          reject(new Error(`timed out waiting for ${String(pattern)}; the terminal showed:\n${since(from)}`));
         }, timeoutMs);
         const check = () => {
           if (matches()) {
@@ -272,7 +312,7 @@ export function spawnPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
           } else if (closed) {
             clearTimeout(timer);
             waiters.delete(check);
-            reject(new Error(`the command ended before ${String(pattern)} appeared; the terminal showed:\n${output.slice(from)}`));
+            reject(new Error(`the command ended before ${String(pattern)} appeared; the terminal showed:\n${since(from)}`));
           }
         };
         waiters.add(check);
