@@ -35,7 +35,7 @@ const SLOW_FIRST = [
 ];
 
 /** The in-process test files: the inner loop. */
-const UNIT = ['argv', 'config', 'config-precedence', 'settings-limits', 'printable', 'session', 'sts', 'lock', 'unusable-sessions', 'sts-server'];
+const UNIT = ['argv', 'config', 'config-precedence', 'settings-limits', 'printable', 'session', 'sts', 'lock', 'unusable-sessions', 'sts-server', 'cached-env', 'cache-names'];
 
 const dir = new URL('../.test-build/', import.meta.url);
 const unit = process.argv.includes('--unit');
