@@ -11,6 +11,7 @@ import { DEFAULT_CREDENTIALS, mfaProfile, nthSessionEndsIn, world } from './supp
 import { BIN, posixQuote, runCli, tempDir } from './support/helpers.ts';
 import { withPaths } from '../src/cli/commands/init.ts';
 import { HEADER, needPowerShell, psQuote, report, reports, runPs, SNIPPET } from './powershell/pwsh.ts';
+import { gate, serverRequests, untilPast } from './support/waits.ts';
 
 // The snippet file itself: it runs the kops-mfa on PATH, the shim that stands in for it
 // (what `kops-mfa init` prints runs the node and script that printed it instead).
@@ -288,8 +289,8 @@ describe('PowerShell snippet: completion through TabExpansion2', () => {
  * that prints the key it was given, a kops-mfa shim that counts starts, and
  * `codes` MFA codes for mfa_process to hand out.
  */
-async function kopsWorld(t: TestContext, ends: { nth: number; ms: number }, codes: number) {
-  const w = await world(t, { issue: nthSessionEndsIn(ends.nth, ends.ms) });
+async function kopsWorld(t: TestContext, ends: { nth: number; ms: number }, codes: number, onCall?: () => void) {
+  const w = await world(t, { issue: nthSessionEndsIn(ends.nth, ends.ms), ...(onCall ? { onCall } : {}) });
   const { bin, log } = shim(t, REAL);
   writeFileSync(join(bin, 'kops'), `#!/bin/sh\nprintf 'KOPS %s %s\\n' "$AWS_ACCESS_KEY_ID" "$*"\n`, { mode: 0o755 });
   // mfa_process: the next of the codes the test put in the file.
@@ -360,7 +361,11 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
     const exe = needPowerShell(t);
     if (!exe) return;
     // The second login's session ends 3 s after it is issued.
-    const { w, ...k } = await kopsWorld(t, { nth: 2, ms: 3000 }, 2);
+    const requests = serverRequests();
+    const { w, ...k } = await kopsWorld(t, { nth: 2, ms: 3000 }, 2, requests.onCall);
+    // After the short login the script waits on a FIFO, which the test opens once that session has really ended.
+    const fifo = join(tempDir(t), 'go');
+    const go = gate(t, fifo);
     const script = [
       STRICT,
       LOAD,
@@ -369,12 +374,19 @@ describe('PowerShell snippet: the kops wrapper, kops_mfa_prompt, the prompt hook
       report('LONG', 'kops_mfa_prompt'),
       'kops-login --quiet --refresh',
       report('SHORT', 'kops_mfa_prompt'),
-      'Start-Sleep -Seconds 4',
+      `$null = [IO.File]::ReadAllText(${psQuote(fifo)})`,
       report('EXPIRED', 'kops_mfa_prompt'),
       "$env:AWS_ACCESS_KEY_ID = 'AKIAOTHERKEY00000000'",
       report('FOREIGN', 'kops_mfa_prompt'),
     ].join('\n');
-    const { r, stderr, code } = await ps(t, exe, script, k.env);
+    const running = ps(t, exe, script, k.env);
+    // The short session the server issued (or the script's end, if it never came to it).
+    const short = await Promise.race([requests.until(() => w.server.issued.length >= 2).then(() => w.server.issued[1]), running.then(() => undefined)]);
+    if (short) {
+      await untilPast(short.expiration);
+      await go.open(running);
+    }
+    const { r, stderr, code } = await running;
     assert.equal(code, 0, stderr);
     assert.equal(r.get('BEFORE'), undefined);
     assert.match(r.get('LONG') ?? '', /^(1h59m|2h00m)$/);
@@ -443,7 +455,8 @@ test('while STS holds the renewal the prompt comes back; then the prompt says st
   w.writeAws(mfaProfile('kops', { region: 'eu-west-1', mfa_session_duration: '3600' }), DEFAULT_CREDENTIALS);
   const { bin, log } = shim(t, REAL);
   const work = tempDir(t);
-  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '2' };
+  // Attempts of 1 s: the renewal waits about 3 s for STS before it gives up.
+  const env = { ...w.env, PATH: `${bin}:${w.env.PATH}`, KOPS_MFA_AUTO_REFRESH: 'prompt', KOPS_MFA_STS_TIMEOUT: '1' };
   const script = [
     STRICT,
     'function global:prompt { "USER-PROMPT> " }',

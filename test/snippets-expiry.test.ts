@@ -8,10 +8,8 @@
 // Nothing here is timed: the costs are measured by `npm run bench`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once, EventEmitter } from 'node:events';
-import { constants, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { IssuedCredentials } from '../scripts/sts-server.ts';
@@ -19,6 +17,7 @@ import { kopsMfaShim, ROOT, needTool, posixQuote, run, tempDir, type RunResult }
 import { BASH, FISH, ZSH, fishQuote, type Shell } from './support/shells.ts';
 import { mfaProfile, USER, DEFAULT_CREDENTIALS, world, type World } from './support/world.ts';
 import { interactiveShellArgv, ScreenSession } from './support/pty.ts';
+import { gate, serverRequests, untilPast } from './support/waits.ts';
 
 const SHELLS: Shell[] = [BASH, ZSH, FISH];
 const isFish = (sh: Shell) => sh.tool === 'fish';
@@ -48,8 +47,8 @@ interface Rig {
 }
 
 async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: NodeJS.ProcessEnv = {}): Promise<Rig> {
-  const requests = new EventEmitter();
-  const w = await world(t, { ...opts, onCall: () => requests.emit('call') });
+  const requests = serverRequests();
+  const w = await world(t, { ...opts, onCall: requests.onCall });
   w.writeAws(CONFIG, DEFAULT_CREDENTIALS);
   const dir = tempDir(t, 'kops-mfa-fast-');
   const bin = join(dir, 'bin');
@@ -66,9 +65,7 @@ async function rig(t: TestContext, opts: Parameters<typeof world>[1], extraEnv: 
     env: { ...w.env, PATH: `${bin}:${w.env.PATH}`, KMFA_T: dir, T: dir, TMPDIR: tmp, TERM: 'dumb', XDG_CONFIG_HOME: join(w.home, '.config'), XDG_DATA_HOME: join(w.home, '.local', 'share'), ...extraEnv },
     starts: () => lines('starts').length,
     kopsKeys: () => lines('kops'),
-    async untilServer(ok) {
-      while (!ok()) await once(requests, 'call');
-    },
+    untilServer: requests.until,
     renewals: new Renewals(t, tmp),
   };
 }
@@ -141,22 +138,6 @@ class Renewals {
 /** The role session (AssumeRole) the server issued, if any. */
 const roleSession = (r: Rig): IssuedCredentials | undefined => r.w.server.issued.find((c) => c.action === 'AssumeRole');
 
-/** Resolves once this machine's clock has reached `when`: a timer set for that instant, checked against the clock. */
-async function untilPast(when: Date): Promise<void> {
-  while (Date.now() < when.getTime()) await new Promise((r) => setTimeout(r, when.getTime() - Date.now()));
-}
-
-/** Opens and closes each end of a FIFO without waiting: a writer or a reader still waiting on it goes on (a reader sees its end). */
-function release(fifo: string): void {
-  for (const end of [constants.O_RDONLY, constants.O_WRONLY]) {
-    try {
-      closeSync(openSync(fifo, end | constants.O_NONBLOCK));
-    } catch {
-      // no one at the other end, or gone with its folder
-    }
-  }
-}
-
 /** Run a script in the shell, strict (bash -euo pipefail, zsh -eu), with no terminal. */
 function runScript(sh: Shell, script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   const [cmd, args] = sh.command(script, { strict: true });
@@ -213,10 +194,7 @@ for (const sh of SHELLS) {
     const r0 = await rig(t, { roleSessionSeconds: 2 }, { KOPS_MFA_MIN_REMAINING: '0' });
     const show = (label: string) => (isFish(sh) ? `printf 'P %s [%s]\\n' ${label} (kops_mfa_prompt)` : `printf 'P %s [%s]\\n' ${label} "$(kops_mfa_prompt)"`);
     // After the short login the script waits on a FIFO, which the test opens once the session has really ended.
-    const go = join(r0.dir, 'go');
-    const made = spawnSync('mkfifo', [go]);
-    assert.equal(made.status, 0, String(made.stderr));
-    t.after(() => release(go));
+    const go = gate(t, join(r0.dir, 'go'));
     const script = [
       load(sh),
       show('before'),
@@ -234,7 +212,7 @@ for (const sh of SHELLS) {
     ]);
     if (issued) {
       await untilPast(issued.expiration);
-      await Promise.race([writeFile(go, 'go\n'), running]);
+      await go.open(running);
     }
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
