@@ -83,6 +83,15 @@ function load(name) {
         fs.renameSync(tmp, cacheFile);
       } catch {
         fs.rmSync(tmp, { force: true });
+        return;
+      }
+      // 0.2.0 kept one cache for its one bundle, named without a bundle; nothing reads it now.
+      const old = `${dir}/code-${process.version}-${process.arch}.v8`;
+      try {
+        const os = fs.lstatSync(old);
+        if (ours(os, os.isFile())) fs.unlinkSync(old);
+      } catch {
+        // none
       }
     });
   }

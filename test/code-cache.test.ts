@@ -3,7 +3,7 @@
 // written after a successful run, used while it is of the same build and
 // Node, and never trusted when someone else could have written it.
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, ok, ROOT, run, tempDir } from './support/helpers.ts';
@@ -74,4 +74,18 @@ test('a rebuilt bundle of the same length runs as built, not from the bytecode o
   assert.ok(text.includes(JSON.stringify(version)));
   writeFileSync(bundle, text.replaceAll(JSON.stringify(version), JSON.stringify(other))); // same length
   assert.equal(await h.version(), `${other}\n`);
+});
+
+test("0.2.0's single code cache goes once a bundle's cache is written; a folder of that name stays", async (t) => {
+  const h = home(t);
+  const legacy = join(h.file, '..', `code-${process.version}-${process.arch}.v8`);
+  writeFileSync(legacy, 'bytecode of the old bundle', { mode: 0o600 });
+  await h.version();
+  assert.throws(() => statSync(legacy), /ENOENT/, 'removed');
+  const other = tempDir(t);
+  mkdirSync(legacy);
+  writeFileSync(join(legacy, 'keep'), other);
+  rmSync(h.file);
+  await h.version();
+  assert.equal(readFileSync(join(legacy, 'keep'), 'utf8'), other, 'a folder of that name is not kops-mfa\'s file: left alone');
 });
